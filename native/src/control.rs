@@ -1,0 +1,42 @@
+//! Cancellation and progress shared between a running job and the JS thread.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use anyhow::{bail, Result};
+
+#[derive(Default)]
+pub struct Control {
+    cancelled: AtomicBool,
+    /// Seconds done and in total, in milliseconds.
+    done_ms: AtomicU64,
+    total_ms: AtomicU64,
+}
+
+impl Control {
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn check(&self) -> Result<()> {
+        if self.cancelled.load(Ordering::SeqCst) {
+            bail!("the operation was aborted");
+        }
+        Ok(())
+    }
+
+    pub fn set_total(&self, seconds: f64) {
+        self.total_ms.store((seconds.max(0.0) * 1000.0) as u64, Ordering::SeqCst);
+    }
+
+    pub fn set_done(&self, seconds: f64) {
+        self.done_ms.store((seconds.max(0.0) * 1000.0) as u64, Ordering::SeqCst);
+    }
+
+    /// (seconds done, seconds in total)
+    pub fn progress(&self) -> (f64, f64) {
+        (
+            self.done_ms.load(Ordering::SeqCst) as f64 / 1000.0,
+            self.total_ms.load(Ordering::SeqCst) as f64 / 1000.0,
+        )
+    }
+}

@@ -1,0 +1,164 @@
+//! Log-mel features, computed as faster-whisper's `FeatureExtractor` does:
+//! 160 zero samples appended, centred STFT (reflect padding, periodic Hann window,
+//! n_fft 400, hop 160), power spectrum without the last frame, Slaney mel filters,
+//! log10 clamped at 1e-10, floored at the global max − 8, then (x + 4) / 4.
+
+use std::sync::Arc;
+
+use rustfft::{num_complex::Complex, FftPlanner};
+
+pub const SAMPLE_RATE: usize = 16000;
+pub const N_FFT: usize = 400;
+pub const HOP_LENGTH: usize = 160;
+/// Frames in one 30 s window.
+pub const N_FRAMES: usize = 3000;
+pub const FRAMES_PER_SECOND: usize = SAMPLE_RATE / HOP_LENGTH;
+pub const TIME_PER_FRAME: f64 = HOP_LENGTH as f64 / SAMPLE_RATE as f64;
+
+/// A log-mel spectrogram, row-major `[n_mels, n_frames]`.
+#[derive(Clone)]
+pub struct Features {
+    pub n_mels: usize,
+    pub n_frames: usize,
+    pub data: Vec<f32>,
+}
+
+impl Features {
+    /// Frames `[start, start + len)` of every mel bin, zero-padded (or trimmed) to `width`.
+    pub fn window(&self, start: usize, len: usize, width: usize) -> Vec<f32> {
+        let mut out = vec![0f32; self.n_mels * width];
+        let end = (start + len).min(self.n_frames);
+        let take = end.saturating_sub(start).min(width);
+        for m in 0..self.n_mels {
+            let src = &self.data[m * self.n_frames + start..m * self.n_frames + start + take];
+            out[m * width..m * width + take].copy_from_slice(src);
+        }
+        out
+    }
+}
+
+/// One mel filter: its weights over FFT bins `[first, first + weights.len())`.
+struct MelFilter {
+    first: usize,
+    weights: Vec<f32>,
+}
+
+/// Slaney-style mel filterbank (librosa's `mel(htk=False, norm="slaney")`) as faster-whisper builds it.
+fn mel_filters(n_mels: usize) -> Vec<MelFilter> {
+    let sr = SAMPLE_RATE as f64;
+    let n_bins = N_FFT / 2 + 1;
+    let fftfreqs: Vec<f64> = (0..n_bins).map(|i| i as f64 * sr / N_FFT as f64).collect();
+    let (min_mel, max_mel) = (0.0f64, 45.245640471924965f64);
+    let f_sp = 200.0 / 3.0;
+    let min_log_hz = 1000.0;
+    let min_log_mel = min_log_hz / f_sp;
+    let logstep = (6.4f64).ln() / 27.0;
+    let freqs: Vec<f64> = (0..n_mels + 2)
+        .map(|i| {
+            let mel = min_mel + (max_mel - min_mel) * i as f64 / (n_mels + 1) as f64;
+            if mel >= min_log_mel {
+                min_log_hz * (logstep * (mel - min_log_mel)).exp()
+            } else {
+                f_sp * mel
+            }
+        })
+        .collect();
+    (0..n_mels)
+        .map(|m| {
+            let enorm = 2.0 / (freqs[m + 2] - freqs[m]);
+            let row: Vec<f32> = fftfreqs
+                .iter()
+                .map(|&f| {
+                    let lower = -(freqs[m] - f) / (freqs[m + 1] - freqs[m]);
+                    let upper = (freqs[m + 2] - f) / (freqs[m + 2] - freqs[m + 1]);
+                    (lower.min(upper).max(0.0) * enorm) as f32
+                })
+                .collect();
+            let first = row.iter().position(|&w| w != 0.0).unwrap_or(0);
+            let last = row.iter().rposition(|&w| w != 0.0).map(|i| i + 1).unwrap_or(first);
+            MelFilter { first, weights: row[first..last].to_vec() }
+        })
+        .collect()
+}
+
+pub struct FeatureExtractor {
+    n_mels: usize,
+    filters: Vec<MelFilter>,
+    window: Vec<f32>,
+    fft: Arc<dyn rustfft::Fft<f64>>,
+}
+
+/// numpy's `reflect` padding index, folded as often as needed.
+fn reflect(i: isize, len: usize) -> usize {
+    if len == 1 {
+        return 0;
+    }
+    let period = 2 * (len as isize - 1);
+    let mut k = i.rem_euclid(period);
+    if k >= len as isize {
+        k = period - k;
+    }
+    k as usize
+}
+
+impl FeatureExtractor {
+    pub fn new(n_mels: usize) -> Self {
+        let window = (0..N_FFT)
+            .map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / N_FFT as f64).cos()) as f32)
+            .collect();
+        let fft = FftPlanner::<f64>::new().plan_fft_forward(N_FFT);
+        Self { n_mels, filters: mel_filters(n_mels), window, fft }
+    }
+
+    pub fn n_mels(&self) -> usize {
+        self.n_mels
+    }
+
+    pub fn compute(&self, audio: &[f32]) -> Features {
+        let mut padded = Vec::with_capacity(audio.len() + HOP_LENGTH);
+        padded.extend_from_slice(audio);
+        padded.resize(audio.len() + HOP_LENGTH, 0.0);
+        let len = padded.len();
+        let half = (N_FFT / 2) as isize;
+        // Frames of the centred STFT, less the last one.
+        let n_frames = (len + 2 * half as usize - N_FFT) / HOP_LENGTH;
+        let n_bins = N_FFT / 2 + 1;
+        let mut mel = vec![0f32; self.n_mels * n_frames];
+        let mut buf = vec![Complex::new(0f64, 0f64); N_FFT];
+        let mut scratch = vec![Complex::new(0f64, 0f64); self.fft.get_inplace_scratch_len()];
+        let mut power = vec![0f32; n_bins];
+        for f in 0..n_frames {
+            let origin = (f * HOP_LENGTH) as isize - half;
+            for (k, slot) in buf.iter_mut().enumerate() {
+                let idx = origin + k as isize;
+                let sample = if idx >= 0 && (idx as usize) < len {
+                    padded[idx as usize]
+                } else {
+                    padded[reflect(idx, len)]
+                };
+                *slot = Complex::new((sample * self.window[k]) as f64, 0.0);
+            }
+            self.fft.process_with_scratch(&mut buf, &mut scratch);
+            for (b, p) in power.iter_mut().enumerate() {
+                let c = Complex::new(buf[b].re as f32, buf[b].im as f32);
+                let mag = (c.re * c.re + c.im * c.im).sqrt();
+                *p = mag * mag;
+            }
+            for (m, filter) in self.filters.iter().enumerate() {
+                let bins = &power[filter.first..filter.first + filter.weights.len()];
+                let s: f32 = bins.iter().zip(&filter.weights).map(|(a, w)| a * w).sum();
+                mel[m * n_frames + f] = s;
+            }
+        }
+        let mut max = f32::NEG_INFINITY;
+        for v in mel.iter_mut() {
+            *v = v.max(1e-10).log10();
+            max = max.max(*v);
+        }
+        let floor = max - 8.0;
+        for v in mel.iter_mut() {
+            *v = (v.max(floor) + 4.0) / 4.0;
+        }
+        Features { n_mels: self.n_mels, n_frames, data: mel }
+    }
+}

@@ -1,0 +1,298 @@
+//! Node-API surface of ct2-whisper's native engine. Every long call runs on libuv's
+//! thread pool (napi `AsyncTask`) and takes a `JobControl` for abort and progress.
+//! Options go in and results come out as JSON, so the TypeScript layer owns the shapes.
+
+mod audio;
+mod control;
+mod engine;
+mod features;
+mod languages;
+mod options;
+mod result;
+mod tokenizer;
+mod transcribe;
+mod word_timestamps;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::control::Control;
+use crate::engine::{Engine, LoadOptions};
+use crate::features::FeatureExtractor;
+use crate::options::TranscribeOptions;
+
+fn to_napi(e: anyhow::Error) -> Error {
+    Error::new(Status::GenericFailure, format!("{e:#}"))
+}
+
+/// Abort flag and progress of one running call.
+#[napi]
+pub struct JobControl {
+    inner: Arc<Control>,
+}
+
+#[napi]
+impl JobControl {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self { inner: Arc::new(Control::default()) }
+    }
+
+    #[napi]
+    pub fn abort(&self) {
+        self.inner.cancel();
+    }
+
+    /// `[secondsDone, secondsTotal]`
+    #[napi]
+    pub fn progress(&self) -> Vec<f64> {
+        let (d, t) = self.inner.progress();
+        vec![d, t]
+    }
+}
+
+#[napi(object)]
+pub struct NativeLoadOptions {
+    pub device: String,
+    pub device_index: i32,
+    pub compute_type: String,
+    pub cpu_threads: u32,
+    pub num_workers: u32,
+}
+
+/// A loaded model. `dispose()` drops it once the calls in flight are done.
+#[napi]
+pub struct NativeModel {
+    engine: RwLock<Option<Arc<Engine>>>,
+    device: String,
+    compute_type: String,
+    multilingual: bool,
+    n_mels: u32,
+    languages: Vec<String>,
+}
+
+impl NativeModel {
+    fn engine(&self) -> Result<Arc<Engine>> {
+        self.engine
+            .read()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| Error::new(Status::GenericFailure, "the model has been disposed".to_string()))
+    }
+}
+
+pub struct LoadTask {
+    path: PathBuf,
+    options: LoadOptions,
+}
+
+impl Task for LoadTask {
+    type Output = Engine;
+    type JsValue = NativeModel;
+
+    fn compute(&mut self) -> Result<Engine> {
+        Engine::load(&self.path, &self.options).map_err(to_napi)
+    }
+
+    fn resolve(&mut self, _env: Env, engine: Engine) -> Result<NativeModel> {
+        Ok(NativeModel {
+            device: engine.device.clone(),
+            compute_type: engine.compute_type.clone(),
+            multilingual: engine.is_multilingual(),
+            n_mels: engine.n_mels() as u32,
+            languages: engine.tokenizer.supported_languages(),
+            engine: RwLock::new(Some(Arc::new(engine))),
+        })
+    }
+}
+
+#[napi]
+pub fn load_model(path: String, options: NativeLoadOptions) -> AsyncTask<LoadTask> {
+    AsyncTask::new(LoadTask {
+        path: PathBuf::from(path),
+        options: LoadOptions {
+            device: options.device,
+            device_index: options.device_index,
+            compute_type: options.compute_type,
+            cpu_threads: options.cpu_threads as usize,
+            num_workers: options.num_workers as usize,
+        },
+    })
+}
+
+#[napi]
+pub fn cuda_device_count() -> u32 {
+    engine::cuda_device_count() as u32
+}
+
+pub struct TranscribeTask {
+    engine: Arc<Engine>,
+    audio: Vec<f32>,
+    options: String,
+    control: Arc<Control>,
+}
+
+impl Task for TranscribeTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> Result<String> {
+        let opts: TranscribeOptions = serde_json::from_str(&self.options)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("invalid transcription options: {e}")))?;
+        let audio = std::mem::take(&mut self.audio);
+        let result = self.engine.transcribe(&audio, &opts, &self.control).map_err(to_napi)?;
+        serde_json::to_string(&result).map_err(|e| to_napi(e.into()))
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
+pub struct DetectTask {
+    engine: Arc<Engine>,
+    audio: Vec<f32>,
+    segments: usize,
+    threshold: f64,
+    control: Arc<Control>,
+}
+
+impl Task for DetectTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> Result<String> {
+        self.control.check().map_err(to_napi)?;
+        let result = self
+            .engine
+            .detect_language_audio(&self.audio, self.segments, self.threshold)
+            .map_err(to_napi)?;
+        serde_json::to_string(&result).map_err(|e| to_napi(e.into()))
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
+#[napi]
+impl NativeModel {
+    #[napi(getter)]
+    pub fn device(&self) -> String {
+        self.device.clone()
+    }
+
+    #[napi(getter)]
+    pub fn compute_type(&self) -> String {
+        self.compute_type.clone()
+    }
+
+    #[napi(getter)]
+    pub fn is_multilingual(&self) -> bool {
+        self.multilingual
+    }
+
+    #[napi(getter)]
+    pub fn n_mels(&self) -> u32 {
+        self.n_mels
+    }
+
+    #[napi(getter)]
+    pub fn supported_languages(&self) -> Vec<String> {
+        self.languages.clone()
+    }
+
+    /// Transcribes 16 kHz mono samples; `options` is JSON of `TranscribeOptions`. Resolves to JSON.
+    #[napi]
+    pub fn transcribe(&self, audio: Float32Array, options: String, control: &JobControl) -> Result<AsyncTask<TranscribeTask>> {
+        Ok(AsyncTask::new(TranscribeTask {
+            engine: self.engine()?,
+            audio: audio.to_vec(),
+            options,
+            control: control.inner.clone(),
+        }))
+    }
+
+    #[napi]
+    pub fn detect_language(
+        &self,
+        audio: Float32Array,
+        segments: u32,
+        threshold: f64,
+        control: &JobControl,
+    ) -> Result<AsyncTask<DetectTask>> {
+        Ok(AsyncTask::new(DetectTask {
+            engine: self.engine()?,
+            audio: audio.to_vec(),
+            segments: segments.max(1) as usize,
+            threshold,
+            control: control.inner.clone(),
+        }))
+    }
+
+    #[napi]
+    pub fn dispose(&self) {
+        self.engine.write().unwrap().take();
+    }
+}
+
+#[napi(object)]
+pub struct DecodedAudio {
+    /// 16 kHz samples, one array per channel (one when mixed to mono).
+    pub channels: Vec<Float32Array>,
+    pub source_sample_rate: u32,
+    pub source_channels: u32,
+}
+
+pub struct DecodeTask {
+    bytes: Vec<u8>,
+    ext: Option<String>,
+    split_channels: bool,
+}
+
+impl Task for DecodeTask {
+    type Output = audio::Decoded;
+    type JsValue = DecodedAudio;
+
+    fn compute(&mut self) -> Result<audio::Decoded> {
+        let bytes = std::mem::take(&mut self.bytes);
+        audio::decode(bytes, self.ext.as_deref(), self.split_channels)
+            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    }
+
+    fn resolve(&mut self, _env: Env, d: audio::Decoded) -> Result<DecodedAudio> {
+        Ok(DecodedAudio {
+            channels: d.channels.into_iter().map(Float32Array::new).collect(),
+            source_sample_rate: d.source_rate,
+            source_channels: d.source_channels as u32,
+        })
+    }
+}
+
+/// Decodes WAV, FLAC, MP3, M4A/AAC or OGG Vorbis bytes to 16 kHz float32.
+/// Rejects with a message starting "unsupported audio format" for anything else.
+#[napi]
+pub fn decode_audio(bytes: Buffer, extension: Option<String>, split_channels: bool) -> AsyncTask<DecodeTask> {
+    AsyncTask::new(DecodeTask { bytes: bytes.to_vec(), ext: extension, split_channels })
+}
+
+#[napi(object)]
+pub struct LogMel {
+    pub n_mels: u32,
+    pub n_frames: u32,
+    /// Row-major `[n_mels, n_frames]`.
+    pub data: Float32Array,
+}
+
+/// Log-mel features of 16 kHz mono samples, as the pipeline computes them.
+#[napi]
+pub fn log_mel_spectrogram(audio: Float32Array, n_mels: u32) -> Result<LogMel> {
+    if n_mels == 0 {
+        return Err(Error::new(Status::InvalidArg, "nMels must be positive".to_string()));
+    }
+    let f = FeatureExtractor::new(n_mels as usize).compute(&audio);
+    Ok(LogMel { n_mels: f.n_mels as u32, n_frames: f.n_frames as u32, data: Float32Array::new(f.data) })
+}

@@ -1,0 +1,234 @@
+//! Whisper's tokenizer: the model's `tokenizer.json` plus the special tokens
+//! the decoding loop needs (as faster-whisper's `Tokenizer` wraps them).
+
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
+
+use crate::languages::{splits_on_unicode, LANGUAGE_CODES};
+
+const ASCII_PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+pub struct WhisperTokenizer {
+    inner: tokenizers::Tokenizer,
+    pub multilingual: bool,
+    pub eot: usize,
+    pub sot: usize,
+    pub sot_prev: usize,
+    pub sot_lm: usize,
+    pub transcribe: usize,
+    pub translate: usize,
+    pub no_timestamps: usize,
+    pub no_speech: usize,
+    pub timestamp_begin: usize,
+}
+
+impl WhisperTokenizer {
+    pub fn from_model_dir(dir: &Path, multilingual: bool) -> Result<Self> {
+        let file = dir.join("tokenizer.json");
+        if !file.is_file() {
+            return Err(anyhow!(
+                "model directory {} has no tokenizer.json",
+                dir.display()
+            ));
+        }
+        let inner = tokenizers::Tokenizer::from_file(&file)
+            .map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
+        let id = |t: &str| -> Result<usize> {
+            inner
+                .token_to_id(t)
+                .map(|v| v as usize)
+                .with_context(|| format!("tokenizer.json has no token {t}"))
+        };
+        let no_timestamps = id("<|notimestamps|>")?;
+        let no_speech = id("<|nospeech|>").or_else(|_| id("<|nocaptions|>"))?;
+        Ok(Self {
+            eot: id("<|endoftext|>")?,
+            sot: id("<|startoftranscript|>")?,
+            sot_prev: id("<|startofprev|>")?,
+            sot_lm: id("<|startoflm|>")?,
+            transcribe: id("<|transcribe|>")?,
+            translate: id("<|translate|>")?,
+            no_timestamps,
+            no_speech,
+            timestamp_begin: no_timestamps + 1,
+            multilingual,
+            inner,
+        })
+    }
+
+    pub fn token_to_id(&self, token: &str) -> Option<usize> {
+        self.inner.token_to_id(token).map(|v| v as usize)
+    }
+
+    pub fn id_to_token(&self, id: usize) -> String {
+        self.inner.id_to_token(id as u32).unwrap_or_default()
+    }
+
+    pub fn language_token(&self, code: &str) -> Option<usize> {
+        self.token_to_id(&format!("<|{code}|>"))
+    }
+
+    /// The start-of-transcript sequence: sot, then language and task on multilingual models.
+    pub fn sot_sequence(&self, language: &str, task: &str) -> Vec<usize> {
+        let mut seq = vec![self.sot];
+        if self.multilingual {
+            if let Some(lang) = self.language_token(language) {
+                seq.push(lang);
+            }
+            seq.push(if task == "translate" { self.translate } else { self.transcribe });
+        }
+        seq
+    }
+
+    pub fn encode(&self, text: &str) -> Result<Vec<usize>> {
+        let enc = self
+            .inner
+            .encode(text, false)
+            .map_err(|e| anyhow!("cannot tokenize text: {e}"))?;
+        Ok(enc.get_ids().iter().map(|&i| i as usize).collect())
+    }
+
+    /// Decodes text tokens (anything at or above end-of-text is dropped).
+    pub fn decode(&self, tokens: &[usize]) -> String {
+        let ids: Vec<u32> = tokens
+            .iter()
+            .filter(|&&t| t < self.eot)
+            .map(|&t| t as u32)
+            .collect();
+        self.inner.decode(&ids, true).unwrap_or_default()
+    }
+
+    /// Decodes with `<|t.tt|>` markers for timestamp tokens (faster-whisper's `decode_with_timestamps`).
+    pub fn decode_with_timestamps(&self, tokens: &[usize]) -> String {
+        let mut out = String::new();
+        let mut run: Vec<u32> = Vec::new();
+        for &t in tokens {
+            if t >= self.timestamp_begin {
+                out.push_str(&self.inner.decode(&run, true).unwrap_or_default());
+                run.clear();
+                out.push_str(&format!("<|{:.2}|>", (t - self.timestamp_begin) as f64 * 0.02));
+            } else {
+                run.push(t as u32);
+            }
+        }
+        out.push_str(&self.inner.decode(&run, true).unwrap_or_default());
+        out
+    }
+
+    /// Tokens that would let the model write speaker tags or non-speech annotations.
+    pub fn non_speech_tokens(&self) -> Vec<usize> {
+        let mut symbols: Vec<String> = "\"#()*+/:;<=>@[\\]^_`{|}~「」『』"
+            .chars()
+            .map(|c| c.to_string())
+            .collect();
+        symbols.extend(
+            "<< >> <<< >>> -- --- -( -[ (' (\" (( )) ((( ))) [[ ]] {{ }} ♪♪ ♪♪♪"
+                .split(' ')
+                .map(String::from),
+        );
+        let misc: Vec<String> = "♩♪♫♬♭♮♯".chars().map(|c| c.to_string()).collect();
+        let mut result = std::collections::BTreeSet::new();
+        for s in [" -", " '"] {
+            if let Some(&t) = self.encode(s).unwrap_or_default().first() {
+                result.insert(t);
+            }
+        }
+        for (symbol, is_misc) in symbols
+            .iter()
+            .map(|s| (s, false))
+            .chain(misc.iter().map(|s| (s, true)))
+        {
+            for text in [symbol.clone(), format!(" {symbol}")] {
+                let tokens = self.encode(&text).unwrap_or_default();
+                if tokens.len() == 1 || (is_misc && !tokens.is_empty()) {
+                    result.insert(tokens[0]);
+                }
+            }
+        }
+        result.into_iter().collect()
+    }
+
+    /// `suppress_tokens` as faster-whisper resolves it: -1 expands to the non-speech set,
+    /// and the task/sot/no-speech tokens are always added.
+    pub fn resolve_suppressed(&self, requested: &[i64]) -> Vec<i32> {
+        let mut set: std::collections::BTreeSet<usize> = requested
+            .iter()
+            .filter(|&&t| t >= 0)
+            .map(|&t| t as usize)
+            .collect();
+        if requested.contains(&-1) {
+            set.extend(self.non_speech_tokens());
+        }
+        set.extend([
+            self.transcribe,
+            self.translate,
+            self.sot,
+            self.sot_prev,
+            self.sot_lm,
+            self.no_speech,
+        ]);
+        set.into_iter().map(|t| t as i32).collect()
+    }
+
+    /// Splits tokens into words, returning each word's text and tokens.
+    pub fn split_to_word_tokens(&self, tokens: &[usize], language: &str) -> (Vec<String>, Vec<Vec<usize>>) {
+        if splits_on_unicode(language) {
+            return self.split_on_unicode(tokens);
+        }
+        self.split_on_spaces(tokens)
+    }
+
+    fn split_on_unicode(&self, tokens: &[usize]) -> (Vec<String>, Vec<Vec<usize>>) {
+        let full: Vec<char> = self.decode_with_timestamps(tokens).chars().collect();
+        let mut words = Vec::new();
+        let mut word_tokens = Vec::new();
+        let mut current: Vec<usize> = Vec::new();
+        let mut offset = 0usize;
+        for &t in tokens {
+            current.push(t);
+            let decoded = self.decode_with_timestamps(&current);
+            let dchars: Vec<char> = decoded.chars().collect();
+            let bad = dchars.iter().position(|&c| c == '\u{fffd}').map(|i| i + offset);
+            let complete = match bad {
+                None => true,
+                Some(i) => i < full.len() && full[i] == '\u{fffd}',
+            };
+            if complete {
+                offset += dchars.len();
+                words.push(decoded);
+                word_tokens.push(std::mem::take(&mut current));
+            }
+        }
+        (words, word_tokens)
+    }
+
+    fn split_on_spaces(&self, tokens: &[usize]) -> (Vec<String>, Vec<Vec<usize>>) {
+        let (subwords, subword_tokens) = self.split_on_unicode(tokens);
+        let mut words: Vec<String> = Vec::new();
+        let mut word_tokens: Vec<Vec<usize>> = Vec::new();
+        for (sub, toks) in subwords.into_iter().zip(subword_tokens) {
+            let special = toks[0] >= self.eot;
+            let with_space = sub.starts_with(' ');
+            let trimmed = sub.trim();
+            // Python's `subword.strip() in string.punctuation` is a substring test.
+            let punctuation = ASCII_PUNCTUATION.contains(trimmed);
+            if special || with_space || punctuation || words.is_empty() {
+                words.push(sub);
+                word_tokens.push(toks);
+            } else {
+                words.last_mut().unwrap().push_str(&sub);
+                word_tokens.last_mut().unwrap().extend(toks);
+            }
+        }
+        (words, word_tokens)
+    }
+
+    pub fn supported_languages(&self) -> Vec<String> {
+        if self.multilingual {
+            LANGUAGE_CODES.iter().map(|s| s.to_string()).collect()
+        } else {
+            vec!["en".to_string()]
+        }
+    }
+}

