@@ -1,0 +1,24 @@
+// ct2-whisper: Whisper speech-to-text on CTranslate2, natively in Node.js.
+export { WhisperModel } from './model.js';
+export type {
+  LoadOptions, Device, ComputeType, TranscribeOptions, Transcription, TranscriptionInfo, Segment, Word,
+  LanguageDetection, DetectLanguageOptions, CallOptions,
+} from './model.js';
+export type { DecodingOptions } from './options.js';
+export { decodeAudio, SAMPLE_RATE } from './audio.js';
+export type { AudioInput, DecodeOptions } from './audio.js';
+export { render, toSrt, toVtt, toText, toJsonObject, joinedText, formatTimestamp, FORMATS } from './formats.js';
+export type { Format } from './formats.js';
+export { resolveLocalModel, cacheDir, DEFAULT_MODEL } from './model-path.js';
+export { InputError } from './errors.js';
+import { native } from './native.js';
+
+/** Log-mel features of 16 kHz mono samples, as the engine computes them (row-major [nMels, nFrames]). */
+export function logMelSpectrogram(audio: Float32Array, nMels = 80): { nMels: number; nFrames: number; data: Float32Array } {
+  return native().logMelSpectrogram(audio, nMels);
+}
+
+/** Number of CUDA devices this build of the addon can use (0 on a CPU build). */
+export function cudaDeviceCount(): number {
+  return native().cudaDeviceCount();
+}

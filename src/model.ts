@@ -1,0 +1,232 @@
+// WhisperModel: faster-whisper's WhisperModel in JavaScript's idiom. The work runs in
+// the native engine off the JS thread; this layer decodes audio, reports progress and
+// wires AbortSignals.
+import os from 'node:os';
+import { native, type NativeModel, type JobControl } from './native.js';
+import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
+import { engineOptionsJson, type DecodingOptions } from './options.js';
+import { InputError, abortError } from './errors.js';
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+export type ComputeType = 'auto' | 'default' | 'int8' | 'int8_float32' | 'int8_float16' | 'float16' | 'float32';
+
+export interface LoadOptions {
+  device?: Device;
+  deviceIndex?: number;
+  /** 'auto': float16 on CUDA, int8 on CPU. */
+  computeType?: ComputeType;
+  /** Threads per worker on CPU (0: CTranslate2's default). */
+  cpuThreads?: number;
+  /** Model replicas, so that concurrent calls run in parallel. */
+  numWorkers?: number;
+}
+
+export interface Word {
+  start: number;
+  end: number;
+  word: string;
+  probability: number;
+}
+
+export interface Segment {
+  id: number;
+  seek: number;
+  start: number;
+  end: number;
+  text: string;
+  tokens: number[];
+  temperature: number;
+  avg_logprob: number;
+  compression_ratio: number;
+  no_speech_prob: number;
+  words: Word[] | null;
+  /** With splitChannels: the channel this segment came from. */
+  channel?: number;
+}
+
+export interface TranscriptionInfo {
+  language: string;
+  language_probability: number;
+  all_language_probs: Array<[string, number]> | null;
+  duration: number;
+  duration_after_vad: number;
+  /** The options used, after defaults. */
+  transcription_options: Record<string, unknown>;
+}
+
+export interface Transcription {
+  segments: Segment[];
+  info: TranscriptionInfo;
+  /** With splitChannels: each channel's own transcription (segments above are all of them, by time). */
+  channels?: Transcription[];
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Called as work advances, with seconds of audio done and in total. */
+  onProgress?: (secondsDone: number, secondsTotal: number) => void;
+}
+
+export type TranscribeOptions = DecodingOptions & Omit<DecodeOptions, 'signal'> & CallOptions;
+
+export interface LanguageDetection {
+  language: string;
+  language_probability: number;
+  all_language_probs: Array<[string, number]>;
+}
+
+export interface DetectLanguageOptions extends CallOptions, Omit<DecodeOptions, 'signal' | 'splitChannels'> {
+  languageDetectionSegments?: number;
+  languageDetectionThreshold?: number;
+}
+
+const PROGRESS_INTERVAL_MS = 100;
+
+/** Runs one native call with an abort wire and a progress poll. */
+async function withControl<T>(call: CallOptions, run: (c: JobControl) => Promise<T>): Promise<T> {
+  const { signal, onProgress } = call;
+  if (signal?.aborted) throw abortError(signal);
+  const control = new (native().JobControl)();
+  const onAbort = () => control.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let last = -1;
+  const poll = onProgress
+    ? setInterval(() => {
+        const [done, total] = control.progress();
+        if (done !== last && total > 0) {
+          last = done;
+          onProgress(done, total);
+        }
+      }, PROGRESS_INTERVAL_MS)
+    : undefined;
+  try {
+    const out = await run(control);
+    if (onProgress) {
+      const [, total] = control.progress();
+      if (total > 0 && last !== total) onProgress(total, total);
+    }
+    return out;
+  } catch (e) {
+    if (signal?.aborted) throw abortError(signal);
+    throw e;
+  } finally {
+    if (poll) clearInterval(poll);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Errors from the engine that are about the caller's input, not the engine. */
+function classify(e: unknown): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (err.name === 'AbortError' || err instanceof InputError) return err;
+  if (/invalid transcription options|unknown language|must be|unknown field|prompt is \d+ tokens|invalid type/.test(err.message)) {
+    return new InputError(err.message);
+  }
+  return err;
+}
+
+export class WhisperModel {
+  private native: NativeModel | null;
+  readonly modelPath: string;
+
+  private constructor(n: NativeModel, modelPath: string) {
+    this.native = n;
+    this.modelPath = modelPath;
+  }
+
+  /** Loads a CTranslate2 Whisper model directory (with model.bin, config.json, tokenizer.json). */
+  static async load(modelPath: string, opts: LoadOptions = {}): Promise<WhisperModel> {
+    if (typeof modelPath !== 'string' || modelPath.length === 0) throw new InputError('model path must be a non-empty string');
+    const device = opts.device ?? 'auto';
+    if (!['auto', 'cpu', 'cuda'].includes(device)) throw new InputError(`device must be auto, cpu or cuda, got ${JSON.stringify(device)}`);
+    for (const [k, min] of [['deviceIndex', 0], ['cpuThreads', 0], ['numWorkers', 1]] as const) {
+      const v = opts[k];
+      if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new InputError(`${k} must be an integer of at least ${min}, got ${v}`);
+    }
+    try {
+      const n = await native().loadModel(modelPath, {
+        device,
+        deviceIndex: opts.deviceIndex ?? 0,
+        computeType: opts.computeType ?? 'auto',
+        cpuThreads: opts.cpuThreads ?? Math.min(4, os.availableParallelism()),
+        numWorkers: opts.numWorkers ?? 1,
+      });
+      return new WhisperModel(n, modelPath);
+    } catch (e) {
+      throw new InputError((e as Error).message);
+    }
+  }
+
+  private get engine(): NativeModel {
+    if (!this.native) throw new Error('the model has been disposed');
+    return this.native;
+  }
+
+  get isMultilingual(): boolean {
+    return this.engine.isMultilingual;
+  }
+
+  get supportedLanguages(): string[] {
+    return this.engine.supportedLanguages;
+  }
+
+  get device(): string {
+    return this.engine.device;
+  }
+
+  get computeType(): string {
+    return this.engine.computeType;
+  }
+
+  /** Transcribes a file path, an encoded file in memory, or 16 kHz mono samples. */
+  async transcribe(input: AudioInput, options: TranscribeOptions = {}): Promise<Transcription> {
+    const engine = this.engine;
+    const optionsJson = engineOptionsJson(options);
+    const channels = await decodeAudio(input, { ...options, signal: options.signal });
+    const run = async (audio: Float32Array, call: CallOptions): Promise<Transcription> => {
+      try {
+        const json = await withControl(call, (c) => engine.transcribe(audio, optionsJson, c));
+        const r = JSON.parse(json) as { segments: Segment[]; info: Omit<TranscriptionInfo, 'transcription_options'> };
+        return { segments: r.segments, info: { ...r.info, transcription_options: JSON.parse(optionsJson) } };
+      } catch (e) {
+        throw classify(e);
+      }
+    };
+    if (!options.splitChannels) return run(channels[0], options);
+    const total = channels.reduce((s, c) => s + c.length, 0) / SAMPLE_RATE;
+    let before = 0;
+    const results: Transcription[] = [];
+    for (const [i, audio] of channels.entries()) {
+      const offset = before;
+      const onProgress = options.onProgress && ((d: number) => options.onProgress!(offset + d, total));
+      const r = await run(audio, { signal: options.signal, onProgress });
+      r.segments.forEach((s) => (s.channel = i));
+      results.push(r);
+      before += audio.length / SAMPLE_RATE;
+    }
+    const segments = results.flatMap((r) => r.segments).sort((a, b) => a.start - b.start || (a.channel ?? 0) - (b.channel ?? 0));
+    return { segments, info: results[0].info, channels: results };
+  }
+
+  /** Detects the spoken language from the first 30 s windows of the audio. */
+  async detectLanguage(input: AudioInput, options: DetectLanguageOptions = {}): Promise<LanguageDetection> {
+    const engine = this.engine;
+    const segments = options.languageDetectionSegments ?? 1;
+    if (!Number.isInteger(segments) || segments < 1) throw new InputError(`languageDetectionSegments must be an integer of at least 1, got ${segments}`);
+    const [audio] = await decodeAudio(input, { ...options, splitChannels: false });
+    try {
+      const json = await withControl(options, (c) =>
+        engine.detectLanguage(audio, segments, options.languageDetectionThreshold ?? 0.5, c),
+      );
+      return JSON.parse(json) as LanguageDetection;
+    } catch (e) {
+      throw classify(e);
+    }
+  }
+
+  /** Frees the model once calls in flight finish; later calls throw. */
+  dispose(): void {
+    this.native?.dispose();
+    this.native = null;
+  }
+}
