@@ -11,6 +11,9 @@ const ASCII_PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
 pub struct WhisperTokenizer {
     inner: tokenizers::Tokenizer,
+    /// CTranslate2's own vocabulary (id -> token), which prompts are written in. It holds the
+    /// timestamp tokens that tokenizer.json may lack.
+    vocabulary: Vec<String>,
     pub multilingual: bool,
     pub eot: usize,
     pub sot: usize,
@@ -21,6 +24,25 @@ pub struct WhisperTokenizer {
     pub no_timestamps: usize,
     pub no_speech: usize,
     pub timestamp_begin: usize,
+}
+
+/// Reads the model's `vocabulary.json` (a JSON list) or `vocabulary.txt` (a token a line).
+fn read_vocabulary(dir: &Path) -> Result<Vec<String>> {
+    let json = dir.join("vocabulary.json");
+    if json.is_file() {
+        let text = std::fs::read_to_string(&json).with_context(|| format!("cannot read {}", json.display()))?;
+        return serde_json::from_str(&text).with_context(|| format!("{} is not a JSON list of tokens", json.display()));
+    }
+    let txt = dir.join("vocabulary.txt");
+    if txt.is_file() {
+        let text = std::fs::read_to_string(&txt).with_context(|| format!("cannot read {}", txt.display()))?;
+        let mut tokens: Vec<String> = text.split('\n').map(String::from).collect();
+        if tokens.last().is_some_and(|t| t.is_empty()) {
+            tokens.pop();
+        }
+        return Ok(tokens);
+    }
+    Err(anyhow!("model directory {} has no vocabulary.json or vocabulary.txt", dir.display()))
 }
 
 impl WhisperTokenizer {
@@ -41,6 +63,7 @@ impl WhisperTokenizer {
                 .with_context(|| format!("tokenizer.json has no token {t}"))
         };
         let no_timestamps = id("<|notimestamps|>")?;
+        let vocabulary = read_vocabulary(dir)?;
         let no_speech = id("<|nospeech|>").or_else(|_| id("<|nocaptions|>"))?;
         Ok(Self {
             eot: id("<|endoftext|>")?,
@@ -54,6 +77,7 @@ impl WhisperTokenizer {
             timestamp_begin: no_timestamps + 1,
             multilingual,
             inner,
+            vocabulary,
         })
     }
 
@@ -62,7 +86,10 @@ impl WhisperTokenizer {
     }
 
     pub fn id_to_token(&self, id: usize) -> String {
-        self.inner.id_to_token(id as u32).unwrap_or_default()
+        match self.vocabulary.get(id) {
+            Some(t) => t.clone(),
+            None => self.inner.id_to_token(id as u32).unwrap_or_default(),
+        }
     }
 
     pub fn language_token(&self, code: &str) -> Option<usize> {

@@ -1,0 +1,44 @@
+// Shared by the tests: where fixtures and models are, and checks used by several files.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const fixturesDir = process.env.CT2_WHISPER_FIXTURES || path.resolve(root, '..', 'shared', 'fixtures');
+export const fixture = (name) => path.join(fixturesDir, 'audio', name);
+export const cache = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
+export const modelDir = (name) => path.join(cache, 'models', name);
+
+export const JFK_WORDS = 'and so my fellow americans ask not what your country can do for you ask what you can do for your country';
+
+/** Lower case, letters and digits only, single spaces. */
+export function words(text) {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, ' ').replace(/'/g, '').replace(/\s+/g, ' ').trim();
+}
+
+/** Asserts faster-whisper's timestamp invariants on a transcription. */
+export function checkMonotonic(t, result, duration) {
+  let prevEnd = 0;
+  for (const s of result.segments) {
+    t.ok(s.start < s.end, `segment ${s.id} starts (${s.start}) before it ends (${s.end})`);
+    t.ok(s.start >= prevEnd - 1e-6, `segment ${s.id} starts (${s.start}) at or after the previous end (${prevEnd})`);
+    prevEnd = s.end;
+    if (s.words) {
+      let prevWordEnd = s.start;
+      for (const w of s.words) {
+        t.ok(w.start <= w.end, `word ${JSON.stringify(w.word)} is ordered`);
+        t.ok(w.start >= s.start - 1e-6 && w.end <= s.end + 1e-6, `word ${JSON.stringify(w.word)} [${w.start}, ${w.end}] inside segment [${s.start}, ${s.end}]`);
+        t.ok(w.start >= prevWordEnd - 1e-6, `word ${JSON.stringify(w.word)} follows the previous word`);
+        prevWordEnd = w.end;
+      }
+    }
+  }
+  if (duration !== undefined) t.ok(prevEnd <= duration + 1e-6, `last segment ends (${prevEnd}) by the duration (${duration})`);
+}
+
+export function tmpDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct2w-test-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
