@@ -17,18 +17,22 @@ export function words(text) {
   return text.toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, ' ').replace(/'/g, '').replace(/\s+/g, ' ').trim();
 }
 
-/** Asserts faster-whisper's timestamp invariants on a transcription. */
-export function checkMonotonic(t, result, duration) {
+/**
+ * Asserts faster-whisper's timestamp invariants on a transcription. `wordSlack`: how far a word
+ * may overhang its segment; faster-whisper's own clean-up of the first and last word lets them
+ * overhang by up to about half a second on long recordings (seen on Arthur.mp3 with tiny.en).
+ */
+export function checkMonotonic(t, result, duration, wordSlack = 1e-6) {
   let prevEnd = 0;
   for (const s of result.segments) {
     t.ok(s.start < s.end, `segment ${s.id} starts (${s.start}) before it ends (${s.end})`);
     t.ok(s.start >= prevEnd - 1e-6, `segment ${s.id} starts (${s.start}) at or after the previous end (${prevEnd})`);
     prevEnd = s.end;
     if (s.words) {
-      let prevWordEnd = s.start;
+      let prevWordEnd = s.start - wordSlack;
       for (const w of s.words) {
         t.ok(w.start <= w.end, `word ${JSON.stringify(w.word)} is ordered`);
-        t.ok(w.start >= s.start - 1e-6 && w.end <= s.end + 1e-6, `word ${JSON.stringify(w.word)} [${w.start}, ${w.end}] inside segment [${s.start}, ${s.end}]`);
+        t.ok(w.start >= s.start - wordSlack && w.end <= s.end + wordSlack, `word ${JSON.stringify(w.word)} [${w.start}, ${w.end}] inside segment [${s.start}, ${s.end}]`);
         t.ok(w.start >= prevWordEnd - 1e-6, `word ${JSON.stringify(w.word)} follows the previous word`);
         prevWordEnd = w.end;
       }
