@@ -1,0 +1,29 @@
+// One ct2-whisper run for the side-by-side bench: the counterpart of fw_run.py, same arguments
+// (options in faster-whisper's snake_case), same JSON out.
+// Usage: node bench/ct2w_run.mjs MODEL_DIR SAMPLES.f32 OPTIONS_JSON
+import fs from 'node:fs';
+
+const t0 = performance.now();
+const { WhisperModel } = await import('../lib/index.js');
+const [modelDir, samplesPath, optionsJson] = process.argv.slice(2);
+const { load, ...fwOptions } = JSON.parse(optionsJson);
+const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+const options = Object.fromEntries(Object.entries(fwOptions).map(([k, v]) => [camel(k), v]));
+const buf = fs.readFileSync(samplesPath);
+const audio = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+const model = await WhisperModel.load(modelDir, { device: load.device, computeType: load.compute_type, cpuThreads: load.cpu_threads });
+const t1 = performance.now();
+const { segments, info } = await model.transcribe(audio, options);
+const t2 = performance.now();
+console.log(JSON.stringify({
+  engine: 'ct2-whisper',
+  language: info.language,
+  segments: segments.map((s) => ({
+    start: s.start, end: s.end, text: s.text,
+    words: s.words ? s.words.map((w) => ({ start: w.start, end: w.end, word: w.word })) : null,
+  })),
+  load_s: (t1 - t0) / 1000,
+  transcribe_s: (t2 - t1) / 1000,
+  peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+}));
+model.dispose();

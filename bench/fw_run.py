@@ -1,0 +1,33 @@
+"""One faster-whisper run for the side-by-side bench: loads a model, transcribes raw 16 kHz float32
+samples, prints JSON (segments, timings, peak memory) on stdout.
+Usage: fw_run.py MODEL_DIR SAMPLES.f32 OPTIONS_JSON"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+t0 = time.perf_counter()
+from faster_whisper import WhisperModel  # noqa: E402
+
+model_dir, samples_path, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+audio = np.fromfile(samples_path, dtype="<f4")
+load = options.pop("load")
+model = WhisperModel(model_dir, device=load["device"], compute_type=load["compute_type"], cpu_threads=load["cpu_threads"])
+t1 = time.perf_counter()
+segments, info = model.transcribe(audio, **options)
+segments = [
+    {"start": s.start, "end": s.end, "text": s.text,
+     "words": [{"start": w.start, "end": w.end, "word": w.word} for w in s.words] if s.words else None}
+    for s in segments
+]
+t2 = time.perf_counter()
+print(json.dumps({
+    "engine": "faster-whisper",
+    "language": info.language,
+    "segments": segments,
+    "load_s": t1 - t0,
+    "transcribe_s": t2 - t1,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))

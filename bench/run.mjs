@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// Side-by-side benchmark: faster-whisper (installed from PyPI into a venv of its own) and
+// ct2-whisper, on the same model directory and the same decoded samples, one process per run.
+// Writes bench/RESULTS.md. Usage: node bench/run.mjs [--quick] [--repeat N]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const cache = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
+const fixtures = process.env.CT2_WHISPER_FIXTURES || path.resolve(root, '..', 'shared', 'fixtures');
+const FW_VERSION = '1.2.1';
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const repeat = Number(args[args.indexOf('--repeat') + 1]) || (quick ? 1 : 2);
+const threads = 2;
+
+function sh(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' / ')}`);
+  return r.stdout;
+}
+
+// faster-whisper in a venv of its own.
+const venv = path.join(cache, 'bench-venv');
+const py = path.join(venv, 'bin', 'python');
+if (!fs.existsSync(py)) sh('python3', ['-m', 'venv', venv]);
+sh(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `faster-whisper==${FW_VERSION}`]);
+const fwVersions = sh(py, ['-c', 'import faster_whisper, ctranslate2; print(faster_whisper.__version__, ctranslate2.__version__)']).trim().split(' ');
+
+// The same samples for both: decoded once by ffmpeg to 16 kHz mono float32.
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ct2w-bench-'));
+process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+function samples(name) {
+  const out = path.join(work, `${name}.f32`);
+  if (!fs.existsSync(out)) sh('ffmpeg', ['-nostdin', '-loglevel', 'error', '-i', path.join(fixtures, 'audio', name), '-ac', '1', '-ar', '16000', '-f', 'f32le', out]);
+  return out;
+}
+
+const CASES = [
+  { model: 'tiny.en', audio: 'jfk.flac', options: { beam_size: 5 } },
+  { model: 'tiny.en', audio: 'Arthur.mp3', options: { beam_size: 5 } },
+  { model: 'tiny.en', audio: 'Arthur.mp3', options: { beam_size: 5, word_timestamps: true } },
+  { model: 'base', audio: 'jfk.flac', options: { beam_size: 5, word_timestamps: true } },
+  { model: 'base', audio: 'NM014.mp3', options: { beam_size: 5 } },
+  { model: 'base', audio: 'multilingual.mp3', options: { beam_size: 5 } },
+].filter((c, i) => !quick || i < 2);
+
+function runOne(engine, c) {
+  const load = { device: 'cpu', compute_type: 'int8', cpu_threads: threads };
+  const opts = JSON.stringify({ ...c.options, load });
+  const modelDir = path.join(cache, 'models', c.model);
+  const out = engine === 'faster-whisper'
+    ? sh(py, [path.join(here, 'fw_run.py'), modelDir, samples(c.audio), opts])
+    : sh(process.execPath, [path.join(here, 'ct2w_run.mjs'), modelDir, samples(c.audio), opts]);
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rows = [];
+for (const c of CASES) {
+  const runs = { 'faster-whisper': [], 'ct2-whisper': [] };
+  for (let i = 0; i < repeat; i++) {
+    for (const engine of i % 2 ? ['ct2-whisper', 'faster-whisper'] : ['faster-whisper', 'ct2-whisper']) {
+      runs[engine].push(runOne(engine, c));
+    }
+  }
+  const fw = runs['faster-whisper'];
+  const us = runs['ct2-whisper'];
+  const text = (r) => r.segments.map((s) => s.text).join('');
+  const sameText = text(fw[0]) === text(us[0]);
+  const sameSegments = fw[0].segments.length === us[0].segments.length &&
+    fw[0].segments.every((s, i) => Math.abs(s.start - us[0].segments[i].start) < 0.011 && Math.abs(s.end - us[0].segments[i].end) < 0.011);
+  const row = {
+    ...c,
+    fwTime: median(fw.map((r) => r.transcribe_s)), usTime: median(us.map((r) => r.transcribe_s)),
+    fwLoad: median(fw.map((r) => r.load_s)), usLoad: median(us.map((r) => r.load_s)),
+    fwRss: Math.max(...fw.map((r) => r.peak_rss_mb)), usRss: Math.max(...us.map((r) => r.peak_rss_mb)),
+    sameText, sameSegments, fwText: text(fw[0]), usText: text(us[0]),
+  };
+  rows.push(row);
+  console.error(`${c.model} ${c.audio} ${JSON.stringify(c.options)}: faster-whisper ${row.fwTime.toFixed(2)} s ${row.fwRss.toFixed(0)} MB, ct2-whisper ${row.usTime.toFixed(2)} s ${row.usRss.toFixed(0)} MB, same text: ${sameText}`);
+}
+
+const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [, 'unknown'])[1];
+const lines = [
+  '# Benchmarks: ct2-whisper vs faster-whisper',
+  '',
+  `Written by \`node bench/run.mjs${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB.`,
+  `faster-whisper ${fwVersions[0]} (CTranslate2 ${fwVersions[1]}, from PyPI) and ct2-whisper (CTranslate2 from ct2rs), both on CPU, int8, ${threads} threads,`,
+  'the same model directory and the same samples (decoded once by ffmpeg to 16 kHz float32), one process per run,',
+  `median of ${repeat} run(s). Transcribe time excludes model loading; peak memory is the whole process's peak RSS.`,
+  '',
+  '| model | audio | options | faster-whisper s | ct2-whisper s | speed-up | faster-whisper peak MB | ct2-whisper peak MB | load s (fw / ours) | same text | same segment times |',
+  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.model} | ${r.audio} | ${Object.entries(r.options).map(([k, v]) => `${k}=${v}`).join(' ')} | ${r.fwTime.toFixed(2)} | ${r.usTime.toFixed(2)} | ${(r.fwTime / r.usTime).toFixed(2)}× | ${r.fwRss.toFixed(0)} | ${r.usRss.toFixed(0)} | ${r.fwLoad.toFixed(2)} / ${r.usLoad.toFixed(2)} | ${r.sameText ? 'yes' : 'no'} | ${r.sameSegments ? 'yes' : 'no'} |`),
+  '',
+];
+const diffs = rows.filter((r) => !r.sameText);
+if (diffs.length) {
+  lines.push('## Where the texts differ', '');
+  for (const r of diffs) {
+    lines.push(`### ${r.model}, ${r.audio}, ${JSON.stringify(r.options)}`, '', '```', `faster-whisper: ${r.fwText.trim()}`, '', `ct2-whisper:    ${r.usText.trim()}`, '```', '');
+  }
+}
+const extra = path.join(here, 'NOTES.md');
+if (fs.existsSync(extra)) lines.push(fs.readFileSync(extra, 'utf8'));
+fs.writeFileSync(path.join(here, 'RESULTS.md'), lines.join('\n'));
+console.error('wrote bench/RESULTS.md');
