@@ -1,6 +1,6 @@
 // One ct2-whisper run for the side-by-side bench: the counterpart of fw_run.py, same arguments
 // (options in faster-whisper's snake_case), same JSON out.
-// Usage: node bench/ct2w_run.mjs MODEL_DIR SAMPLES.f32 OPTIONS_JSON
+// Usage: node bench/ct2w_run.mjs MODEL_DIR SAMPLES.s16 OPTIONS_JSON
 import fs from 'node:fs';
 
 const t0 = performance.now();
@@ -10,7 +10,8 @@ const { load, ...fwOptions } = JSON.parse(optionsJson);
 const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 const options = Object.fromEntries(Object.entries(fwOptions).map(([k, v]) => [camel(k), v]));
 const buf = fs.readFileSync(samplesPath);
-const audio = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+const pcm = new Int16Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+const audio = Float32Array.from(pcm, (v) => v / 32768);
 const model = await WhisperModel.load(modelDir, { device: load.device, computeType: load.compute_type, cpuThreads: load.cpu_threads });
 const t1 = performance.now();
 const { segments, info } = await model.transcribe(audio, options);

@@ -31,12 +31,13 @@ if (!fs.existsSync(py)) sh('python3', ['-m', 'venv', venv]);
 sh(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `faster-whisper==${FW_VERSION}`]);
 const fwVersions = sh(py, ['-c', 'import faster_whisper, ctranslate2; print(faster_whisper.__version__, ctranslate2.__version__)']).trim().split(' ');
 
-// The same samples for both: decoded once by ffmpeg to 16 kHz mono float32.
+// The same samples for both: decoded once by ffmpeg to 16 kHz mono 16-bit PCM (what
+// faster-whisper's own decoder produces), read by both as float32 = int16 / 32768.
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ct2w-bench-'));
 process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
 function samples(name) {
-  const out = path.join(work, `${name}.f32`);
-  if (!fs.existsSync(out)) sh('ffmpeg', ['-nostdin', '-loglevel', 'error', '-i', path.join(fixtures, 'audio', name), '-ac', '1', '-ar', '16000', '-f', 'f32le', out]);
+  const out = path.join(work, `${name}.s16`);
+  if (!fs.existsSync(out)) sh('ffmpeg', ['-nostdin', '-loglevel', 'error', '-i', path.join(fixtures, 'audio', name), '-ac', '1', '-ar', '16000', '-f', 's16le', out]);
   return out;
 }
 
@@ -47,6 +48,8 @@ const CASES = [
   { model: 'base', audio: 'jfk.flac', options: { beam_size: 5, word_timestamps: true } },
   { model: 'base', audio: 'NM014.mp3', options: { beam_size: 5 } },
   { model: 'base', audio: 'multilingual.mp3', options: { beam_size: 5 } },
+  { model: 'tiny.en', audio: 'Arthur.mp3', options: { batch_size: 8 } },
+  { model: 'base', audio: 'NM014.mp3', options: { batch_size: 8, word_timestamps: true } },
 ].filter((c, i) => !quick || i < 2);
 
 function runOne(engine, c) {
@@ -91,7 +94,8 @@ const lines = [
   '',
   `Written by \`node bench/run.mjs${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB.`,
   `faster-whisper ${fwVersions[0]} (CTranslate2 ${fwVersions[1]}, from PyPI) and ct2-whisper (CTranslate2 from ct2rs), both on CPU, int8, ${threads} threads,`,
-  'the same model directory and the same samples (decoded once by ffmpeg to 16 kHz float32), one process per run,',
+  'cases with batch_size use the batched pipeline (faster-whisper\'s BatchedInferencePipeline, Silero VAD chunks);',
+  'the same model directory and the same samples (decoded once by ffmpeg to 16 kHz 16-bit PCM), one process per run,',
   `median of ${repeat} run(s). Transcribe time excludes model loading; peak memory is the whole process's peak RSS.`,
   '',
   '| model | audio | options | faster-whisper s | ct2-whisper s | speed-up | faster-whisper peak MB | ct2-whisper peak MB | load s (fw / ours) | same text | same segment times |',

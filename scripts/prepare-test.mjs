@@ -17,4 +17,4 @@ function run(cmd, args) {
 run('node', ['scripts/build-native.mjs']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
 fs.chmodSync(path.join(root, 'lib', 'cli.js'), 0o755);
-run('node', ['scripts/fetch-models.mjs', 'tiny.en', 'base']);
+run('node', ['scripts/fetch-models.mjs', 'tiny.en', 'base', 'silero-vad']);

@@ -25,7 +25,8 @@ command -v python3 >/dev/null || { echo "setup: python3 with pip is required to 
 
 step "npm packages"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # onnxruntime-node must not fetch its CUDA add-ons from outside the npm registry.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
 
 step "native addon (CTranslate2 via ct2rs; the first build takes a few minutes)"

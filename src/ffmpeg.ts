@@ -36,8 +36,8 @@ function lastLine(text: string): string {
   return text.trim().split('\n').filter(Boolean).pop() ?? 'no output';
 }
 
-/** Reads a float32 WAV that ffmpeg wrote to a pipe (its size fields may be unset). */
-function parseFloatWav(buf: Buffer): Float32Array[] {
+/** Reads a 16-bit WAV that ffmpeg wrote to a pipe (its size fields may be unset). */
+function parsePcm16Wav(buf: Buffer): Float32Array[] {
   let pos = 12;
   let channels = 1;
   while (pos + 8 <= buf.length) {
@@ -47,10 +47,10 @@ function parseFloatWav(buf: Buffer): Float32Array[] {
     if (id === 'data') {
       const start = pos + 8;
       const end = size === 0xffffffff || start + size > buf.length ? buf.length : start + size;
-      const frames = Math.floor((end - start) / 4 / channels);
+      const frames = Math.floor((end - start) / 2 / channels);
       const planes = Array.from({ length: channels }, () => new Float32Array(frames));
       for (let i = 0; i < frames; i++) {
-        for (let c = 0; c < channels; c++) planes[c][i] = buf.readFloatLE(start + (i * channels + c) * 4);
+        for (let c = 0; c < channels; c++) planes[c][i] = buf.readInt16LE(start + (i * channels + c) * 2) / 32768;
       }
       return planes;
     }
@@ -60,8 +60,9 @@ function parseFloatWav(buf: Buffer): Float32Array[] {
 }
 
 /**
- * Decodes a file with ffmpeg to 16 kHz float32: mono (ffmpeg's own downmix, as faster-whisper's
- * PyAV resampler does) or one array per channel.
+ * Decodes a file with ffmpeg to 16 kHz: mono (ffmpeg's own downmix) or one array per channel.
+ * Samples go through 16-bit PCM, as faster-whisper's PyAV resampler (format "s16") sends them,
+ * so that both engines see the same numbers.
  */
 export async function decodeWithFfmpeg(
   file: string,
@@ -70,14 +71,14 @@ export async function decodeWithFfmpeg(
   const bin = ffmpegPath(opts.ffmpegPath);
   const common = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, '-vn', '-ar', String(SAMPLE_RATE)];
   const args = opts.splitChannels
-    ? [...common, '-c:a', 'pcm_f32le', '-f', 'wav', 'pipe:1']
-    : [...common, '-ac', '1', '-f', 'f32le', 'pipe:1'];
+    ? [...common, '-c:a', 'pcm_s16le', '-f', 'wav', 'pipe:1']
+    : [...common, '-ac', '1', '-f', 's16le', 'pipe:1'];
   const r = await runFfmpeg(bin, args, opts.signal);
   if (r.code !== 0) {
     throw new InputError(`could not decode audio: ffmpeg: ${lastLine(r.stderr)}`);
   }
-  if (opts.splitChannels) return parseFloatWav(r.stdout);
-  const samples = new Float32Array(Math.floor(r.stdout.length / 4));
-  for (let i = 0; i < samples.length; i++) samples[i] = r.stdout.readFloatLE(i * 4);
+  if (opts.splitChannels) return parsePcm16Wav(r.stdout);
+  const samples = new Float32Array(Math.floor(r.stdout.length / 2));
+  for (let i = 0; i < samples.length; i++) samples[i] = r.stdout.readInt16LE(i * 2) / 32768;
   return [samples];
 }

@@ -11,6 +11,9 @@ export { render, toSrt, toVtt, toText, toJsonObject, joinedText, formatTimestamp
 export type { Format } from './formats.js';
 export { resolveLocalModel, cacheDir, DEFAULT_MODEL } from './model-path.js';
 export { InputError } from './errors.js';
+export { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, speechProbabilities, vadModelPath } from './vad.js';
+export type { VadOptions, SpeechTimestamp } from './vad.js';
+export type { PipelineOptions } from './model.js';
 import { native } from './native.js';
 
 /** Log-mel features of 16 kHz mono samples, as the engine computes them (row-major [nMels, nFrames]). */

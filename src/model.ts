@@ -6,6 +6,7 @@ import { native, type NativeModel, type JobControl } from './native.js';
 import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
 import { engineOptionsJson, type DecodingOptions } from './options.js';
 import { InputError, abortError } from './errors.js';
+import { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 export type ComputeType = 'auto' | 'default' | 'int8' | 'int8_float32' | 'int8_float16' | 'float16' | 'float32';
@@ -67,7 +68,20 @@ export interface CallOptions {
   onProgress?: (secondsDone: number, secondsTotal: number) => void;
 }
 
-export type TranscribeOptions = DecodingOptions & Omit<DecodeOptions, 'signal'> & CallOptions;
+export interface PipelineOptions {
+  /** Drop non-speech with Silero VAD first (default: off; on for the batched pipeline). */
+  vadFilter?: boolean;
+  vadParameters?: VadOptions;
+  /** Path of silero_vad_v6.onnx (default: $CT2_WHISPER_VAD_MODEL, else the model cache). */
+  vadModelPath?: string;
+  /**
+   * Batch the speech chunks that the VAD finds, this many at a time (faster-whisper's
+   * BatchedInferencePipeline: no conditioning on previous text, first temperature only).
+   */
+  batchSize?: number;
+}
+
+export type TranscribeOptions = DecodingOptions & PipelineOptions & Omit<DecodeOptions, 'signal'> & CallOptions;
 
 export interface LanguageDetection {
   language: string;
@@ -192,6 +206,17 @@ export class WhisperModel {
         throw classify(e);
       }
     };
+    if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
+      throw new InputError(`batchSize must be an integer of at least 1, got ${JSON.stringify(options.batchSize)}`);
+    }
+    if (options.batchSize !== undefined) {
+      if (options.splitChannels) throw new InputError('splitChannels is not supported with batchSize');
+      return this.transcribeBatched(channels[0], options);
+    }
+    if (options.vadFilter) {
+      if (options.splitChannels) throw new InputError('splitChannels is not supported with vadFilter');
+      return this.transcribeWithVad(channels[0], options, optionsJson, (audio, call) => run(audio, call));
+    }
     if (!options.splitChannels) return run(channels[0], options);
     const total = channels.reduce((s, c) => s + c.length, 0) / SAMPLE_RATE;
     let before = 0;
@@ -206,6 +231,77 @@ export class WhisperModel {
     }
     const segments = results.flatMap((r) => r.segments).sort((a, b) => a.start - b.start || (a.channel ?? 0) - (b.channel ?? 0));
     return { segments, info: results[0].info, channels: results };
+  }
+
+  /** Sequential decoding of the speech only, in the recording's time (faster-whisper's vad_filter). */
+  private async transcribeWithVad(
+    audio: Float32Array,
+    options: TranscribeOptions,
+    optionsJson: string,
+    run: (audio: Float32Array, call: CallOptions) => Promise<Transcription>,
+  ): Promise<Transcription> {
+    const clips = JSON.parse(optionsJson).clipTimestamps as number[] | undefined;
+    if (clips && !(clips.length === 1 && clips[0] === 0)) return run(audio, options);
+    const speech = await getSpeechTimestamps(audio, options.vadParameters, options.vadModelPath);
+    if (options.signal?.aborted) throw abortError(options.signal);
+    const [kept] = collectChunks(audio, speech);
+    const r = await run(kept.samples, options);
+    restoreSpeechTimestamps(r.segments, speech);
+    r.info.duration = audio.length / SAMPLE_RATE;
+    r.info.duration_after_vad = kept.samples.length / SAMPLE_RATE;
+    r.info.transcription_options = { ...r.info.transcription_options, vadFilter: true, vadParameters: options.vadParameters ?? {} };
+    return r;
+  }
+
+  /** faster-whisper's BatchedInferencePipeline over VAD speech chunks (or given clips). */
+  private async transcribeBatched(audio: Float32Array, options: TranscribeOptions): Promise<Transcription> {
+    const engine = this.engine;
+    const chunkLength = options.chunkLength ?? 30;
+    const duration = audio.length / SAMPLE_RATE;
+    let clips: SpeechTimestamp[];
+    let restore = true;
+    const given = options.clipTimestamps;
+    if (given !== undefined && !(typeof given === 'string' && given.trim() === '0')) {
+      const list = typeof given === 'string' ? given.split(',').map(Number) : given;
+      if (list.length % 2 === 1) list.push(duration);
+      if (list.some((v) => !Number.isFinite(v) || v < 0)) throw new InputError('clipTimestamps must be non-negative numbers of seconds');
+      clips = [];
+      for (let i = 0; i < list.length; i += 2) clips.push({ start: Math.trunc(list[i] * SAMPLE_RATE), end: Math.trunc(list[i + 1] * SAMPLE_RATE) });
+      restore = false;
+    } else if (options.vadFilter ?? true) {
+      clips = await getSpeechTimestamps(audio, { minSilenceDurationMs: 160, ...options.vadParameters, maxSpeechDurationS: chunkLength }, options.vadModelPath);
+    } else if (duration < chunkLength) {
+      clips = [{ start: 0, end: audio.length }];
+    } else {
+      throw new InputError('the batched pipeline needs speech chunks: turn vadFilter on or give clipTimestamps');
+    }
+    if (options.signal?.aborted) throw abortError(options.signal);
+    const chunks = restore
+      ? collectChunks(audio, clips, chunkLength)
+      : clips.map((c) => ({ samples: audio.subarray(c.start, c.end), offset: c.start / SAMPLE_RATE, duration: (c.end - c.start) / SAMPLE_RATE, segments: [c] }));
+    const { clipTimestamps: _ignored, ...rest } = options;
+    // The batched pipeline's fixed choices, as faster-whisper makes them.
+    const optionsJson = engineOptionsJson({
+      ...rest,
+      temperature: Array.isArray(options.temperature) ? options.temperature.slice(0, 1) : options.temperature,
+      withoutTimestamps: options.withoutTimestamps ?? true,
+      conditionOnPreviousText: false,
+      hallucinationSilenceThreshold: null,
+    });
+    try {
+      const json = await withControl(options, (c) =>
+        engine.transcribeBatched(chunks.map((ch) => ch.samples), chunks.map((ch) => ch.offset), duration, options.batchSize ?? 8, optionsJson, c),
+      );
+      const r = JSON.parse(json) as { segments: Segment[]; info: Omit<TranscriptionInfo, 'transcription_options'> };
+      if (restore) restoreSpeechTimestamps(r.segments, clips);
+      const kept = clips.reduce((a, c) => a + (c.end - c.start), 0) / SAMPLE_RATE;
+      return {
+        segments: r.segments,
+        info: { ...r.info, duration, duration_after_vad: kept, transcription_options: { ...JSON.parse(optionsJson), batchSize: options.batchSize ?? 8 } },
+      };
+    } catch (e) {
+      throw classify(e);
+    }
   }
 
   /** Detects the spoken language from the first 30 s windows of the audio. */

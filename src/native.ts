@@ -27,6 +27,7 @@ export interface NativeModel {
   readonly nMels: number;
   readonly supportedLanguages: string[];
   transcribe(audio: Float32Array, optionsJson: string, control: JobControl): Promise<string>;
+  transcribeBatched(chunks: Float32Array[], offsets: number[], duration: number, batchSize: number, optionsJson: string, control: JobControl): Promise<string>;
   detectLanguage(audio: Float32Array, segments: number, threshold: number, control: JobControl): Promise<string>;
   dispose(): void;
 }

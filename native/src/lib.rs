@@ -3,6 +3,7 @@
 //! Options go in and results come out as JSON, so the TypeScript layer owns the shapes.
 
 mod audio;
+mod batched;
 mod control;
 mod engine;
 mod features;
@@ -152,6 +153,35 @@ impl Task for TranscribeTask {
     }
 }
 
+pub struct BatchedTask {
+    engine: Arc<Engine>,
+    chunks: Vec<batched::Chunk>,
+    duration: f64,
+    batch_size: usize,
+    options: String,
+    control: Arc<Control>,
+}
+
+impl Task for BatchedTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> Result<String> {
+        let opts: TranscribeOptions = serde_json::from_str(&self.options)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("invalid transcription options: {e}")))?;
+        let chunks = std::mem::take(&mut self.chunks);
+        let result = self
+            .engine
+            .transcribe_batched(&chunks, self.duration, &opts, self.batch_size, &self.control)
+            .map_err(to_napi)?;
+        serde_json::to_string(&result).map_err(|e| to_napi(e.into()))
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
 pub struct DetectTask {
     engine: Arc<Engine>,
     audio: Vec<f32>,
@@ -211,6 +241,36 @@ impl NativeModel {
         Ok(AsyncTask::new(TranscribeTask {
             engine: self.engine()?,
             audio: audio.to_vec(),
+            options,
+            control: control.inner.clone(),
+        }))
+    }
+
+    /// Transcribes speech chunks (each at most one window) in batches. `offsets` place each chunk
+    /// in seconds of the kept audio; `duration` is the whole recording's. Resolves to JSON.
+    #[napi]
+    pub fn transcribe_batched(
+        &self,
+        chunks: Vec<Float32Array>,
+        offsets: Vec<f64>,
+        duration: f64,
+        batch_size: u32,
+        options: String,
+        control: &JobControl,
+    ) -> Result<AsyncTask<BatchedTask>> {
+        if chunks.len() != offsets.len() {
+            return Err(Error::new(Status::InvalidArg, "chunks and offsets differ in length".to_string()));
+        }
+        let chunks = chunks
+            .iter()
+            .zip(offsets)
+            .map(|(c, offset)| batched::Chunk { samples: c.to_vec(), offset })
+            .collect();
+        Ok(AsyncTask::new(BatchedTask {
+            engine: self.engine()?,
+            chunks,
+            duration,
+            batch_size: batch_size.max(1) as usize,
             options,
             control: control.inner.clone(),
         }))

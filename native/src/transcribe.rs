@@ -269,7 +269,7 @@ impl Engine {
 
     /// Cuts a window's tokens into segments at consecutive timestamp tokens.
     /// Returns the segments, the next seek and whether the window ended on a single timestamp.
-    fn split_segments_by_timestamps(
+    pub(crate) fn split_segments_by_timestamps(
         &self,
         tokens: &[usize],
         time_offset: f64,

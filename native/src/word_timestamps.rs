@@ -200,6 +200,9 @@ pub fn add_word_timestamps(
     }
 
     for (gi, group) in groups.iter_mut().enumerate() {
+        if group.is_empty() {
+            continue;
+        }
         let mut word_index = 0;
         let time_offset = group[0].seek as f64 / FRAMES_PER_SECOND;
         let (median_duration, max_duration) = median_max[gi];

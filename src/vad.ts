@@ -1,0 +1,277 @@
+// Voice activity detection with Silero VAD v6 (the ONNX model faster-whisper ships), run with
+// onnxruntime-node; speech timestamps, chunk collection and the map back to original time
+// follow faster-whisper's vad.py.
+import fs from 'node:fs';
+import path from 'node:path';
+import { InputError } from './errors.js';
+import { cacheDir } from './model-path.js';
+
+export const VAD_MODEL_FILE = 'silero_vad_v6.onnx';
+const WINDOW = 512;
+const CONTEXT = 64;
+const SAMPLE_RATE = 16000;
+
+export interface VadOptions {
+  /** Speech probability at or above which a window is speech (default 0.5). */
+  threshold?: number;
+  /** Below this a window is silence (default threshold − 0.15). */
+  negThreshold?: number | null;
+  minSpeechDurationMs?: number;
+  maxSpeechDurationS?: number;
+  minSilenceDurationMs?: number;
+  speechPadMs?: number;
+}
+
+export interface SpeechTimestamp {
+  start: number;
+  end: number;
+}
+
+/** Where the Silero model is: option, $CT2_WHISPER_VAD_MODEL, else the model cache. */
+export function vadModelPath(explicit?: string): string {
+  const p = explicit || process.env.CT2_WHISPER_VAD_MODEL || path.join(cacheDir(), 'models', VAD_MODEL_FILE);
+  if (!fs.existsSync(p)) {
+    throw new InputError(`the VAD model was not found at ${p}; run \`npm run models\` (it comes with faster-whisper's PyPI package) or set CT2_WHISPER_VAD_MODEL`);
+  }
+  return p;
+}
+
+type Ort = typeof import('onnxruntime-node');
+type Session = import('onnxruntime-node').InferenceSession;
+const sessions = new Map<string, Promise<{ ort: Ort; session: Session }>>();
+
+async function session(modelPath: string) {
+  let s = sessions.get(modelPath);
+  if (!s) {
+    s = (async () => {
+      const ort = (await import('onnxruntime-node')) as unknown as Ort;
+      const session = await ort.InferenceSession.create(modelPath, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        enableCpuMemArena: false,
+        logSeverityLevel: 4,
+      });
+      return { ort, session };
+    })();
+    sessions.set(modelPath, s);
+    s.catch(() => sessions.delete(modelPath));
+  }
+  return s;
+}
+
+/** Speech probability of each 512-sample window (audio padded to a whole number of windows). */
+export async function speechProbabilities(audio: Float32Array, modelPath?: string): Promise<Float32Array> {
+  const { ort, session: sess } = await session(vadModelPath(modelPath));
+  const n = Math.floor(audio.length / WINDOW) + 1; // faster-whisper always pads, even a whole window
+  const padded = new Float32Array(n * WINDOW);
+  padded.set(audio);
+  const rows = new Float32Array(n * (CONTEXT + WINDOW));
+  for (let i = 0; i < n; i++) {
+    // Each window is preceded by the last 64 samples of the window before it (zeros for the first).
+    if (i > 0) rows.set(padded.subarray(i * WINDOW - CONTEXT, i * WINDOW), i * (CONTEXT + WINDOW));
+    rows.set(padded.subarray(i * WINDOW, (i + 1) * WINDOW), i * (CONTEXT + WINDOW) + CONTEXT);
+  }
+  const probs = new Float32Array(n);
+  let h = new ort.Tensor('float32', new Float32Array(128), [1, 1, 128]);
+  let c = new ort.Tensor('float32', new Float32Array(128), [1, 1, 128]);
+  const BATCH = 10000;
+  for (let i = 0; i < n; i += BATCH) {
+    const m = Math.min(BATCH, n - i);
+    const input = new ort.Tensor('float32', rows.subarray(i * (CONTEXT + WINDOW), (i + m) * (CONTEXT + WINDOW)), [m, CONTEXT + WINDOW]);
+    const out = await sess.run({ input, h, c });
+    probs.set(out.speech_probs.data as Float32Array, i);
+    h = out.hn as typeof h;
+    c = out.cn as typeof c;
+  }
+  return probs;
+}
+
+/** faster-whisper's get_speech_timestamps: speech chunks in samples. */
+export async function getSpeechTimestamps(audio: Float32Array, options: VadOptions = {}, modelPath?: string): Promise<SpeechTimestamp[]> {
+  const threshold = options.threshold ?? 0.5;
+  const negThreshold = options.negThreshold ?? Math.max(threshold - 0.15, 0.01);
+  const minSpeechSamples = (SAMPLE_RATE * (options.minSpeechDurationMs ?? 0)) / 1000;
+  const speechPadSamples = (SAMPLE_RATE * (options.speechPadMs ?? 400)) / 1000;
+  const maxSpeechSamples = SAMPLE_RATE * (options.maxSpeechDurationS ?? Infinity) - WINDOW - 2 * speechPadSamples;
+  const minSilenceSamples = (SAMPLE_RATE * (options.minSilenceDurationMs ?? 2000)) / 1000;
+  const minSilenceAtMax = (SAMPLE_RATE * 98) / 1000;
+  const length = audio.length;
+  const probs = await speechProbabilities(audio, modelPath);
+
+  let triggered = false;
+  const speeches: SpeechTimestamp[] = [];
+  let current: Partial<SpeechTimestamp> = {};
+  let tempEnd = 0;
+  let prevEnd = 0;
+  let nextStart = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i];
+    const at = WINDOW * i;
+    if (p >= threshold && tempEnd) {
+      tempEnd = 0;
+      if (nextStart < prevEnd) nextStart = at;
+    }
+    if (p >= threshold && !triggered) {
+      triggered = true;
+      current.start = at;
+      continue;
+    }
+    if (triggered && at - current.start! > maxSpeechSamples) {
+      if (prevEnd) {
+        current.end = prevEnd;
+        speeches.push(current as SpeechTimestamp);
+        current = {};
+        if (nextStart < prevEnd) triggered = false;
+        else current.start = nextStart;
+        prevEnd = nextStart = tempEnd = 0;
+      } else {
+        current.end = at;
+        speeches.push(current as SpeechTimestamp);
+        current = {};
+        prevEnd = nextStart = tempEnd = 0;
+        triggered = false;
+        continue;
+      }
+    }
+    if (p < negThreshold && triggered) {
+      if (!tempEnd) tempEnd = at;
+      if (at - tempEnd > minSilenceAtMax) prevEnd = tempEnd;
+      if (at - tempEnd < minSilenceSamples) continue;
+      current.end = tempEnd;
+      if (current.end - current.start! > minSpeechSamples) speeches.push(current as SpeechTimestamp);
+      current = {};
+      prevEnd = nextStart = tempEnd = 0;
+      triggered = false;
+      continue;
+    }
+  }
+  if (current.start !== undefined && length - current.start > minSpeechSamples) {
+    current.end = length;
+    speeches.push(current as SpeechTimestamp);
+  }
+  for (let i = 0; i < speeches.length; i++) {
+    const s = speeches[i];
+    if (i === 0) s.start = Math.trunc(Math.max(0, s.start - speechPadSamples));
+    if (i !== speeches.length - 1) {
+      const silence = speeches[i + 1].start - s.end;
+      if (silence < 2 * speechPadSamples) {
+        s.end += Math.trunc(Math.floor(silence / 2));
+        speeches[i + 1].start = Math.trunc(Math.max(0, speeches[i + 1].start - Math.floor(silence / 2)));
+      } else {
+        s.end = Math.trunc(Math.min(length, s.end + speechPadSamples));
+        speeches[i + 1].start = Math.trunc(Math.max(0, speeches[i + 1].start - speechPadSamples));
+      }
+    } else {
+      s.end = Math.trunc(Math.min(length, s.end + speechPadSamples));
+    }
+  }
+  return speeches;
+}
+
+export interface CollectedChunk {
+  samples: Float32Array;
+  /** Seconds into the audio that was kept. */
+  offset: number;
+  duration: number;
+  segments: SpeechTimestamp[];
+}
+
+/** Joins speech chunks into pieces of at most `maxDuration` seconds (faster-whisper's collect_chunks). */
+export function collectChunks(audio: Float32Array, chunks: SpeechTimestamp[], maxDuration = Infinity): CollectedChunk[] {
+  if (chunks.length === 0) return [{ samples: new Float32Array(0), offset: 0, duration: 0, segments: [] }];
+  const out: CollectedChunk[] = [];
+  let parts: Float32Array[] = [];
+  let segments: SpeechTimestamp[] = [];
+  let current = 0;
+  let total = 0;
+  const flush = () => {
+    const samples = new Float32Array(current);
+    let at = 0;
+    for (const p of parts) {
+      samples.set(p, at);
+      at += p.length;
+    }
+    out.push({ samples, offset: total / SAMPLE_RATE, duration: current / SAMPLE_RATE, segments });
+    total += current;
+  };
+  for (const chunk of chunks) {
+    const len = chunk.end - chunk.start;
+    if (current + len > maxDuration * SAMPLE_RATE) {
+      flush();
+      parts = [audio.subarray(chunk.start, chunk.end)];
+      segments = [];
+      current = len;
+    } else {
+      segments.push(chunk);
+      parts.push(audio.subarray(chunk.start, chunk.end));
+      current += len;
+    }
+  }
+  flush();
+  return out;
+}
+
+/** Maps times in the speech-only audio back to the original recording. */
+export class SpeechTimestampsMap {
+  private chunkEndSample: number[] = [];
+  private totalSilenceBefore: number[] = [];
+
+  constructor(chunks: SpeechTimestamp[]) {
+    let previousEnd = 0;
+    let silent = 0;
+    for (const c of chunks) {
+      silent += c.start - previousEnd;
+      previousEnd = c.end;
+      this.chunkEndSample.push(c.end - silent);
+      this.totalSilenceBefore.push(silent / SAMPLE_RATE);
+    }
+  }
+
+  chunkIndex(time: number, isEnd = false): number {
+    const sample = Math.trunc(time * SAMPLE_RATE);
+    if (isEnd) {
+      const exact = this.chunkEndSample.indexOf(sample);
+      if (exact >= 0) return exact;
+    }
+    // bisect_right
+    let lo = 0;
+    let hi = this.chunkEndSample.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sample < this.chunkEndSample[mid]) hi = mid;
+      else lo = mid + 1;
+    }
+    return Math.min(lo, this.chunkEndSample.length - 1);
+  }
+
+  originalTime(time: number, chunkIndex?: number, isEnd = false): number {
+    const i = chunkIndex ?? this.chunkIndex(time, isEnd);
+    return Math.round((this.totalSilenceBefore[i] + time) * 100) / 100;
+  }
+}
+
+interface Timed {
+  start: number;
+  end: number;
+  words: Array<{ start: number; end: number }> | null;
+}
+
+/** Moves segments (and their words) from speech-only time back to the recording's time. */
+export function restoreSpeechTimestamps<T extends Timed>(segments: T[], chunks: SpeechTimestamp[]): T[] {
+  const map = new SpeechTimestampsMap(chunks);
+  for (const s of segments) {
+    if (s.words && s.words.length) {
+      for (const w of s.words) {
+        const i = map.chunkIndex((w.start + w.end) / 2);
+        w.start = map.originalTime(w.start, i);
+        w.end = map.originalTime(w.end, i);
+      }
+      s.start = s.words[0].start;
+      s.end = s.words[s.words.length - 1].end;
+    } else {
+      s.start = map.originalTime(s.start);
+      s.end = map.originalTime(s.end, undefined, true);
+    }
+  }
+  return segments;
+}
