@@ -8,6 +8,7 @@ import { render, FORMATS, type Format } from './formats.js';
 import { resolveLocalModel } from './model-path.js';
 
 const USAGE = `usage: ct2-whisper transcribe <input...> [options]
+       ct2-whisper worker [--test_input JSON] [--rp_serve_api [--rp_api_port N]]   (RunPod serverless worker)
 
   --model <dir|name>      model directory, or tiny.en / base / small from the local cache (default: small)
   --device <d>            auto | cpu | cuda (default auto)
@@ -115,6 +116,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'transcribe') {
       await transcribeCommand(rest);
+    } else if (command === 'worker') {
+      const { workerMain } = await import('./worker/main.js');
+      return await workerMain(rest);
     } else if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from './errors.js';
+import { HUB_MODELS, downloadModel, hubEndpoint } from './hub-download.js';
 
 export const DEFAULT_MODEL = 'small';
 /** What the default falls back to, in order, when it is not in the cache. */
@@ -45,4 +46,31 @@ export function resolveLocalModel(nameOrPath?: string): ResolvedModel {
     return { name: nameOrPath, dir: cachedModelDir(nameOrPath) };
   }
   throw new InputError(`model not found: ${nameOrPath} is neither a model directory nor a model in ${path.join(cacheDir(), 'models')}`);
+}
+
+export interface ResolvedSource extends ResolvedModel {
+  /** Where the model came from: a path, the local model cache, or a Hub repository. */
+  source: 'path' | 'cache' | 'hub';
+  repo?: string;
+}
+
+/**
+ * A model by directory path, by name (tiny … large-v3, turbo, distil-*: the local model cache
+ * first, then the Hub repository faster-whisper uses), or by Hub repository id ("org/name").
+ */
+export async function resolveModel(nameOrPath: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedSource> {
+  if (!nameOrPath || typeof nameOrPath !== 'string') throw new InputError('model must be a non-empty string');
+  if (fs.existsSync(nameOrPath) && fs.statSync(nameOrPath).isDirectory()) {
+    if (!isModelDir(nameOrPath)) throw new InputError(`${nameOrPath} is not a CTranslate2 Whisper model: model.bin is missing`);
+    return { name: path.basename(path.resolve(nameOrPath)), dir: nameOrPath, source: 'path' };
+  }
+  if (!nameOrPath.includes('/') && isModelDir(cachedModelDir(nameOrPath))) {
+    return { name: nameOrPath, dir: cachedModelDir(nameOrPath), source: 'cache' };
+  }
+  const repo = HUB_MODELS[nameOrPath] ?? (/^[\w.-]+\/[\w.-]+$/.test(nameOrPath) && !nameOrPath.startsWith('.') ? nameOrPath : undefined);
+  if (!repo) {
+    throw new InputError(`unknown model ${JSON.stringify(nameOrPath)}: not a directory, not one of ${Object.keys(HUB_MODELS).join(', ')}, and not a Hub repository id`);
+  }
+  const dir = await downloadModel(repo, opts);
+  return { name: nameOrPath, dir, source: 'hub', repo: `${hubEndpoint()}/${repo}` };
 }

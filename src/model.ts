@@ -66,6 +66,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Called as work advances, with seconds of audio done and in total. */
   onProgress?: (secondsDone: number, secondsTotal: number) => void;
+  /** Called with each segment as soon as it is decoded (in the recording's time). */
+  onSegment?: (segment: Segment) => void;
 }
 
 export interface PipelineOptions {
@@ -96,16 +98,25 @@ export interface DetectLanguageOptions extends CallOptions, Omit<DecodeOptions, 
 
 const PROGRESS_INTERVAL_MS = 100;
 
-/** Runs one native call with an abort wire and a progress poll. */
-async function withControl<T>(call: CallOptions, run: (c: JobControl) => Promise<T>): Promise<T> {
-  const { signal, onProgress } = call;
+/** Runs one native call with an abort wire and a progress and segment poll. */
+async function withControl<T>(
+  call: CallOptions,
+  run: (c: JobControl) => Promise<T>,
+  mapSegment: (s: Segment) => Segment = (s) => s,
+): Promise<T> {
+  const { signal, onProgress, onSegment } = call;
   if (signal?.aborted) throw abortError(signal);
   const control = new (native().JobControl)();
   const onAbort = () => control.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   let last = -1;
-  const poll = onProgress
+  const drainSegments = () => {
+    if (onSegment) for (const json of control.takeSegments()) onSegment(mapSegment(JSON.parse(json) as Segment));
+  };
+  const poll = onProgress || onSegment
     ? setInterval(() => {
+        drainSegments();
+        if (!onProgress) return;
         const [done, total] = control.progress();
         if (done !== last && total > 0) {
           last = done;
@@ -115,6 +126,7 @@ async function withControl<T>(call: CallOptions, run: (c: JobControl) => Promise
     : undefined;
   try {
     const out = await run(control);
+    drainSegments();
     if (onProgress) {
       const [, total] = control.progress();
       if (total > 0 && last !== total) onProgress(total, total);
@@ -224,7 +236,8 @@ export class WhisperModel {
     for (const [i, audio] of channels.entries()) {
       const offset = before;
       const onProgress = options.onProgress && ((d: number) => options.onProgress!(offset + d, total));
-      const r = await run(audio, { signal: options.signal, onProgress });
+      const onSegment = options.onSegment && ((s: Segment) => options.onSegment!({ ...s, channel: i }));
+      const r = await run(audio, { signal: options.signal, onProgress, onSegment });
       r.segments.forEach((s) => (s.channel = i));
       results.push(r);
       before += audio.length / SAMPLE_RATE;
@@ -245,7 +258,8 @@ export class WhisperModel {
     const speech = await getSpeechTimestamps(audio, options.vadParameters, options.vadModelPath);
     if (options.signal?.aborted) throw abortError(options.signal);
     const [kept] = collectChunks(audio, speech);
-    const r = await run(kept.samples, options);
+    const onSegment = options.onSegment && ((s: Segment) => options.onSegment!(restoreSpeechTimestamps([s], speech)[0]));
+    const r = await run(kept.samples, { ...options, onSegment });
     restoreSpeechTimestamps(r.segments, speech);
     r.info.duration = audio.length / SAMPLE_RATE;
     r.info.duration_after_vad = kept.samples.length / SAMPLE_RATE;
@@ -289,8 +303,10 @@ export class WhisperModel {
       hallucinationSilenceThreshold: null,
     });
     try {
-      const json = await withControl(options, (c) =>
-        engine.transcribeBatched(chunks.map((ch) => ch.samples), chunks.map((ch) => ch.offset), duration, options.batchSize ?? 8, optionsJson, c),
+      const json = await withControl(
+        options,
+        (c) => engine.transcribeBatched(chunks.map((ch) => ch.samples), chunks.map((ch) => ch.offset), duration, options.batchSize ?? 8, optionsJson, c),
+        (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s),
       );
       const r = JSON.parse(json) as { segments: Segment[]; info: Omit<TranscriptionInfo, 'transcription_options'> };
       if (restore) restoreSpeechTimestamps(r.segments, clips);

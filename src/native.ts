@@ -16,6 +16,8 @@ export interface NativeLoadOptions {
 export declare class JobControl {
   constructor();
   abort(): void;
+  /** Segments finished since the last call, as JSON. */
+  takeSegments(): string[];
   /** [secondsDone, secondsTotal] */
   progress(): [number, number];
 }

@@ -167,6 +167,7 @@ impl Engine {
                         words: if opts.word_timestamps { Some(sub.words) } else { None },
                         temperature,
                     });
+                    control.push_segment(segments.last().unwrap());
                 }
             }
             done += batch_chunks.iter().map(|c| c.samples.len() as f64 / SAMPLE_RATE as f64).sum::<f64>();

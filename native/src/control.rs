@@ -1,6 +1,7 @@
 //! Cancellation and progress shared between a running job and the JS thread.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use anyhow::{bail, Result};
 
@@ -10,6 +11,8 @@ pub struct Control {
     /// Seconds done and in total, in milliseconds.
     done_ms: AtomicU64,
     total_ms: AtomicU64,
+    /// Segments finished since the JS side last took them, as JSON.
+    segments: Mutex<Vec<String>>,
 }
 
 impl Control {
@@ -30,6 +33,16 @@ impl Control {
 
     pub fn set_done(&self, seconds: f64) {
         self.done_ms.store((seconds.max(0.0) * 1000.0) as u64, Ordering::SeqCst);
+    }
+
+    pub fn push_segment(&self, segment: &crate::result::Segment) {
+        if let Ok(json) = serde_json::to_string(segment) {
+            self.segments.lock().unwrap().push(json);
+        }
+    }
+
+    pub fn take_segments(&self) -> Vec<String> {
+        std::mem::take(&mut *self.segments.lock().unwrap())
     }
 
     /// (seconds done, seconds in total)

@@ -47,6 +47,12 @@ impl JobControl {
         self.inner.cancel();
     }
 
+    /// Segments finished since the last call, as JSON strings.
+    #[napi]
+    pub fn take_segments(&self) -> Vec<String> {
+        self.inner.take_segments()
+    }
+
     /// `[secondsDone, secondsTotal]`
     #[napi]
     pub fn progress(&self) -> Vec<f64> {

@@ -555,6 +555,7 @@ impl Engine {
                     words: if opts.word_timestamps { Some(sub.words) } else { None },
                     temperature: result.temperature,
                 });
+                control.push_segment(segments_out.last().unwrap());
             }
             if !opts.condition_on_previous_text || result.temperature > opts.prompt_reset_on_temperature {
                 prompt_reset_since = all_tokens.len();

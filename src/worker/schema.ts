@@ -1,0 +1,97 @@
+// The job input a worker accepts: the fields of the workers users run today (faster-whisper and
+// WhisperX RunPod workers), checked strictly; every error names its field.
+import { z } from 'zod';
+
+const url = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .refine((s) => /^https?:\/\//i.test(s), 'must be an http(s) URL');
+
+const probability = z.number().min(0).max(1);
+
+export const OUTPUT_FORMATS = ['json', 'srt', 'vtt', 'text'] as const;
+
+export const JobInputSchema = z
+  .object({
+    audio: url.optional(),
+    audio_url: url.optional(),
+    audio_file: url.optional(),
+    audio_base_64: z.string().min(1, 'must not be empty').optional(),
+    language: z.string().trim().min(1).max(20).nullable().optional(),
+    language_detection_min_prob: probability.optional(),
+    language_detection_max_tries: z.number().int().min(1).max(10).optional(),
+    task: z.enum(['transcribe', 'translate']).optional(),
+    initial_prompt: z.string().max(10_000).nullable().optional(),
+    prefix: z.string().max(10_000).nullable().optional(),
+    hotwords: z.string().max(10_000).nullable().optional(),
+    model: z.string().trim().min(1).max(300).optional(),
+    temperature: z.union([z.number().min(0).max(2), z.array(z.number().min(0).max(2)).min(1).max(10)]).optional(),
+    temperature_increment_on_fallback: z.number().positive().max(1).nullable().optional(),
+    beam_size: z.number().int().min(1).max(10).optional(),
+    best_of: z.number().int().min(1).max(10).optional(),
+    patience: z.number().positive().max(10).optional(),
+    length_penalty: z.number().min(0).max(10).optional(),
+    batch_size: z.number().int().min(1).max(64).optional(),
+    word_timestamps: z.boolean().optional(),
+    align_output: z.boolean().optional(),
+    vad_filter: z.boolean().optional(),
+    vad_onset: probability.optional(),
+    vad_offset: probability.optional(),
+    vad_parameters: z
+      .object({
+        threshold: probability.optional(),
+        neg_threshold: probability.nullable().optional(),
+        min_speech_duration_ms: z.number().int().min(0).optional(),
+        max_speech_duration_s: z.number().positive().optional(),
+        min_silence_duration_ms: z.number().int().min(0).optional(),
+        speech_pad_ms: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    chunk_length: z.number().int().min(1).max(30).optional(),
+    condition_on_previous_text: z.boolean().optional(),
+    no_speech_threshold: probability.nullable().optional(),
+    compression_ratio_threshold: z.number().positive().nullable().optional(),
+    log_prob_threshold: z.number().nullable().optional(),
+    output_formats: z.array(z.enum(OUTPUT_FORMATS)).max(4).optional(),
+    debug: z.boolean().optional(),
+    // Accepted so that the error says what is missing rather than "unknown field".
+    diarization: z.unknown().optional(),
+    speaker_verification: z.unknown().optional(),
+    speaker_samples: z.unknown().optional(),
+  })
+  .strict();
+
+export type JobInput = z.infer<typeof JobInputSchema>;
+
+export class JobInputError extends Error {
+  override name = 'JobInputError';
+}
+
+function describe(issue: z.ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
+  const field = issue.path.length ? issue.path.join('.') : 'input';
+  if (issue.code === 'invalid_type' && issue.received === 'undefined') return `${field}: is required`;
+  return `${field}: ${issue.message}`;
+}
+
+/** Validates a job's `input`; throws a JobInputError naming every bad field. */
+export function parseJobInput(input: unknown): JobInput {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new JobInputError('input: must be a JSON object');
+  }
+  const r = JobInputSchema.safeParse(input);
+  if (!r.success) throw new JobInputError(r.error.issues.map(describe).join('; '));
+  const job = r.data;
+  for (const f of ['diarization', 'speaker_verification', 'speaker_samples'] as const) {
+    const v = job[f];
+    if (v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0)) {
+      throw new JobInputError(`${f}: not supported yet by ct2-whisper`);
+    }
+  }
+  const sources = (['audio', 'audio_url', 'audio_file', 'audio_base_64'] as const).filter((k) => job[k] !== undefined);
+  if (sources.length === 0) throw new JobInputError('audio: is required (give one of audio, audio_url, audio_file, audio_base_64)');
+  if (sources.length > 1) throw new JobInputError(`${sources.join(', ')}: give only one audio source`);
+  return job;
+}
