@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Before the tests: the addon and lib/ are built from the current sources and the test models
-// are in the cache. Each step is quick when nothing changed.
+// Before the tests: the addon and lib/ are built from the current sources, the test models are
+// in the cache, and the S3-compatible test server is installed. Each step is quick when done.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,3 +19,11 @@ run('node', ['scripts/build-native.mjs']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
 fs.chmodSync(path.join(root, 'lib', 'cli.js'), 0o755);
 run('node', ['scripts/fetch-models.mjs', 'tiny.en', 'base', 'silero-vad']);
+
+// A real S3-compatible server for the artifact tests: moto, from PyPI, in a venv of its own.
+const cache = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
+const venv = path.join(cache, 'test-venv');
+if (!fs.existsSync(path.join(venv, 'bin', 'moto_server'))) {
+  run('python3', ['-m', 'venv', venv]);
+  run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', 'moto[server]==5.2.5']);
+}
