@@ -29,6 +29,14 @@ fn to_napi(e: anyhow::Error) -> Error {
     Error::new(Status::GenericFailure, format!("{e:#}"))
 }
 
+fn parse_options(json: &str) -> Result<TranscribeOptions> {
+    serde_json::from_str(json).map_err(|e| Error::new(Status::InvalidArg, format!("invalid transcription options: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| to_napi(e.into()))
+}
+
 /// Abort flag and progress of one running call.
 #[napi]
 pub struct JobControl {
@@ -147,11 +155,9 @@ impl Task for TranscribeTask {
     type JsValue = String;
 
     fn compute(&mut self) -> Result<String> {
-        let opts: TranscribeOptions = serde_json::from_str(&self.options)
-            .map_err(|e| Error::new(Status::InvalidArg, format!("invalid transcription options: {e}")))?;
+        let opts = parse_options(&self.options)?;
         let audio = std::mem::take(&mut self.audio);
-        let result = self.engine.transcribe(&audio, &opts, &self.control).map_err(to_napi)?;
-        serde_json::to_string(&result).map_err(|e| to_napi(e.into()))
+        to_json(&self.engine.transcribe(&audio, &opts, &self.control).map_err(to_napi)?)
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
@@ -173,14 +179,14 @@ impl Task for BatchedTask {
     type JsValue = String;
 
     fn compute(&mut self) -> Result<String> {
-        let opts: TranscribeOptions = serde_json::from_str(&self.options)
-            .map_err(|e| Error::new(Status::InvalidArg, format!("invalid transcription options: {e}")))?;
+        let opts = parse_options(&self.options)?;
         let chunks = std::mem::take(&mut self.chunks);
-        let result = self
-            .engine
-            .transcribe_batched(&chunks, self.duration, &opts, self.batch_size, &self.control)
-            .map_err(to_napi)?;
-        serde_json::to_string(&result).map_err(|e| to_napi(e.into()))
+        to_json(
+            &self
+                .engine
+                .transcribe_batched(&chunks, self.duration, &opts, self.batch_size, &self.control)
+                .map_err(to_napi)?,
+        )
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
@@ -202,11 +208,12 @@ impl Task for DetectTask {
 
     fn compute(&mut self) -> Result<String> {
         self.control.check().map_err(to_napi)?;
-        let result = self
-            .engine
-            .detect_language_audio(&self.audio, self.segments, self.threshold)
-            .map_err(to_napi)?;
-        serde_json::to_string(&result).map_err(|e| to_napi(e.into()))
+        to_json(
+            &self
+                .engine
+                .detect_language_audio(&self.audio, self.segments, self.threshold)
+                .map_err(to_napi)?,
+        )
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
