@@ -61,7 +61,7 @@ const packageRoot = path.resolve(here, '..');
 export function addonCandidates(): string[] {
   const triple = `${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : ''}`;
   const list: string[] = [];
-  if (process.env.CT2_WHISPER_NATIVE) list.push(process.env.CT2_WHISPER_NATIVE);
+  if (process.env.CT2_WHISPER_NATIVE) list.push(path.resolve(process.env.CT2_WHISPER_NATIVE));
   if (process.env.CT2_WHISPER_CUDA === '1') list.push(path.join(packageRoot, 'native', `ct2-whisper.${triple}-cuda.node`));
   list.push(path.join(packageRoot, 'native', `ct2-whisper.${triple}.node`));
   return list;
