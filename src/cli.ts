@@ -5,12 +5,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WhisperModel, type Device, type ComputeType, type TranscribeOptions } from './model.js';
 import { render, FORMATS, type Format } from './formats.js';
-import { resolveLocalModel } from './model-path.js';
+import { resolveLocalModel, resolveModel } from './model-path.js';
 
 const USAGE = `usage: ct2-whisper transcribe <input...> [options]
        ct2-whisper worker [--test_input JSON] [--rp_serve_api [--rp_api_port N]]   (RunPod serverless worker)
 
-  --model <dir|name>      model directory, or tiny.en / base / small from the local cache (default: small)
+  --model <dir|name|id>   model directory, a name (tiny … large-v3, turbo; local cache first, then
+                          the Hugging Face Hub) or a Hub repository id (default: small from the cache)
   --device <d>            auto | cpu | cuda (default auto)
   --compute-type <t>      auto | int8 | int8_float32 | int8_float16 | float16 | float32 (default auto)
   --threads <n>           CPU threads
@@ -69,8 +70,9 @@ async function transcribeCommand(argv: string[]): Promise<void> {
   if (values.task !== undefined && values.task !== 'transcribe' && values.task !== 'translate') {
     throw new UsageError(`--task must be transcribe or translate, got ${JSON.stringify(values.task)}`);
   }
-  const resolved = resolveLocalModel(values.model);
-  if (resolved.note) process.stderr.write(`ct2-whisper: ${resolved.note}\n`);
+  // No --model: the default from the local cache; a name or Hub id may download from the Hub.
+  const resolved = values.model ? await resolveModel(values.model) : resolveLocalModel();
+  if ('note' in resolved && resolved.note) process.stderr.write(`ct2-whisper: ${resolved.note}\n`);
   const model = await WhisperModel.load(resolved.dir, {
     device: (values.device ?? 'auto') as Device,
     computeType: (values['compute-type'] ?? 'auto') as ComputeType,

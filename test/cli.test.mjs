@@ -43,7 +43,8 @@ t.test('failures exit non-zero with a one-line reason', async (t) => {
   const dir = tmpDir(t);
   const cases = [
     [['transcribe', path.join(dir, 'none.wav'), '--model', 'tiny.en'], /audio file not found/],
-    [['transcribe', fixture('jfk.flac'), '--model', path.join(dir, 'no-model')], /model not found/],
+    [['transcribe', fixture('jfk.flac'), '--model', path.join(dir, 'no-model')], /unknown model/],
+    [['transcribe', fixture('jfk.flac'), '--model', dir], /not a CTranslate2 Whisper model/],
     [['transcribe', fixture('jfk.flac'), '--model', 'base', '--language', 'xx'], /unknown language code/],
     [['transcribe', fixture('jfk.flac'), '--model', 'tiny.en', '--beam-size', '0'], /beamSize must be/],
     [['transcribe', fixture('jfk.flac'), '--model', 'tiny.en', '--temperature=-1'], /temperature must be 0 or more/],
