@@ -143,77 +143,25 @@ pub fn cuda_device_count() -> u32 {
     engine::cuda_device_count() as u32
 }
 
-pub struct TranscribeTask {
-    engine: Arc<Engine>,
-    audio: Vec<f32>,
-    options: String,
-    control: Arc<Control>,
+/// A call on the thread pool that resolves to JSON: transcription, batched transcription or
+/// language detection.
+pub struct JsonTask {
+    work: Option<Box<dyn FnOnce() -> Result<String> + Send>>,
 }
 
-impl Task for TranscribeTask {
+impl JsonTask {
+    fn new(work: impl FnOnce() -> Result<String> + Send + 'static) -> AsyncTask<JsonTask> {
+        AsyncTask::new(JsonTask { work: Some(Box::new(work)) })
+    }
+}
+
+impl Task for JsonTask {
     type Output = String;
     type JsValue = String;
 
     fn compute(&mut self) -> Result<String> {
-        let opts = parse_options(&self.options)?;
-        let audio = std::mem::take(&mut self.audio);
-        to_json(&self.engine.transcribe(&audio, &opts, &self.control).map_err(to_napi)?)
-    }
-
-    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
-        Ok(output)
-    }
-}
-
-pub struct BatchedTask {
-    engine: Arc<Engine>,
-    chunks: Vec<batched::Chunk>,
-    duration: f64,
-    batch_size: usize,
-    options: String,
-    control: Arc<Control>,
-}
-
-impl Task for BatchedTask {
-    type Output = String;
-    type JsValue = String;
-
-    fn compute(&mut self) -> Result<String> {
-        let opts = parse_options(&self.options)?;
-        let chunks = std::mem::take(&mut self.chunks);
-        to_json(
-            &self
-                .engine
-                .transcribe_batched(&chunks, self.duration, &opts, self.batch_size, &self.control)
-                .map_err(to_napi)?,
-        )
-    }
-
-    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
-        Ok(output)
-    }
-}
-
-pub struct DetectTask {
-    engine: Arc<Engine>,
-    audio: Vec<f32>,
-    segments: usize,
-    threshold: f64,
-    control: Arc<Control>,
-}
-
-impl Task for DetectTask {
-    type Output = String;
-    type JsValue = String;
-
-    fn compute(&mut self) -> Result<String> {
-        self.control.check().map_err(to_napi)?;
-        to_json(
-            &self
-                .engine
-                .detect_language_audio(&self.audio, self.segments, self.threshold)
-                .map_err(to_napi)?,
-        )
+        let work = self.work.take().ok_or_else(|| Error::new(Status::GenericFailure, "task already run".to_string()))?;
+        work()
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
@@ -250,12 +198,11 @@ impl NativeModel {
 
     /// Transcribes 16 kHz mono samples; `options` is JSON of `TranscribeOptions`. Resolves to JSON.
     #[napi]
-    pub fn transcribe(&self, audio: Float32Array, options: String, control: &JobControl) -> Result<AsyncTask<TranscribeTask>> {
-        Ok(AsyncTask::new(TranscribeTask {
-            engine: self.engine()?,
-            audio: audio.to_vec(),
-            options,
-            control: control.inner.clone(),
+    pub fn transcribe(&self, audio: Float32Array, options: String, control: &JobControl) -> Result<AsyncTask<JsonTask>> {
+        let (engine, audio, control) = (self.engine()?, audio.to_vec(), control.inner.clone());
+        Ok(JsonTask::new(move || {
+            let opts = parse_options(&options)?;
+            to_json(&engine.transcribe(&audio, &opts, &control).map_err(to_napi)?)
         }))
     }
 
@@ -270,22 +217,19 @@ impl NativeModel {
         batch_size: u32,
         options: String,
         control: &JobControl,
-    ) -> Result<AsyncTask<BatchedTask>> {
+    ) -> Result<AsyncTask<JsonTask>> {
         if chunks.len() != offsets.len() {
             return Err(Error::new(Status::InvalidArg, "chunks and offsets differ in length".to_string()));
         }
-        let chunks = chunks
+        let chunks: Vec<batched::Chunk> = chunks
             .iter()
             .zip(offsets)
             .map(|(c, offset)| batched::Chunk { samples: c.to_vec(), offset })
             .collect();
-        Ok(AsyncTask::new(BatchedTask {
-            engine: self.engine()?,
-            chunks,
-            duration,
-            batch_size: batch_size.max(1) as usize,
-            options,
-            control: control.inner.clone(),
+        let (engine, control, batch_size) = (self.engine()?, control.inner.clone(), batch_size.max(1) as usize);
+        Ok(JsonTask::new(move || {
+            let opts = parse_options(&options)?;
+            to_json(&engine.transcribe_batched(&chunks, duration, &opts, batch_size, &control).map_err(to_napi)?)
         }))
     }
 
@@ -296,13 +240,11 @@ impl NativeModel {
         segments: u32,
         threshold: f64,
         control: &JobControl,
-    ) -> Result<AsyncTask<DetectTask>> {
-        Ok(AsyncTask::new(DetectTask {
-            engine: self.engine()?,
-            audio: audio.to_vec(),
-            segments: segments.max(1) as usize,
-            threshold,
-            control: control.inner.clone(),
+    ) -> Result<AsyncTask<JsonTask>> {
+        let (engine, audio, control, segments) = (self.engine()?, audio.to_vec(), control.inner.clone(), segments.max(1) as usize);
+        Ok(JsonTask::new(move || {
+            control.check().map_err(to_napi)?;
+            to_json(&engine.detect_language_audio(&audio, segments, threshold).map_err(to_napi)?)
         }))
     }
 
