@@ -22,6 +22,11 @@ export function logMelSpectrogram(audio: Float32Array, nMels = 80): { nMels: num
   return native().logMelSpectrogram(audio, nMels);
 }
 
+/** Whisper's language codes (what multilingual models accept). */
+export function languageCodes(): string[] {
+  return native().languageCodes();
+}
+
 /** Number of CUDA devices this build of the addon can use (0 on a CPU build). */
 export function cudaDeviceCount(): number {
   return native().cudaDeviceCount();

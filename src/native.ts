@@ -49,6 +49,7 @@ export interface LogMel {
 export interface NativeBinding {
   loadModel(path: string, options: NativeLoadOptions): Promise<NativeModel>;
   cudaDeviceCount(): number;
+  languageCodes(): string[];
   decodeAudio(bytes: Buffer, extension: string | null, splitChannels: boolean): Promise<DecodedAudio>;
   logMelSpectrogram(audio: Float32Array, nMels: number): LogMel;
   JobControl: typeof JobControl;

@@ -121,11 +121,18 @@ t.test('jobs through the RunPod protocol', async (t) => {
   t.same(fs.readdirSync(jobsDir), [], 'JOBS_DIR is empty');
 });
 
-t.test('private addresses are refused unless allowed', async (t) => {
+t.test('private addresses are refused unless allowed; languages outside SUPPORTED_LANGUAGES fall back', async (t) => {
   const audio = await startAudioServer(t);
   const rp = await startRunpodStandIn(t);
   const jobsDir = tmpDir(t);
-  startWorker(t, { ...rp.env, JOBS_DIR: jobsDir });
+  startWorker(t, { ...rp.env, JOBS_DIR: jobsDir, SUPPORTED_LANGUAGES: 'en,nl', DEFAULT_LANGUAGE_CODE: 'en' });
+  rp.add({ id: 'fallback', input: { audio_base_64: b64('jfk.flac'), language: 'de' } });
+  rp.add({ id: 'listed', input: { audio_base_64: b64('jfk.flac'), language: 'nl' } });
+  const fb = (await rp.result('fallback')).output;
+  t.same(fb.language_fallback, { requested: 'de', used: 'en' }, 'de is not listed: the default is used');
+  t.equal(words(fb.transcription), JFK_WORDS);
+  const listed = (await rp.result('listed')).output;
+  t.notOk(listed.language_fallback, 'a listed language is used as asked');
   rp.add({ id: 'private', input: { audio: `${audio}/audio/jfk.flac` } });
   rp.add({ id: 'link-local', input: { audio: 'http://169.254.169.254/latest/meta-data' } });
   rp.add({ id: 'v6-loopback', input: { audio: 'http://[::1]:9/x.wav' } });

@@ -138,6 +138,12 @@ pub fn load_model(path: String, options: NativeLoadOptions) -> AsyncTask<LoadTas
     })
 }
 
+/// Whisper's language codes.
+#[napi]
+pub fn language_codes() -> Vec<String> {
+    languages::LANGUAGE_CODES.iter().map(|s| s.to_string()).collect()
+}
+
 #[napi]
 pub fn cuda_device_count() -> u32 {
     engine::cuda_device_count() as u32

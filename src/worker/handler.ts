@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { WhisperModel, type TranscribeOptions, type Segment } from '../model.js';
 import { resolveModel } from '../model-path.js';
+import { native } from '../native.js';
 import { render, joinedText, toJsonObject } from '../formats.js';
 import { InputError } from '../errors.js';
 import { parseJobInput, JobInputError, type JobInput } from './schema.js';
@@ -83,11 +84,13 @@ export class TranscriptionService {
     return loading;
   }
 
-  private language(job: JobInput, model: WhisperModel): { language?: string; fallback?: { requested: string; used: string } } {
+  private language(job: JobInput): { language?: string; fallback?: { requested: string; used: string } } {
     if (job.language === undefined || job.language === null || job.language === '' || job.language.toLowerCase() === 'auto') return {};
     const requested = job.language.toLowerCase();
-    const allowed = this.config.supportedLanguages ?? model.supportedLanguages;
-    if (allowed.includes(requested) && (model.supportedLanguages.includes(requested) || !model.isMultilingual)) return { language: requested };
+    // SUPPORTED_LANGUAGES, else all of Whisper's; an English-only model then transcribes English,
+    // as faster-whisper does.
+    const allowed = this.config.supportedLanguages ?? native().languageCodes();
+    if (allowed.includes(requested)) return { language: requested };
     const fallback = this.config.defaultLanguage;
     if (fallback) return { language: fallback, fallback: { requested, used: fallback } };
     throw new JobInputError(`language: unknown or unsupported language code ${JSON.stringify(job.language)}`);
@@ -155,7 +158,7 @@ export class TranscriptionService {
       const modelName = input.model ?? this.config.model;
       const { model } = await this.model(modelName);
       lap('model_s', t);
-      const { language, fallback } = this.language(input, model);
+      const { language, fallback } = this.language(input);
       const options = { ...this.options(input), language, signal: hooks.signal, onProgress: hooks.onProgress, onSegment: hooks.onSegment };
       t = Date.now();
       const result = await model.transcribe(file, options);
