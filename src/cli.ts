@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WhisperModel, type Device, type ComputeType, type TranscribeOptions } from './model.js';
 import { render, FORMATS, type Format } from './formats.js';
-import { resolveLocalModel, resolveModel } from './model-path.js';
+import { defaultLocalModel, resolveModel } from './model-path.js';
 
 const USAGE = `usage: ct2-whisper transcribe <input...> [options]
        ct2-whisper worker [--test_input JSON] [--rp_serve_api [--rp_api_port N]]   (RunPod serverless worker)
@@ -71,8 +71,8 @@ async function transcribeCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--task must be transcribe or translate, got ${JSON.stringify(values.task)}`);
   }
   // No --model: the default from the local cache; a name or Hub id may download from the Hub.
-  const resolved = values.model ? await resolveModel(values.model) : resolveLocalModel();
-  if ('note' in resolved && resolved.note) process.stderr.write(`ct2-whisper: ${resolved.note}\n`);
+  const resolved = values.model ? await resolveModel(values.model) : defaultLocalModel();
+  if (resolved.note) process.stderr.write(`ct2-whisper: ${resolved.note}\n`);
   const model = await WhisperModel.load(resolved.dir, {
     device: (values.device ?? 'auto') as Device,
     computeType: (values['compute-type'] ?? 'auto') as ComputeType,

@@ -9,7 +9,7 @@ export { decodeAudio, SAMPLE_RATE } from './audio.js';
 export type { AudioInput, DecodeOptions } from './audio.js';
 export { render, toSrt, toVtt, toText, toJsonObject, joinedText, formatTimestamp, FORMATS } from './formats.js';
 export type { Format } from './formats.js';
-export { resolveLocalModel, resolveModel, cacheDir, DEFAULT_MODEL } from './model-path.js';
+export { defaultLocalModel, resolveModel, cacheDir, DEFAULT_MODEL } from './model-path.js';
 export { downloadModel, hubCacheDir, HUB_MODELS } from './hub-download.js';
 export { InputError } from './errors.js';
 export { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, speechProbabilities, vadModelPath } from './vad.js';

@@ -1,5 +1,6 @@
-// Finds a model directory from a path or a name of a model in the local cache
-// (${CT2_WHISPER_CACHE:-~/.cache/ct2-whisper}/models/<name>, filled by scripts/fetch-models.mjs).
+// Finds a model directory: a path, a model in the local cache
+// (${CT2_WHISPER_CACHE:-~/.cache/ct2-whisper}/models/<name>, filled by scripts/fetch-models.mjs),
+// or a repository on the Hugging Face Hub (hub-download.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,23 +30,15 @@ export interface ResolvedModel {
   note?: string;
 }
 
-/** A directory path, or the name of a model in the local cache; no name: the default. */
-export function resolveLocalModel(nameOrPath?: string): ResolvedModel {
-  if (!nameOrPath) {
-    const found = DEFAULT_FALLBACKS.find((n) => isModelDir(cachedModelDir(n)));
-    if (!found) {
-      throw new InputError(`no model given and none in ${path.join(cacheDir(), 'models')}; run \`npm run models\` or pass --model`);
-    }
-    const note = found === DEFAULT_MODEL ? undefined : `the default model "${DEFAULT_MODEL}" is not in the cache; using "${found}"`;
-    return { name: found, dir: cachedModelDir(found), note };
+
+/** The default model from the local cache, or the first of its fallbacks that is there. */
+export function defaultLocalModel(): ResolvedModel {
+  const found = DEFAULT_FALLBACKS.find((n) => isModelDir(cachedModelDir(n)));
+  if (!found) {
+    throw new InputError(`no model given and none in ${path.join(cacheDir(), 'models')}; run \`npm run models\` or pass --model`);
   }
-  if (fs.existsSync(nameOrPath) && fs.statSync(nameOrPath).isDirectory()) {
-    return { name: path.basename(path.resolve(nameOrPath)), dir: nameOrPath };
-  }
-  if (!nameOrPath.includes('/') && isModelDir(cachedModelDir(nameOrPath))) {
-    return { name: nameOrPath, dir: cachedModelDir(nameOrPath) };
-  }
-  throw new InputError(`model not found: ${nameOrPath} is neither a model directory nor a model in ${path.join(cacheDir(), 'models')}`);
+  const note = found === DEFAULT_MODEL ? undefined : `the default model "${DEFAULT_MODEL}" is not in the cache; using "${found}"`;
+  return { name: found, dir: cachedModelDir(found), note };
 }
 
 export interface ResolvedSource extends ResolvedModel {
