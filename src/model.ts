@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { native, type NativeModel, type JobControl } from './native.js';
 import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
-import { engineOptionsJson, type DecodingOptions } from './options.js';
+import { engineOptionsJson, parseClipTimestamps, type DecodingOptions } from './options.js';
 import { InputError, abortError } from './errors.js';
 import { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
 
@@ -276,7 +276,7 @@ export class WhisperModel {
     let restore = true;
     const given = options.clipTimestamps;
     if (given !== undefined && !(typeof given === 'string' && given.trim() === '0')) {
-      const list = typeof given === 'string' ? given.split(',').map(Number) : given;
+      const list = parseClipTimestamps(given);
       if (list.length % 2 === 1) list.push(duration);
       if (list.some((v) => !Number.isFinite(v) || v < 0)) throw new InputError('clipTimestamps must be non-negative numbers of seconds');
       clips = [];

@@ -48,8 +48,9 @@ export const DECODING_OPTION_NAMES: ReadonlyArray<keyof DecodingOptions> = [
   'languageDetectionThreshold', 'languageDetectionSegments',
 ];
 
-function parseClipTimestamps(v: string | number[]): number[] {
-  if (Array.isArray(v)) return v;
+/** clipTimestamps as numbers of seconds (a copy: the caller's array is left as it is). */
+export function parseClipTimestamps(v: string | number[]): number[] {
+  if (Array.isArray(v)) return [...v];
   const parts = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   return parts.map((s) => {
     const n = Number(s);

@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from './errors.js';
 import { cacheDir } from './model-path.js';
+import { SAMPLE_RATE } from './ffmpeg.js';
 
 export const VAD_MODEL_FILE = 'silero_vad_v6.onnx';
 const WINDOW = 512;
 const CONTEXT = 64;
-const SAMPLE_RATE = 16000;
 
 export interface VadOptions {
   /** Speech probability at or above which a window is speech (default 0.5). */

@@ -37,10 +37,9 @@ impl Engine {
             .iter()
             .filter(|c| !c.samples.is_empty())
             .map(|c| {
-                let mut f = self.extractor.compute(&c.samples);
+                let f = self.extractor.compute(&c.samples);
                 let keep = f.n_frames.saturating_sub(1);
-                f = Features { n_mels: f.n_mels, n_frames: keep, data: f.window(0, keep, keep) };
-                f
+                Features { n_mels: f.n_mels, n_frames: keep, data: f.window(0, keep, keep) }
             })
             .collect();
         let chunks: Vec<&Chunk> = chunks.iter().filter(|c| !c.samples.is_empty()).collect();
