@@ -1,41 +1,63 @@
 #!/usr/bin/env node
-// Builds the Rust addon in native/ with cargo and copies it to
-// native/ct2-whisper.<platform>-<arch>[-gnu][-cuda].node.
+// Builds the Rust addon in native/ with napi-rs's CLI (`napi build --platform`), which writes
+// native/ct2-whisper.<platform>-<arch>[-gnu].node, the loader native/binding.cjs and its types
+// native/binding.d.cts.
+//
+// By default CTranslate2 is the library of CTranslate2's own release (its PyPI wheel, fetched
+// once into the cache) and is copied beside the .node with the libgomp it needs.
+// CT2_WHISPER_FROM_SOURCE=1 (or --from-source) compiles CTranslate2 from ct2rs's bundled
+// sources instead (Ruy + GNU OpenMP; --features picks other source-* features), for platforms
+// without a wheel.
 // Cargo's target dir lives outside the clone (CARGO_TARGET_DIR, else
 // ${CT2_WHISPER_CACHE:-~/.cache/ct2-whisper}/cargo-target) so rebuilds of a fresh clone are warm.
-// Usage: node scripts/build-native.mjs [--cuda] [--features a,b] [--debug]
+// Usage: node scripts/build-native.mjs [--from-source] [--features a,b] [--debug]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cacheDir, checkPin, linkDir, releaseLibraries, root } from './ctranslate2-release.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const cuda = args.includes('--cuda');
 const debug = args.includes('--debug');
+const fromSource = args.includes('--from-source') || process.env.CT2_WHISPER_FROM_SOURCE === '1';
 const fi = args.indexOf('--features');
-const features = [...(fi >= 0 ? args[fi + 1].split(',') : []), ...(cuda ? ['cuda'] : [])];
-const cache = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
-const targetDir = process.env.CARGO_TARGET_DIR || path.join(cache, 'cargo-target');
-const cmakeParallel = process.env.CMAKE_PARALLEL || String(os.availableParallelism());
+const extra = fi >= 0 ? args[fi + 1].split(',').filter(Boolean) : [];
+const features = fromSource ? ['source-ruy', 'source-openmp', ...extra] : extra;
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(cacheDir, 'cargo-target');
+const nativeDir = path.join(root, 'native');
+const env = { ...process.env, CARGO_TARGET_DIR: targetDir, CMAKE_PARALLEL: process.env.CMAKE_PARALLEL || String(os.availableParallelism()) };
 
-const cargoArgs = ['build', '--manifest-path', path.join(root, 'native', 'Cargo.toml')];
-if (!debug) cargoArgs.push('--release');
-if (features.length) cargoArgs.push('--features', features.join(','));
 const started = Date.now();
-const r = spawnSync('cargo', cargoArgs, {
-  stdio: 'inherit',
-  env: { ...process.env, CARGO_TARGET_DIR: targetDir, CMAKE_PARALLEL: cmakeParallel },
-});
-if (r.status !== 0) {
-  console.error(`cargo build failed (${r.error ? r.error.message : `exit ${r.status}`})`);
+let libraries = [];
+try {
+  checkPin();
+  if (!fromSource) {
+    libraries = releaseLibraries();
+    env.CT2_WHISPER_CT2_DIR = path.dirname(libraries[0]);
+    env.CMAKE_LIBRARY_PATH = [linkDir(env.CT2_WHISPER_CT2_DIR), process.env.CMAKE_LIBRARY_PATH].filter(Boolean).join(path.delimiter);
+  }
+} catch (e) {
+  console.error(`build-native: ${e.message}`);
   process.exit(1);
 }
-const lib = { linux: 'libct2_whisper_native.so', darwin: 'libct2_whisper_native.dylib', win32: 'ct2_whisper_native.dll' }[process.platform];
-const built = path.join(targetDir, debug ? 'debug' : 'release', lib);
-const triple = `${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : ''}`;
-const dest = path.join(root, 'native', `ct2-whisper.${triple}${cuda ? '-cuda' : ''}.node`);
-fs.copyFileSync(built, dest + '.tmp');
-fs.renameSync(dest + '.tmp', dest);
-console.log(`native addon: ${path.relative(root, dest)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+const napiArgs = ['build', '--platform', '--manifest-path', path.join(nativeDir, 'Cargo.toml'), '--output-dir', nativeDir,
+  '--package-json-path', path.join(root, 'package.json'), '--target-dir', targetDir, '--js', 'binding.cjs', '--dts', 'binding.d.cts'];
+if (!debug) napiArgs.push('--release');
+if (fromSource) napiArgs.push('--no-default-features');
+if (features.length) napiArgs.push('--features', features.join(' '));
+const napi = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
+const r = spawnSync(process.execPath, [napi, ...napiArgs], { stdio: 'inherit', env, cwd: root });
+if (r.status !== 0) {
+  console.error(`build-native: napi build failed (${r.error ? r.error.message : `exit ${r.status}`})`);
+  process.exit(1);
+}
+
+// The released library and its libgomp go beside the .node (its rpath is $ORIGIN); a
+// from-source build links CTranslate2 statically, so stale copies are removed.
+for (const name of fs.readdirSync(nativeDir)) {
+  if (/^lib(ctranslate2|gomp)-.*\.so/.test(name)) fs.rmSync(path.join(nativeDir, name));
+}
+for (const lib of libraries) fs.copyFileSync(lib, path.join(nativeDir, path.basename(lib)));
+const node = fs.readdirSync(nativeDir).filter((n) => n.endsWith('.node'));
+console.log(`native addon: ${node.map((n) => `native/${n}`).join(', ')} with ${fromSource ? 'CTranslate2 from source' : libraries.map((l) => path.basename(l)).join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -48,3 +48,18 @@ export function tmpDir(t) {
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** Word error rate of `hypothesis` against `reference` (both through words()): edits / reference words. */
+export function wordErrorRate(reference, hypothesis) {
+  const ref = words(reference).split(' ').filter(Boolean);
+  const hyp = words(hypothesis).split(' ').filter(Boolean);
+  let prev = Array.from({ length: hyp.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= ref.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= hyp.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return ref.length ? prev[hyp.length] / ref.length : hyp.length ? 1 : 0;
+}

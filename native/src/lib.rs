@@ -124,7 +124,7 @@ impl Task for LoadTask {
     }
 }
 
-#[napi]
+#[napi(ts_return_type = "Promise<NativeModel>")]
 pub fn load_model(path: String, options: NativeLoadOptions) -> AsyncTask<LoadTask> {
     AsyncTask::new(LoadTask {
         path: PathBuf::from(path),
@@ -203,7 +203,7 @@ impl NativeModel {
     }
 
     /// Transcribes 16 kHz mono samples; `options` is JSON of `TranscribeOptions`. Resolves to JSON.
-    #[napi]
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn transcribe(&self, audio: Float32Array, options: String, control: &JobControl) -> Result<AsyncTask<JsonTask>> {
         let (engine, audio, control) = (self.engine()?, audio.to_vec(), control.inner.clone());
         Ok(JsonTask::new(move || {
@@ -214,7 +214,7 @@ impl NativeModel {
 
     /// Transcribes speech chunks (each at most one window) in batches. `offsets` place each chunk
     /// in seconds of the kept audio; `duration` is the whole recording's. Resolves to JSON.
-    #[napi]
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn transcribe_batched(
         &self,
         chunks: Vec<Float32Array>,
@@ -239,7 +239,7 @@ impl NativeModel {
         }))
     }
 
-    #[napi]
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn detect_language(
         &self,
         audio: Float32Array,
@@ -295,7 +295,7 @@ impl Task for DecodeTask {
 
 /// Decodes WAV, FLAC, MP3, M4A/AAC or OGG Vorbis bytes to 16 kHz float32.
 /// Rejects with a message starting "unsupported audio format" for anything else.
-#[napi]
+#[napi(ts_return_type = "Promise<DecodedAudio>")]
 pub fn decode_audio(bytes: Buffer, extension: Option<String>, split_channels: bool) -> AsyncTask<DecodeTask> {
     AsyncTask::new(DecodeTask { bytes: bytes.to_vec(), ext: extension, split_channels })
 }

@@ -1,0 +1,98 @@
+// The packages as users get them: `npm run package` writes dist/*.tgz; installing them into an
+// empty directory with no compiler, cargo or cmake on PATH gives a working `npx ct2-whisper`.
+// Also: what the installed addon links (ldd), and that one OpenMP runtime is loaded.
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { root, fixture, modelDir, tmpDir, words, JFK_WORDS } from './helpers.mjs';
+
+const PLATFORM_PKG = 'ct2-whisper-linux-x64-gnu';
+const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+function sh(cmd, args, opts = {}) {
+  return spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 300_000, ...opts });
+}
+
+/**
+ * A PATH holding node, npm, npx and the POSIX shell npm runs scripts with (as symlinks), so no
+ * compiler or build tool can be found.
+ */
+function barePath(dir) {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  for (const tool of ['node', 'npm', 'npx', 'sh']) {
+    const found = sh('which', [tool]).stdout.trim();
+    fs.symlinkSync(fs.realpathSync(found), path.join(bin, tool));
+  }
+  return bin;
+}
+
+t.test('npm run package writes both tarballs', async (t) => {
+  const r = sh('node', ['scripts/package.mjs', '--no-build'], { cwd: root });
+  t.equal(r.status, 0, r.stderr);
+  const dist = fs.readdirSync(path.join(root, 'dist')).sort();
+  t.same(dist, [`${PLATFORM_PKG}-${version}.tgz`, `ct2-whisper-${version}.tgz`].sort());
+  const list = (tgz) => sh('tar', ['-tzf', path.join(root, 'dist', tgz)]).stdout.split('\n').filter(Boolean);
+  const platform = list(`${PLATFORM_PKG}-${version}.tgz`);
+  for (const re of [/ct2-whisper\.linux-x64-gnu\.node$/, /libctranslate2-[0-9a-f]+\.so\.[0-9.]+$/, /libgomp-[0-9a-f]+\.so\./,
+    /licenses\/CTranslate2-LICENSE$/, /licenses\/oneDNN-LICENSE$/, /licenses\/Intel-MKL-LICENSE$/, /licenses\/libgomp-COPYING$/, /THIRD-PARTY-NOTICES\.md$/]) {
+    t.ok(platform.some((f) => re.test(f)), `platform package holds ${re}`);
+  }
+  const main = list(`ct2-whisper-${version}.tgz`);
+  t.ok(main.includes('package/native/binding.cjs') && main.includes('package/lib/cli.js'), 'main package holds the loader and lib/');
+  t.notOk(main.some((f) => f.endsWith('.node') || f.includes('.so')), 'main package carries no native binary');
+  const mainJson = JSON.parse(sh('tar', ['-xzOf', path.join(root, 'dist', `ct2-whisper-${version}.tgz`), 'package/package.json']).stdout);
+  t.same(mainJson.optionalDependencies, { [PLATFORM_PKG]: version });
+});
+
+t.test('installed from dist/ with no compiler on PATH, npx ct2-whisper transcribes', async (t) => {
+  const dir = tmpDir(t);
+  const bin = barePath(dir);
+  const env = { ...process.env, PATH: bin, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_cache: process.env.npm_config_cache };
+  for (const tool of ['cc', 'gcc', 'g++', 'cargo', 'rustc', 'cmake', 'make']) {
+    t.equal(sh(tool, ['--version'], { env }).error?.code, 'ENOENT', `${tool} is not on PATH`);
+  }
+  const app = path.join(dir, 'app');
+  fs.mkdirSync(app);
+  fs.writeFileSync(path.join(app, 'package.json'), '{"name":"app","private":true}\n');
+  const tarballs = fs.readdirSync(path.join(root, 'dist')).map((f) => path.join(root, 'dist', f));
+  const inst = sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs], { cwd: app, env });
+  t.equal(inst.status, 0, inst.stderr);
+  const installed = path.join(app, 'node_modules', PLATFORM_PKG);
+  t.ok(fs.existsSync(path.join(installed, 'ct2-whisper.linux-x64-gnu.node')), 'the platform package is installed');
+
+  const r = sh('npx', ['--no-install', 'ct2-whisper', 'transcribe', fixture('jfk.flac'), '--model', modelDir('tiny.en'), '--format', 'text'], { cwd: app, env });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(words(r.stdout), JFK_WORDS);
+
+  // Every shipped binary resolves all it needs on this stock Debian.
+  for (const f of fs.readdirSync(installed).filter((n) => n.includes('.so') || n.endsWith('.node'))) {
+    const ldd = sh('ldd', [path.join(installed, f)]);
+    t.equal(ldd.status, 0, `ldd ${f}`);
+    t.notMatch(ldd.stdout, /not found/, `${f}: no unresolved library`);
+  }
+  // The addon needs CTranslate2's library and the C/C++ runtime, nothing from ct2rs's
+  // from-source link list (cpu_features, static cuBLAS) and no OpenMP runtime of its own.
+  const needed = sh('readelf', ['-d', path.join(installed, 'ct2-whisper.linux-x64-gnu.node')]).stdout
+    .split('\n').map((l) => /\(NEEDED\).*\[(.+)\]/.exec(l)?.[1]).filter(Boolean);
+  t.ok(needed.some((n) => /^libctranslate2-[0-9a-f]+\.so\./.test(n)), `links the released libctranslate2 (${needed.join(', ')})`);
+  t.notOk(needed.some((n) => /gomp|cublas|cudart|cpu_features|iomp/.test(n)), 'links no OpenMP, CUDA or cpu_features library itself');
+  t.same(needed.filter((n) => !/^libctranslate2-/.test(n)).filter((n) => !/^(libz|libstdc\+\+|libgcc_s|libm|libc|ld-linux-x86-64)\.so/.test(n)), [], 'nothing else');
+
+  // One OpenMP runtime in the process once a model has run (the bundled libgomp, beside the addon).
+  const probe = `
+    import { WhisperModel } from 'ct2-whisper';
+    import fs from 'node:fs';
+    const m = await WhisperModel.load(${JSON.stringify(modelDir('tiny.en'))}, { device: 'cpu' });
+    const audio = new Float32Array(16000);
+    await m.transcribe(audio);
+    const maps = fs.readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(/\\s+/)[5]).filter(Boolean);
+    console.log(JSON.stringify([...new Set(maps.filter((p) => /gomp|iomp|omp\\.so/.test(p)))]));
+    m.dispose();`;
+  const p = sh('node', ['--input-type=module', '-e', probe], { cwd: app, env });
+  t.equal(p.status, 0, p.stderr);
+  const omp = JSON.parse(p.stdout.trim().split('\n').pop());
+  t.equal(omp.length, 1, `one OpenMP runtime: ${omp.join(', ')}`);
+  t.match(omp[0], new RegExp(`${PLATFORM_PKG}/libgomp-`), 'the one shipped beside the addon');
+});
