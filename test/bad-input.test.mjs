@@ -33,7 +33,7 @@ t.test('model directories', async (t) => {
   await t.rejects(WhisperModel.load(noTokenizer), /no tokenizer\.json/, 'no tokenizer.json');
   await t.rejects(WhisperModel.load(modelDir('tiny.en'), { device: 'tpu' }), /device must be auto, cpu or cuda/);
   await t.rejects(WhisperModel.load(modelDir('tiny.en'), { computeType: 'int3' }), /unknown compute type/);
-  await t.rejects(WhisperModel.load(modelDir('tiny.en'), { device: 'cuda' }), /sees no CUDA device/, 'cuda on a CPU build');
+  await t.rejects(WhisperModel.load(modelDir('tiny.en'), { device: 'cuda' }), /device "cuda" was asked for, but no CUDA device is visible/, 'cuda without a GPU');
 });
 
 t.test('audio inputs', async (t) => {

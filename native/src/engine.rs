@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
-use ct2rs::sys::{ComputeType, Config, Device, StorageView, Whisper, WhisperOptions};
+use ct2rs::sys::{Config, Device, StorageView, Whisper, WhisperOptions};
 
+use crate::device::{resolve_compute_type, resolve_device};
 use crate::features::{FeatureExtractor, Features, N_FRAMES};
 use crate::tokenizer::WhisperTokenizer;
 
@@ -37,26 +38,6 @@ pub struct Alignment {
     pub text_token_probs: Vec<f32>,
 }
 
-fn parse_compute_type(s: &str) -> Result<ComputeType> {
-    Ok(match s {
-        "default" => ComputeType::DEFAULT,
-        "auto" => ComputeType::AUTO,
-        "int8" => ComputeType::INT8,
-        "int8_float32" => ComputeType::INT8_FLOAT32,
-        "int8_float16" => ComputeType::INT8_FLOAT16,
-        "int8_bfloat16" => ComputeType::INT8_BFLOAT16,
-        "int16" => ComputeType::INT16,
-        "float16" => ComputeType::FLOAT16,
-        "bfloat16" => ComputeType::BFLOAT16,
-        "float32" => ComputeType::FLOAT32,
-        other => bail!("unknown compute type {other:?} (expected auto, int8, int8_float32, int8_float16, float16 or float32)"),
-    })
-}
-
-pub fn cuda_device_count() -> usize {
-    ct2rs::sys::get_device_count(Device::CUDA).max(0) as usize
-}
-
 impl Engine {
     pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Self> {
         if !dir.is_dir() {
@@ -67,28 +48,11 @@ impl Engine {
                 bail!("{} is not a CTranslate2 Whisper model: {file} is missing", dir.display());
             }
         }
-        let device = match opts.device.as_str() {
-            "cpu" => Device::CPU,
-            "cuda" => {
-                if cuda_device_count() == 0 {
-                    bail!("device \"cuda\" was asked for, but this build of ct2-whisper sees no CUDA device");
-                }
-                Device::CUDA
-            }
-            "auto" => {
-                if cuda_device_count() > 0 { Device::CUDA } else { Device::CPU }
-            }
-            other => bail!("unknown device {other:?} (expected auto, cpu or cuda)"),
-        };
-        let compute_type = match opts.compute_type.as_str() {
-            // faster-whisper's "auto": float16 on CUDA, int8 on CPU.
-            "auto" | "default" => if device == Device::CUDA { "float16" } else { "int8" },
-            other => other,
-        }
-        .to_string();
+        let device = resolve_device(&opts.device)?;
+        let (compute_type, ct) = resolve_compute_type(&opts.compute_type, device)?;
         let config = Config {
             device,
-            compute_type: parse_compute_type(&compute_type)?,
+            compute_type: ct,
             device_indices: vec![opts.device_index; opts.num_workers.max(1)],
             num_threads_per_replica: opts.cpu_threads,
             ..Default::default()

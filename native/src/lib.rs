@@ -5,6 +5,7 @@
 mod audio;
 mod batched;
 mod control;
+mod device;
 mod engine;
 mod features;
 mod languages;
@@ -146,7 +147,7 @@ pub fn language_codes() -> Vec<String> {
 
 #[napi]
 pub fn cuda_device_count() -> u32 {
-    engine::cuda_device_count() as u32
+    device::cuda_device_count() as u32
 }
 
 /// A call on the thread pool that resolves to JSON: transcription, batched transcription or
