@@ -5,7 +5,7 @@ import os from 'node:os';
 import { native, type NativeModel, type JobControl } from './native.js';
 import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
 import { engineOptionsJson, parseClipTimestamps, type DecodingOptions } from './options.js';
-import { InputError, abortError } from './errors.js';
+import { InputError, abortError, callSignal } from './errors.js';
 import { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -64,6 +64,8 @@ export interface Transcription {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** A time limit for the whole call (decoding, VAD, transcription): past it, the work stops with a TimeoutError. */
+  timeoutMs?: number;
   /** Called as work advances, with seconds of audio done and in total. */
   onProgress?: (secondsDone: number, secondsTotal: number) => void;
   /** Called with each segment as soon as it is decoded (in the recording's time). */
@@ -97,6 +99,8 @@ export interface DetectLanguageOptions extends CallOptions, Omit<DecodeOptions, 
 }
 
 const PROGRESS_INTERVAL_MS = 100;
+/** The largest batch of speech chunks (large GPUs take 128–1024). */
+export const MAX_BATCH_SIZE = 1024;
 
 /** Runs one native call with an abort wire and a progress and segment poll. */
 async function withControl<T>(
@@ -165,9 +169,14 @@ export class WhisperModel {
     if (typeof modelPath !== 'string' || modelPath.length === 0) throw new InputError('model path must be a non-empty string');
     const device = opts.device ?? 'auto';
     if (!['auto', 'cpu', 'cuda'].includes(device)) throw new InputError(`device must be auto, cpu or cuda, got ${JSON.stringify(device)}`);
-    for (const [k, min] of [['deviceIndex', 0], ['cpuThreads', 0], ['numWorkers', 1]] as const) {
+    // Bounded: a thread count in the thousands crashes GNU OpenMP; replicas each hold the model.
+    const cores = os.availableParallelism();
+    const bounds = { deviceIndex: [0, 63], cpuThreads: [0, cores * 4], numWorkers: [1, 32] } as const;
+    for (const [k, [min, max]] of Object.entries(bounds) as Array<[keyof typeof bounds, readonly [number, number]]>) {
       const v = opts[k];
-      if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new InputError(`${k} must be an integer of at least ${min}, got ${v}`);
+      if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
+        throw new InputError(`${k} must be an integer from ${min} to ${max}${k === 'cpuThreads' ? ` (4 per core; 0: CTranslate2's default)` : ''}, got ${v}`);
+      }
     }
     try {
       const n = await native().loadModel(modelPath, {
@@ -206,6 +215,15 @@ export class WhisperModel {
 
   /** Transcribes a file path, an encoded file in memory, or 16 kHz mono samples. */
   async transcribe(input: AudioInput, options: TranscribeOptions = {}): Promise<Transcription> {
+    const { signal, done } = callSignal(options.signal, options.timeoutMs, 'the transcription');
+    try {
+      return await this.transcribeWithin(input, { ...options, signal });
+    } finally {
+      done();
+    }
+  }
+
+  private async transcribeWithin(input: AudioInput, options: TranscribeOptions): Promise<Transcription> {
     const engine = this.engine;
     const optionsJson = engineOptionsJson(options);
     const channels = await decodeAudio(input, { ...options, signal: options.signal });
@@ -218,8 +236,8 @@ export class WhisperModel {
         throw classify(e);
       }
     };
-    if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
-      throw new InputError(`batchSize must be an integer of at least 1, got ${JSON.stringify(options.batchSize)}`);
+    if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > MAX_BATCH_SIZE)) {
+      throw new InputError(`batchSize must be an integer of at least 1 and at most ${MAX_BATCH_SIZE}, got ${JSON.stringify(options.batchSize)}`);
     }
     if (options.batchSize !== undefined) {
       if (options.splitChannels) throw new InputError('splitChannels is not supported with batchSize');
@@ -322,6 +340,15 @@ export class WhisperModel {
 
   /** Detects the spoken language from the first 30 s windows of the audio. */
   async detectLanguage(input: AudioInput, options: DetectLanguageOptions = {}): Promise<LanguageDetection> {
+    const { signal, done } = callSignal(options.signal, options.timeoutMs, 'the language detection');
+    try {
+      return await this.detectLanguageWithin(input, { ...options, signal });
+    } finally {
+      done();
+    }
+  }
+
+  private async detectLanguageWithin(input: AudioInput, options: DetectLanguageOptions): Promise<LanguageDetection> {
     const engine = this.engine;
     const segments = options.languageDetectionSegments ?? 1;
     if (!Number.isInteger(segments) || segments < 1) throw new InputError(`languageDetectionSegments must be an integer of at least 1, got ${segments}`);

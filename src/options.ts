@@ -59,10 +59,40 @@ export function parseClipTimestamps(v: string | number[]): number[] {
   });
 }
 
-function checkInteger(name: string, v: unknown, min: number): void {
+/**
+ * The range of each numeric option: faster-whisper's meaningful values, bounded so that no value
+ * can make the engine allocate or loop without end (a beam of 1e9, a fallback list of millions).
+ * The engine checks the finer rules (patience > 0, chunkLength up to 30, clip order).
+ */
+const NUMBER_BOUNDS: { [K in keyof DecodingOptions]?: { min: number; max: number; integer?: boolean } } = {
+  beamSize: { min: 1, max: 10, integer: true },
+  bestOf: { min: 1, max: 10, integer: true },
+  patience: { min: 0, max: 10 },
+  lengthPenalty: { min: 0, max: 10 },
+  repetitionPenalty: { min: 0, max: 10 },
+  noRepeatNgramSize: { min: 0, max: 20, integer: true },
+  compressionRatioThreshold: { min: 0, max: 100 },
+  logProbThreshold: { min: -100, max: 100 },
+  noSpeechThreshold: { min: 0, max: 1 },
+  promptResetOnTemperature: { min: 0, max: 2 },
+  maxInitialTimestamp: { min: 0, max: 30 },
+  maxNewTokens: { min: 1, max: 448, integer: true },
+  chunkLength: { min: 1, max: 3600, integer: true },
+  hallucinationSilenceThreshold: { min: 0, max: 3600 },
+  languageDetectionThreshold: { min: 0, max: 1 },
+  languageDetectionSegments: { min: 1, max: 100, integer: true },
+};
+/** Temperatures: at most this many, each in [0, 2]. */
+const MAX_TEMPERATURES = 20;
+/** initialPrompt, prefix, hotwords: a cheap first bound; the engine bounds their tokens. */
+const MAX_TEXT_CHARS = 10_000;
+const MAX_LIST = 10_000;
+
+function checkNumber(name: string, v: unknown, b: { min: number; max: number; integer?: boolean }): void {
   if (v === undefined || v === null) return;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new InputError(`${name} must be an integer of at least ${min}, got ${JSON.stringify(v)}`);
+  const kind = b.integer ? 'an integer' : 'a number';
+  if (typeof v !== 'number' || !Number.isFinite(v) || (b.integer && !Number.isInteger(v)) || v < b.min || v > b.max) {
+    throw new InputError(`${name} must be ${kind} of at least ${b.min} and at most ${b.max}, got ${JSON.stringify(v)}`);
   }
 }
 
@@ -75,19 +105,23 @@ export function engineOptionsJson(opts: DecodingOptions): string {
   }
   if (typeof out.temperature === 'number') out.temperature = [out.temperature];
   if (out.clipTimestamps !== undefined) out.clipTimestamps = parseClipTimestamps(out.clipTimestamps as string | number[]);
-  // Integers the engine holds as unsigned: say so here rather than fail to parse there.
-  checkInteger('beamSize', out.beamSize, 1);
-  checkInteger('bestOf', out.bestOf, 1);
-  checkInteger('noRepeatNgramSize', out.noRepeatNgramSize, 0);
-  checkInteger('maxNewTokens', out.maxNewTokens, 1);
-  checkInteger('chunkLength', out.chunkLength, 1);
-  checkInteger('languageDetectionSegments', out.languageDetectionSegments, 1);
+  for (const [name, bounds] of Object.entries(NUMBER_BOUNDS)) checkNumber(name, out[name], bounds!);
   if (Array.isArray(out.temperature)) {
-    for (const t of out.temperature as unknown[]) {
-      if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
-        throw new InputError(`temperature must be 0 or more, got ${JSON.stringify(t)}`);
-      }
+    const list = out.temperature as unknown[];
+    if (list.length > MAX_TEMPERATURES) throw new InputError(`temperature may list at most ${MAX_TEMPERATURES} values, got ${list.length}`);
+    for (const t of list) {
+      if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InputError(`temperature must be 0 or more, got ${JSON.stringify(t)}`);
+      if (t > 2) throw new InputError(`temperature must be at most 2, got ${t}`);
     }
+  }
+  for (const name of ['initialPrompt', 'prefix', 'hotwords'] as const) {
+    const v = out[name];
+    if (v !== undefined && v !== null && typeof v !== 'string') throw new InputError(`${name} must be a string, got ${typeof v}`);
+    if (typeof v === 'string' && v.length > MAX_TEXT_CHARS) throw new InputError(`${name} is ${v.length} characters; at most ${MAX_TEXT_CHARS}`);
+  }
+  for (const name of ['suppressTokens', 'clipTimestamps'] as const) {
+    const v = out[name];
+    if (Array.isArray(v) && v.length > MAX_LIST) throw new InputError(`${name} may list at most ${MAX_LIST} values, got ${v.length}`);
   }
   return JSON.stringify(out);
 }

@@ -27,7 +27,8 @@ export const JobInputSchema = z
     hotwords: z.string().max(10_000).nullable().optional(),
     model: z.string().trim().min(1).max(300).optional(),
     temperature: z.union([z.number().min(0).max(2), z.array(z.number().min(0).max(2)).min(1).max(10)]).optional(),
-    temperature_increment_on_fallback: z.number().positive().max(1).nullable().optional(),
+    // At least 0.01, so a fallback list from 0 to 1 holds at most 101 values.
+    temperature_increment_on_fallback: z.number().min(0.01).max(1).nullable().optional(),
     beam_size: z.number().int().min(1).max(10).optional(),
     best_of: z.number().int().min(1).max(10).optional(),
     patience: z.number().positive().max(10).optional(),
@@ -42,18 +43,18 @@ export const JobInputSchema = z
       .object({
         threshold: probability.optional(),
         neg_threshold: probability.nullable().optional(),
-        min_speech_duration_ms: z.number().int().min(0).optional(),
-        max_speech_duration_s: z.number().positive().optional(),
-        min_silence_duration_ms: z.number().int().min(0).optional(),
-        speech_pad_ms: z.number().int().min(0).optional(),
+        min_speech_duration_ms: z.number().int().min(0).max(600_000).optional(),
+        max_speech_duration_s: z.number().positive().max(86_400).optional(),
+        min_silence_duration_ms: z.number().int().min(0).max(600_000).optional(),
+        speech_pad_ms: z.number().int().min(0).max(60_000).optional(),
       })
       .strict()
       .optional(),
     chunk_length: z.number().int().min(1).max(30).optional(),
     condition_on_previous_text: z.boolean().optional(),
     no_speech_threshold: probability.nullable().optional(),
-    compression_ratio_threshold: z.number().positive().nullable().optional(),
-    log_prob_threshold: z.number().nullable().optional(),
+    compression_ratio_threshold: z.number().positive().max(100).nullable().optional(),
+    log_prob_threshold: z.number().min(-100).max(100).nullable().optional(),
     output_formats: z.array(z.enum(OUTPUT_FORMATS)).max(4).optional(),
     debug: z.boolean().optional(),
     // Accepted so that the error says what is missing rather than "unknown field".
