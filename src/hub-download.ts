@@ -33,10 +33,16 @@ export const HUB_MODELS: Record<string, string> = {
 /** The files faster-whisper takes from a model repository. */
 const WANTED = [/^config\.json$/, /^preprocessor_config\.json$/, /^model\.bin$/, /^tokenizer\.json$/, /^vocabulary\.[^/]+$/];
 
-export function hubCacheDir(): string {
-  if (process.env.HF_HUB_CACHE) return process.env.HF_HUB_CACHE;
-  const home = process.env.HF_HOME || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'huggingface');
+/** The Hugging Face hub cache (HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub). */
+export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
+  const home = env.HF_HOME || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'huggingface');
   return path.join(home, 'hub');
+}
+
+/** The repository faster-whisper uses for a model name in HUB_MODELS, if it is one. */
+export function hubRepoFor(name: string): string | undefined {
+  return Object.hasOwn(HUB_MODELS, name) ? HUB_MODELS[name] : undefined;
 }
 
 export function hubEndpoint(): string {

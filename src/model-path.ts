@@ -1,18 +1,20 @@
 // Finds a model directory: a path, a model in the local cache
 // (${CT2_WHISPER_CACHE:-~/.cache/ct2-whisper}/models/<name>, filled by scripts/fetch-models.mjs),
-// or a repository on the Hugging Face Hub (hub-download.ts).
+// or a repository on the Hugging Face Hub (hub-download.ts). resolveModel serves the library and
+// the CLI, unrestricted; checkJobModel/resolveJobModel serve job input in the worker, limited to
+// model roots and a Hub allow-list that the worker's config passes in.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from './errors.js';
-import { HUB_MODELS, downloadModel, hubEndpoint } from './hub-download.js';
+import { HUB_MODELS, downloadModel, hubEndpoint, hubRepoFor } from './hub-download.js';
 
 export const DEFAULT_MODEL = 'small';
 /** What the default falls back to, in order, when it is not in the cache. */
 const DEFAULT_FALLBACKS = ['small', 'base', 'tiny.en'];
 
-export function cacheDir(): string {
-  return process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
 }
 
 export function cachedModelDir(name: string): string {
@@ -60,10 +62,133 @@ export async function resolveModel(nameOrPath: string, opts: { signal?: AbortSig
   if (!nameOrPath.includes('/') && isModelDir(cachedModelDir(nameOrPath))) {
     return { name: nameOrPath, dir: cachedModelDir(nameOrPath), source: 'cache' };
   }
-  const repo = HUB_MODELS[nameOrPath] ?? (/^[\w.-]+\/[\w.-]+$/.test(nameOrPath) && !nameOrPath.startsWith('.') ? nameOrPath : undefined);
+  const repo = hubRepoFor(nameOrPath) ?? (/^[\w.-]+\/[\w.-]+$/.test(nameOrPath) && !nameOrPath.startsWith('.') ? nameOrPath : undefined);
   if (!repo) {
     throw new InputError(`unknown model ${JSON.stringify(nameOrPath)}: not a directory, not one of ${Object.keys(HUB_MODELS).join(', ')}, and not a Hub repository id`);
   }
   const dir = await downloadModel(repo, opts);
   return { name: nameOrPath, dir, source: 'hub', repo: `${hubEndpoint()}/${repo}` };
+}
+
+/** What a job may name as its model (the worker's config builds it from the environment). */
+export interface ModelPolicy {
+  /** Directories a job's model directory must lie in, compared by real path (symlinks and ".." resolved). */
+  roots: string[];
+  /** Hub repository ids a job may name, directly or by a name in HUB_MODELS; "*" for any. */
+  hubRepos: string[] | '*';
+  /** The operator's own model (WHISPER_MODEL_NAME and the like): always allowed, resolved as resolveModel does. */
+  configured?: string;
+}
+
+/** A model name: the local model cache's folder names and HUB_MODELS's keys. */
+const MODEL_NAME = /^[A-Za-z0-9][\w.-]{0,127}$/;
+/** A Hub repository id as the Hub allows them ("org/name", no ".." and no leading dot or dash). */
+const HUB_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
+
+export function isHubRepoId(s: string): boolean {
+  return HUB_ID.test(s) && !s.includes('..');
+}
+
+/** The default Hub allow-list: faster-whisper's model names' repositories. */
+export function defaultHubRepos(): string[] {
+  return [...new Set(Object.values(HUB_MODELS))];
+}
+
+function realDir(p: string): string | undefined {
+  try {
+    const real = fs.realpathSync(p);
+    return fs.statSync(real).isDirectory() ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The real path of `dir` when it is a directory inside (or equal to) one of `roots`, compared
+ * after resolving symlinks and "..", and holds a model.bin; else undefined.
+ */
+export function modelDirUnderRoots(dir: string, roots: string[]): string | undefined {
+  const real = realDir(dir);
+  if (!real) return undefined;
+  const inside = roots.some((root) => {
+    const r = realDir(root);
+    if (!r) return false;
+    const rel = path.relative(r, real);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+  });
+  if (!inside) return undefined;
+  try {
+    return fs.statSync(path.join(real, 'model.bin')).isFile() ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The allow-list's spelling of `repo` (ids compare without case, as the Hub's do), or undefined when not allowed. */
+function hubAllowed(repo: string, allowed: string[] | '*'): string | undefined {
+  if (allowed === '*') return repo;
+  const r = repo.toLowerCase();
+  return allowed.find((a) => a.toLowerCase() === r);
+}
+
+/** Where an allowed job model comes from (checkJobModel). */
+export type JobModelPlan =
+  | { kind: 'configured' }
+  | { kind: 'dir'; source: 'path' | 'cache'; dir: string }
+  | { kind: 'hub'; repo: string };
+
+/**
+ * Checks a job's `model` without loading or downloading anything; throws the refusal, else says
+ * where the model comes from. Allowed: the worker's configured model (always); an absolute path
+ * to a model directory under `policy.roots`; a name in the local model cache (when the cache is
+ * under a root) or in HUB_MODELS whose repository is allowed; an allowed Hub repository id.
+ * Everything else — relative paths, paths outside the roots (also through symlinks or ".."),
+ * directories without model.bin, missing paths, other Hub ids — is refused with one message, so
+ * that a job cannot learn which paths exist.
+ */
+export function checkJobModel(nameOrPath: unknown, policy: ModelPolicy): JobModelPlan {
+  if (typeof nameOrPath !== 'string' || !nameOrPath) throw new InputError('model must be a non-empty string');
+  if (policy.configured !== undefined && nameOrPath === policy.configured) return { kind: 'configured' };
+  const refused = () => {
+    const names = Object.keys(HUB_MODELS).filter((n) => hubAllowed(HUB_MODELS[n], policy.hubRepos));
+    const shown = nameOrPath.length > 200 ? `${nameOrPath.slice(0, 200)}…` : nameOrPath;
+    return new InputError(
+      `unknown model ${JSON.stringify(shown)}: not a model this worker serves` +
+        ` (${names.length ? `a name such as ${names.join(', ')}; ` : ''}` +
+        `${policy.hubRepos === '*' ? 'a Hub repository id' : 'a Hub repository id listed in ALLOWED_HUB_MODELS'}; or the absolute path of a model directory under MODEL_ROOTS)`,
+    );
+  };
+  if (nameOrPath.includes('\0')) throw refused();
+  if (path.isAbsolute(nameOrPath)) {
+    const dir = modelDirUnderRoots(nameOrPath, policy.roots);
+    if (!dir) throw refused();
+    return { kind: 'dir', source: 'path', dir };
+  }
+  let repo: string | undefined;
+  if (MODEL_NAME.test(nameOrPath)) {
+    const dir = modelDirUnderRoots(cachedModelDir(nameOrPath), policy.roots);
+    if (dir) return { kind: 'dir', source: 'cache', dir };
+    repo = hubRepoFor(nameOrPath);
+  } else if (isHubRepoId(nameOrPath)) {
+    repo = nameOrPath;
+  }
+  const allowed = repo && hubAllowed(repo, policy.hubRepos);
+  if (!allowed) throw refused();
+  return { kind: 'hub', repo: allowed };
+}
+
+/** A job's `model` as checkJobModel allows it, found or downloaded. */
+export async function resolveJobModel(nameOrPath: unknown, policy: ModelPolicy, opts: { signal?: AbortSignal } = {}): Promise<ResolvedSource> {
+  const plan = checkJobModel(nameOrPath, policy);
+  const name = nameOrPath as string;
+  switch (plan.kind) {
+    case 'configured':
+      return resolveModel(name, opts);
+    case 'dir':
+      return { name: plan.source === 'path' ? path.basename(plan.dir) : name, dir: plan.dir, source: plan.source };
+    case 'hub': {
+      const dir = await downloadModel(plan.repo, opts);
+      return { name, dir, source: 'hub', repo: `${hubEndpoint()}/${plan.repo}` };
+    }
+  }
 }

@@ -82,8 +82,9 @@ const NUMBER_BOUNDS: { [K in keyof DecodingOptions]?: { min: number; max: number
   languageDetectionThreshold: { min: 0, max: 1 },
   languageDetectionSegments: { min: 1, max: 100, integer: true },
 };
-/** Temperatures: at most this many, each in [0, 2]. */
-const MAX_TEMPERATURES = 20;
+/** Temperatures: at most this many (0 to 1 in steps of 0.05), each at most MAX_TEMPERATURE. */
+export const MAX_TEMPERATURES = 21;
+export const MAX_TEMPERATURE = 2;
 /** initialPrompt, prefix, hotwords: a cheap first bound; the engine bounds their tokens. */
 const MAX_TEXT_CHARS = 10_000;
 const MAX_LIST = 10_000;
@@ -111,7 +112,7 @@ export function engineOptionsJson(opts: DecodingOptions): string {
     if (list.length > MAX_TEMPERATURES) throw new InputError(`temperature may list at most ${MAX_TEMPERATURES} values, got ${list.length}`);
     for (const t of list) {
       if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InputError(`temperature must be 0 or more, got ${JSON.stringify(t)}`);
-      if (t > 2) throw new InputError(`temperature must be at most 2, got ${t}`);
+      if (t > MAX_TEMPERATURE) throw new InputError(`temperature must be at most ${MAX_TEMPERATURE}, got ${t}`);
     }
   }
   for (const name of ['initialPrompt', 'prefix', 'hotwords'] as const) {

@@ -19,7 +19,7 @@ t.test('numbers that would make the engine allocate or loop are refused at once'
     [{ languageDetectionSegments: 1e6 }, /languageDetectionSegments must be an integer of at least 1 and at most 100/],
     [{ compressionRatioThreshold: Infinity }, /compressionRatioThreshold must be a number/],
     [{ logProbThreshold: Number.NaN }, /logProbThreshold must be a number/],
-    [{ temperature: Array.from({ length: 1000 }, (_, i) => i / 1000) }, /temperature may list at most 20 values, got 1000/],
+    [{ temperature: Array.from({ length: 1000 }, (_, i) => i / 1000) }, /temperature may list at most 21 values, got 1000/],
     [{ temperature: 1e300 }, /temperature must be at most 2/],
     [{ initialPrompt: 'word '.repeat(5000) }, /initialPrompt is 25000 characters; at most 10000/],
     [{ prefix: 'x'.repeat(10_001) }, /prefix is 10001 characters/],
@@ -65,8 +65,8 @@ t.test('timeoutMs stops a call with a clear error, and the model goes on', async
 });
 
 t.test('job fields: a fallback increment cannot build an endless list', async (t) => {
-  t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', temperature_increment_on_fallback: 5e-324 }), /temperature_increment_on_fallback: Number must be greater than or equal to 0\.01/);
+  t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', temperature_increment_on_fallback: 5e-324 }), /temperature_increment_on_fallback: Number must be greater than or equal to 0\.05/);
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', log_prob_threshold: -1e308 }), /log_prob_threshold/);
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', vad_parameters: { speech_pad_ms: 1e12 } }), /vad_parameters\.speech_pad_ms/);
-  t.ok(parseJobInput({ audio: 'https://example.com/a.mp3', temperature_increment_on_fallback: 0.01 }), '0.01 is fine');
+  t.ok(parseJobInput({ audio: 'https://example.com/a.mp3', temperature_increment_on_fallback: 0.05 }), '0.05 is fine');
 });

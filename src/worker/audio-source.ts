@@ -1,12 +1,15 @@
-// Brings a job's audio into its job directory: an http(s) URL (public addresses only unless
-// allowed, redirects capped, connect and total timeouts, size cap) or base64 (size-capped and
-// validated). Every failure is a JobInputError with a message for the caller.
+// Brings a job's audio into its job directory: an http(s) URL (global unicast addresses only unless
+// ALLOW_PRIVATE_AUDIO_URLS, checked for every address a name resolves to on every redirect hop and
+// connected to as checked; redirects capped, connect and total timeouts, size cap) or base64
+// (size-capped and validated). Every failure is a JobInputError with a message for the caller.
+// The limits come from config.ts, which reads and validates the environment.
 import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { JobInputError } from './schema.js';
 
 export interface FetchLimits {
@@ -17,35 +20,109 @@ export interface FetchLimits {
   allowPrivate: boolean;
 }
 
-export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): FetchLimits {
-  const num = (k: string, d: number) => {
-    const v = Number(env[k]);
-    return Number.isFinite(v) && v > 0 ? v : d;
-  };
-  return {
-    maxBytes: num('MAX_AUDIO_BYTES', 1024 * 1024 * 1024),
-    connectTimeoutMs: num('AUDIO_CONNECT_TIMEOUT_MS', 10_000),
-    totalTimeoutMs: num('AUDIO_DOWNLOAD_TIMEOUT_MS', 600_000),
-    maxRedirects: num('AUDIO_MAX_REDIRECTS', 5),
-    allowPrivate: env.ALLOW_PRIVATE_AUDIO_URLS === '1' || env.ALLOW_PRIVATE_AUDIO_URLS === 'true',
-  };
+/** What an address is, by the IANA special-purpose registries as ipaddr.js classifies them. */
+export interface AddressClass {
+  /** The address as given. */
+  address: string;
+  /** ipaddr.js's range name (loopback, private, linkLocal, uniqueLocal, ipv4Mapped, rfc6052, 6to4,
+   * teredo, …, unicast), or ipv4Compatible / invalid, which it has no name for. */
+  range: string;
+  /** For IPv4-mapped, IPv4-compatible, NAT64 (64:ff9b::/96) and 6to4 addresses: the IPv4 address inside and its range. */
+  embedded?: { address: string; range: string };
+  /** Globally reachable unicast: the only kind a job's URL may reach unless ALLOW_PRIVATE_AUDIO_URLS is set. */
+  global: boolean;
 }
 
-/** Loopback, private, link-local, unique-local, CGNAT, multicast and unspecified addresses. */
-export function isPrivateAddress(ip: string): boolean {
-  if (net.isIPv4(ip)) {
-    const [a, b] = ip.split('.').map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || a >= 224;
+/** IPv4 ranges that are global unicast: ordinary unicast, and AS112's and AMT's public anycast. */
+const GLOBAL_V4 = new Set(['unicast', 'as112', 'amt']);
+/** IPv6 ranges inside 2000::/3 that are globally reachable (the rest of 2001::/23 is not). */
+const GLOBAL_V6 = new Set(['as112v6', 'amt']);
+
+function classifyV4(address: string): { address: string; range: string; global: boolean } {
+  const range = ipaddr.IPv4.parse(address).range();
+  return { address, range, global: GLOBAL_V4.has(range) };
+}
+
+const v4FromParts = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * Classifies an IP address (text, IPv4 or IPv6) for the SSRF guard. Only global unicast is
+ * `global`: IPv4 unicast outside every special range; IPv6 unicast in 2000::/3 outside every
+ * special range; IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses
+ * by the IPv4 address they carry. IPv4-compatible (::a.b.c.d, deprecated), IPv4-translated
+ * (::ffff:0:a.b.c.d), local-use NAT64 (64:ff9b:1::/48), Teredo (2001::/32) and everything special
+ * (loopback, private, unique-local, link-local, site-local, multicast, unspecified, broadcast,
+ * carrier-grade NAT, documentation, benchmarking, reserved, discard, ORCHID, segment routing) are not.
+ */
+export function classifyAddress(address: string): AddressClass {
+  const kind = net.isIP(address);
+  if (kind === 4) return classifyV4(address);
+  if (kind !== 6) return { address, range: 'invalid', global: false };
+  const zone = address.indexOf('%');
+  if (zone >= 0) {
+    // A scoped address (fe80::1%eth0) belongs to one link: never global.
+    const c = classifyAddress(address.slice(0, zone));
+    return { ...c, address, range: c.global ? 'scoped' : c.range, global: false };
   }
-  const v = ip.toLowerCase();
-  if (v.startsWith('::ffff:')) return isPrivateAddress(v.slice(7));
-  return v === '::' || v === '::1' || v.startsWith('fe8') || v.startsWith('fe9') || v.startsWith('fea') ||
-    v.startsWith('feb') || v.startsWith('fc') || v.startsWith('fd') || v.startsWith('ff');
+  // The WHATWG serializer writes every IPv6 address in hex ("::1.2.3.4" -> "::102:304"): ipaddr.js
+  // would read the dotted "::a.b.c.d" form as IPv4-mapped, which it is not.
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const ip = ipaddr.IPv6.parse(canonical);
+  const p = ip.parts;
+  const embedded = (hi: number, lo: number) => classifyV4(v4FromParts(hi, lo));
+  if (p.slice(0, 6).every((x) => x === 0) && !(p[6] === 0 && p[7] <= 1)) {
+    // ::a.b.c.d: ipaddr.js files these under plain unicast.
+    const e = embedded(p[6], p[7]);
+    return { address, range: 'ipv4Compatible', embedded: { address: e.address, range: e.range }, global: false };
+  }
+  const range = ip.range();
+  switch (range) {
+    case 'ipv4Mapped': {
+      const e = embedded(p[6], p[7]);
+      return { address, range, embedded: { address: e.address, range: e.range }, global: e.global };
+    }
+    case 'rfc6052': {
+      // 64:ff9b::/96 carries a public IPv4 address; 64:ff9b:1::/48 is for local use.
+      if (p[2] !== 0 || p[3] !== 0 || p[4] !== 0 || p[5] !== 0) return { address, range, global: false };
+      const e = embedded(p[6], p[7]);
+      return { address, range, embedded: { address: e.address, range: e.range }, global: e.global };
+    }
+    case '6to4': {
+      const e = embedded(p[1], p[2]);
+      return { address, range, embedded: { address: e.address, range: e.range }, global: e.global };
+    }
+    case 'unicast':
+      // Global unicast is 2000::/3; the rest of the space is unassigned or reserved.
+      return { address, range: (p[0] & 0xe000) === 0x2000 ? range : 'reserved', global: (p[0] & 0xe000) === 0x2000 };
+    default:
+      return { address, range, global: GLOBAL_V6.has(range) };
+  }
+}
+
+/** Not a global unicast address (see classifyAddress). */
+export function isPrivateAddress(ip: string): boolean {
+  return !classifyAddress(ip).global;
+}
+
+const RANGE_NAMES: Record<string, string> = {
+  unspecified: 'unspecified', broadcast: 'broadcast', multicast: 'multicast', linkLocal: 'link-local',
+  loopback: 'loopback', carrierGradeNat: 'carrier-grade NAT', private: 'private', reserved: 'reserved',
+  benchmarking: 'benchmarking', uniqueLocal: 'unique-local', ipv4Mapped: 'IPv4-mapped', ipv4Compatible: 'IPv4-compatible',
+  rfc6145: 'IPv4-translated', rfc6052: 'NAT64', '6to4': '6to4', teredo: 'Teredo', deprecatedSiteLocal: 'site-local',
+  discard: 'discard-only', deprecatedOrchid: 'ORCHID', orchid2: 'ORCHIDv2', segmentRouting: 'segment-routing',
+  droneRemoteIdProtocolEntityTags: 'DRIP', scoped: 'interface-scoped', invalid: 'invalid',
+};
+const rangeName = (r: string) => RANGE_NAMES[r] ?? r;
+const withArticle = (w: string) => `${/^(?!uni)[aeiou]/i.test(w) ? 'an' : 'a'} ${w}`;
+
+function describe(c: AddressClass): string {
+  const what = withArticle(rangeName(c.range));
+  return c.embedded ? `${what} address of ${c.embedded.address} (${rangeName(c.embedded.range)})` : `${what} address`;
 }
 
 async function checkedAddress(host: string, allowPrivate: boolean): Promise<{ address: string; family: number }> {
   const bare = host.replace(/^\[|\]$/g, '');
+  if (!bare) throw new JobInputError('audio URL: the URL has no host');
   let addrs: Array<{ address: string; family: number }>;
   if (net.isIP(bare)) addrs = [{ address: bare, family: net.isIP(bare) }];
   else {
@@ -54,10 +131,19 @@ async function checkedAddress(host: string, allowPrivate: boolean): Promise<{ ad
     } catch {
       throw new JobInputError(`audio URL: cannot resolve host ${bare}`);
     }
+    if (!addrs.length) throw new JobInputError(`audio URL: cannot resolve host ${bare}`);
   }
   if (!allowPrivate) {
-    const bad = addrs.find((a) => isPrivateAddress(a.address));
-    if (bad) throw new JobInputError(`audio URL: host ${bare} is a private, loopback or link-local address (${bad.address}); refused`);
+    // Every address the name has must be public, so no later choice among them can reach inside.
+    for (const a of addrs) {
+      const c = classifyAddress(a.address);
+      if (!c.global) {
+        throw new JobInputError(
+          `audio URL: host ${bare} is a private, loopback or link-local address (${a.address}); refused: ` +
+            `${describe(c)}; only public (global unicast) addresses are fetched unless ALLOW_PRIVATE_AUDIO_URLS=1`,
+        );
+      }
+    }
   }
   return addrs[0];
 }
@@ -86,8 +172,8 @@ export async function downloadAudio(rawUrl: string, dir: string, limits: FetchLi
     const res = await request(current, target, limits, deadline, signal);
     if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
       res.resume();
-      if (hop >= limits.maxRedirects) throw new JobInputError(`audio URL: more than ${limits.maxRedirects} redirects`);
-      current = new URL(res.headers.location, current);
+      if (hop >= limits.maxRedirects) throw new JobInputError(`audio URL: more than ${limits.maxRedirects} redirects (AUDIO_MAX_REDIRECTS)`);
+      current = redirectTarget(res.headers.location, current);
       continue;
     }
     if (res.statusCode !== 200) {
@@ -102,6 +188,16 @@ export async function downloadAudio(rawUrl: string, dir: string, limits: FetchLi
     const file = path.join(dir, `audio${extensionFrom(current, res.headers['content-type'])}`);
     await save(res, file, limits, deadline);
     return file;
+  }
+}
+
+/** The URL a redirect's Location names, relative to the URL that answered. */
+function redirectTarget(location: string, base: URL): URL {
+  try {
+    return new URL(location, base);
+  } catch {
+    const shown = location.length > 200 ? `${location.slice(0, 200)}…` : location;
+    throw new JobInputError(`audio URL: ${base.host} redirected to ${JSON.stringify(shown)}, which is not a valid URL`);
   }
 }
 

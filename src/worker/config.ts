@@ -1,10 +1,14 @@
-// The worker's settings, read from the environment the seed workers use.
+// The worker's settings, read from the environment the seed workers use, and checked once at
+// start-up: a bad value stops the worker with one error that names every bad variable, its value
+// and what is expected, instead of being replaced by a default. An empty variable counts as unset.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { limitsFromEnv, type FetchLimits } from './audio-source.js';
+import type { FetchLimits } from './audio-source.js';
 import { storageFromEnv, type StorageConfig } from './storage.js';
 import type { Device, ComputeType } from '../model.js';
+import { cacheDir, defaultHubRepos, isHubRepoId, type ModelPolicy } from '../model-path.js';
+import { hubCacheDir, hubRepoFor } from '../hub-download.js';
 
 export interface WorkerConfig {
   /** A model name, Hub id or path: WHISPERX_MODEL / WHISPERX_MODEL_NAME / WHISPER_MODEL_NAME, else WHISPERX_MODEL_DIR, else "small". */
@@ -18,27 +22,193 @@ export interface WorkerConfig {
   defaultLanguage?: string;
   storage?: StorageConfig;
   limits: FetchLimits;
+  /** Per-job time limit in seconds (JOB_TIMEOUT_S). */
+  jobTimeoutS: number;
+  /** Longest decoded audio a job may have, in seconds (MAX_AUDIO_SECONDS). */
+  maxAudioSeconds: number;
+  /** What a job's `model` may name (MODEL_ROOTS, ALLOWED_HUB_MODELS, and the configured model). */
+  modelPolicy: ModelPolicy;
 }
 
 export const DEFAULT_WORKER_MODEL = 'small';
+export const DEFAULT_JOB_TIMEOUT_S = 3600;
+export const DEFAULT_MAX_AUDIO_SECONDS = 4 * 3600;
+/** Node's timers hold at most 2^31-1 ms; a longer delay fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The compute types the engine knows (native/src/device.rs). */
+export const COMPUTE_TYPES = ['auto', 'default', 'int8', 'int8_float32', 'int8_float16', 'int8_bfloat16', 'int16', 'float16', 'bfloat16', 'float32'];
+export const DEVICES = ['auto', 'cpu', 'cuda'];
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const named = env.WHISPERX_MODEL || env.WHISPERX_MODEL_NAME || env.WHISPER_MODEL_NAME;
-  const dir = env.WHISPERX_MODEL_DIR;
-  const model = named || (dir && fs.existsSync(path.join(dir, 'model.bin')) ? dir : DEFAULT_WORKER_MODEL);
-  const device = (env.WHISPERX_DEVICE || env.WHISPER_DEVICE || 'auto').toLowerCase() as Device;
-  const list = (env.SUPPORTED_LANGUAGES || '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+/** The worker's settings are wrong; `problems` has one line per bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    // One line: the CLI prints the first line of an error.
+    super(`invalid worker settings: ${problems.join('; ')}`);
+  }
+}
+
+/** Reads variables from `env`, collecting a problem for each bad one. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private env: NodeJS.ProcessEnv) {}
+
+  /** The trimmed value, undefined when unset or empty. */
+  raw(name: string): string | undefined {
+    const v = this.env[name]?.trim();
+    return v ? v : undefined;
+  }
+
+  bad(name: string, value: string, expected: string): undefined {
+    const shown = value.length > 100 ? `${value.slice(0, 100)}…` : value;
+    this.problems.push(`${name}=${JSON.stringify(shown)}: expected ${expected}`);
+    return undefined;
+  }
+
+  /** A whole number in [min, max], written in decimal digits. */
+  int(name: string, def: number, min: number, max: number, unit = '', note = ''): number {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    const range = max === Number.MAX_SAFE_INTEGER ? `, at least ${min}` : ` from ${min} to ${max}`;
+    const what = `a whole number${unit ? ` of ${unit}` : ''}${range}${note ? ` (${note})` : ''}`;
+    if (!Number.isSafeInteger(n) || n < min || n > max) return this.bad(name, v, what) ?? def;
+    return n;
+  }
+
+  /** A positive decimal number up to max. */
+  positive(name: string, def: number, max: number, unit: string): number {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    const n = /^(\d+\.?\d*|\.\d+)$/.test(v) ? Number(v) : NaN;
+    if (!(n > 0 && n <= max)) return this.bad(name, v, `a positive number of ${unit}, at most ${max}`) ?? def;
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, def: T, allowed: readonly string[]): T {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    const lower = v.toLowerCase();
+    if (!allowed.includes(lower)) return this.bad(name, v, `one of ${allowed.join(', ')}`) ?? def;
+    return lower as T;
+  }
+
+  flag(name: string): boolean {
+    const v = this.raw(name);
+    if (v === undefined) return false;
+    const lower = v.toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+    if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+    return this.bad(name, v, '1, true, yes or on (or 0, false, no, off)') ?? false;
+  }
+}
+
+function fetchLimits(r: Reader): FetchLimits {
   return {
-    model,
-    device,
-    computeType: (env.COMPUTE_TYPE || 'auto').toLowerCase() as ComputeType,
-    cpuThreads: Number(env.CPU_THREADS) > 0 ? Number(env.CPU_THREADS) : os.availableParallelism(),
-    maxCachedModels: Number(env.MAX_CACHED_MODELS) > 0 ? Number(env.MAX_CACHED_MODELS) : 2,
-    jobsDir: env.JOBS_DIR || env.TMPDIR || os.tmpdir(),
-    supportedLanguages: list.length ? list : undefined,
-    defaultLanguage: env.DEFAULT_LANGUAGE_CODE?.trim().toLowerCase() || undefined,
-    storage: storageFromEnv(env),
-    limits: limitsFromEnv(env),
+    maxBytes: r.int('MAX_AUDIO_BYTES', 1024 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER, 'bytes'),
+    connectTimeoutMs: r.int('AUDIO_CONNECT_TIMEOUT_MS', 10_000, 1, MAX_TIMER_MS, 'milliseconds'),
+    totalTimeoutMs: r.int('AUDIO_DOWNLOAD_TIMEOUT_MS', 600_000, 1, MAX_TIMER_MS, 'milliseconds'),
+    // 0: no redirect is followed.
+    maxRedirects: r.int('AUDIO_MAX_REDIRECTS', 5, 0, 20),
+    allowPrivate: r.flag('ALLOW_PRIVATE_AUDIO_URLS'),
   };
 }
 
+function storage(r: Reader, env: NodeJS.ProcessEnv): StorageConfig | undefined {
+  const parts = ['STORAGE_BUCKET', 'STORAGE_ACCESS_KEY', 'STORAGE_SECRET_KEY'];
+  const set = parts.filter((k) => r.raw(k) !== undefined);
+  if (set.length && set.length < parts.length) {
+    const missing = parts.filter((k) => !set.includes(k));
+    r.problems.push(`${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not: artifact storage needs all three`);
+  }
+  const endpoint = r.raw('STORAGE_ENDPOINT');
+  if (endpoint !== undefined) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(endpoint).protocol);
+    } catch {}
+    if (!ok) r.bad('STORAGE_ENDPOINT', endpoint, 'an http(s) URL');
+  }
+  // S3's presigned URLs live at most 7 days.
+  const presignTtl = r.int('PRESIGN_TTL', 3600, 1, 7 * 24 * 3600, 'seconds');
+  const s = storageFromEnv(env);
+  return s && { ...s, presignTtl };
+}
+
+/** The model directories a job may name (MODEL_ROOTS, colon-separated absolute paths). */
+function modelRoots(r: Reader, env: NodeJS.ProcessEnv, model: string): string[] {
+  const v = r.raw('MODEL_ROOTS');
+  let roots: string[];
+  if (v !== undefined) {
+    roots = v.split(':').map((s) => s.trim()).filter(Boolean);
+    const relative = roots.filter((p) => !path.isAbsolute(p));
+    if (relative.length) r.bad('MODEL_ROOTS', v, `absolute directories separated by ":" (${relative.map((p) => JSON.stringify(p)).join(', ')} ${relative.length > 1 ? 'are' : 'is'} not absolute)`);
+  } else {
+    roots = [path.join(cacheDir(env), 'models'), hubCacheDir(env)];
+    if (fs.existsSync('/runpod-volume')) roots.push('/runpod-volume');
+  }
+  // The operator's own model directory, when the model is given as a path.
+  if (fs.existsSync(model) && fs.statSync(model).isDirectory()) roots.push(path.resolve(model));
+  return roots;
+}
+
+/** The Hub repositories a job may name (ALLOWED_HUB_MODELS: names of HUB_MODELS, "org/name" ids, "*", or "none"). */
+function hubRepos(r: Reader): string[] | '*' {
+  const v = r.raw('ALLOWED_HUB_MODELS');
+  if (v === undefined) return defaultHubRepos();
+  const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (entries.length === 1 && entries[0].toLowerCase() === 'none') return [];
+  if (entries.includes('*')) return '*';
+  const repos: string[] = [];
+  const bad: string[] = [];
+  for (const e of entries) {
+    const repo = hubRepoFor(e) ?? (isHubRepoId(e) ? e : undefined);
+    if (repo) repos.push(repo);
+    else bad.push(e);
+  }
+  if (bad.length) r.bad('ALLOWED_HUB_MODELS', v, `a comma-separated list of model names (tiny … large-v3, turbo, distil-*) or Hub repository ids "org/name", or * or none (${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length > 1 ? 'are' : 'is'} neither)`);
+  return [...new Set(repos)];
+}
+
+/** The worker's settings from `env`; throws a ConfigError naming every bad variable. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const r = new Reader(env);
+  const named = r.raw('WHISPERX_MODEL') ?? r.raw('WHISPERX_MODEL_NAME') ?? r.raw('WHISPER_MODEL_NAME');
+  const dir = r.raw('WHISPERX_MODEL_DIR');
+  // WHISPERX_MODEL_DIR is the seed workers' download folder as well: used as the model only when it holds one.
+  const model = named ?? (dir !== undefined && fs.existsSync(path.join(dir, 'model.bin')) ? dir : DEFAULT_WORKER_MODEL);
+  // WHISPERX_DEVICE wins over WHISPER_DEVICE; both are checked.
+  const whisperDevice = r.oneOf<Device>('WHISPER_DEVICE', 'auto', DEVICES);
+  const device = r.raw('WHISPERX_DEVICE') !== undefined ? r.oneOf<Device>('WHISPERX_DEVICE', 'auto', DEVICES) : whisperDevice;
+  const computeType = r.oneOf<ComputeType>('COMPUTE_TYPE', 'auto', COMPUTE_TYPES);
+  const cores = os.availableParallelism();
+  const cpuThreads = r.int('CPU_THREADS', cores, 1, cores * 4, 'threads', `at most 4 per core; ${cores} cores`);
+  const maxCachedModels = r.int('MAX_CACHED_MODELS', 2, 1, 16, 'models');
+  const jobTimeoutS = r.positive('JOB_TIMEOUT_S', DEFAULT_JOB_TIMEOUT_S, Math.floor(MAX_TIMER_MS / 1000), 'seconds');
+  const maxAudioSeconds = r.positive('MAX_AUDIO_SECONDS', DEFAULT_MAX_AUDIO_SECONDS, 10 * 24 * 3600, 'seconds');
+  const langs = r.raw('SUPPORTED_LANGUAGES');
+  const list = (langs ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const badLangs = list.filter((l) => !/^[a-z]{2,3}$/.test(l));
+  if (langs !== undefined && (badLangs.length || !list.length)) r.bad('SUPPORTED_LANGUAGES', langs, 'comma-separated language codes such as en,nl,de');
+  const defaultLanguage = r.raw('DEFAULT_LANGUAGE_CODE')?.toLowerCase();
+  if (defaultLanguage !== undefined && !/^[a-z]{2,3}$/.test(defaultLanguage)) r.bad('DEFAULT_LANGUAGE_CODE', env.DEFAULT_LANGUAGE_CODE!.trim(), 'a language code such as en');
+  const limits = fetchLimits(r);
+  const storageConfig = storage(r, env);
+  const modelPolicy: ModelPolicy = { roots: modelRoots(r, env, model), hubRepos: hubRepos(r), configured: model };
+  if (r.problems.length) throw new ConfigError(r.problems);
+  return {
+    model,
+    device,
+    computeType,
+    cpuThreads,
+    maxCachedModels,
+    jobsDir: env.JOBS_DIR || env.TMPDIR || os.tmpdir(),
+    supportedLanguages: list.length ? list : undefined,
+    defaultLanguage,
+    storage: storageConfig,
+    limits,
+    jobTimeoutS,
+    maxAudioSeconds,
+    modelPolicy,
+  };
+}

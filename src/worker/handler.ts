@@ -1,10 +1,13 @@
 // One transcription job, from its `input` to its `output` (or `error`): validate, fetch the
 // audio into a job directory, pick the model, transcribe, render and upload artifacts. The job
-// directory is removed whatever happens.
+// directory is removed whatever happens, and a job that runs past JOB_TIMEOUT_S is stopped.
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { WhisperModel, type TranscribeOptions, type Segment } from '../model.js';
-import { resolveModel } from '../model-path.js';
+import { checkJobModel, resolveJobModel } from '../model-path.js';
 import { native } from '../native.js';
 import { render, joinedText, toJsonObject } from '../formats.js';
 import { InputError } from '../errors.js';
@@ -22,14 +25,99 @@ export interface Job {
 export type JobResult = { output: Record<string, unknown> } | { error: string };
 
 export interface JobHooks {
+  /** Aborting it cancels the job; a JobCancelled reason's message is reported. */
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   onSegment?: (segment: Segment) => void;
 }
 
+/** A reason for aborting a job whose message says why (reported as "job cancelled: <message>"). */
+export class JobCancelled extends Error {
+  override name = 'JobCancelled';
+}
+
+/** Every job directory this worker creates starts with this (in JOBS_DIR). */
+export const JOB_DIR_PREFIX = 'ct2w-job-';
+/** This host (a container's hostname is its id) and process, as written into job directory names. */
+const HOST_TAG = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+const OWNER = /^ct2w-job-h([0-9a-f]{8})p(\d+)-/;
+/** A job directory from before the owner was written into the name is stale after this long. */
+const UNOWNED_STALE_MS = 60_000;
+
+function jobDirPrefix(id: string): string {
+  return `${JOB_DIR_PREFIX}h${HOST_TAG}p${process.pid}-${String(id).replace(/[^\w-]/g, '_').slice(0, 40)}-`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes job directories left by workers that are gone (a crash, SIGKILL, a lost container).
+ * Only directories named by this worker's scheme (JOB_DIR_PREFIX) are considered, and removed when
+ * - their owner, a process on this host, is no longer running (or is this very process, which has
+ *   not started a job yet);
+ * - they are older than any job may run (`liveStaleMs`: JOB_TIMEOUT_S and some), whoever owns
+ *   them (a live owner's pid may have been reused; another host's worker cannot be asked);
+ * - their name predates the owner in it and they are older than a minute (`unownedStaleMs`).
+ * Returns the names removed.
+ */
+export async function sweepJobDirs(jobsDir: string, opts: { liveStaleMs: number; unownedStaleMs?: number; now?: number }): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(jobsDir);
+  } catch {
+    return [];
+  }
+  const now = opts.now ?? Date.now();
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(JOB_DIR_PREFIX)) continue;
+    const full = path.join(jobsDir, name);
+    let st: fsSync.Stats;
+    try {
+      st = await fs.lstat(full);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) continue;
+    const age = now - st.mtimeMs;
+    const owner = OWNER.exec(name);
+    let stale: boolean;
+    if (owner) {
+      const pid = Number(owner[2]);
+      const gone = owner[1] === HOST_TAG && (pid === process.pid || !processAlive(pid));
+      stale = gone || age > opts.liveStaleMs;
+    } else {
+      stale = age > (opts.unownedStaleMs ?? UNOWNED_STALE_MS);
+    }
+    if (!stale) continue;
+    try {
+      await fs.rm(full, { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Not ours to remove after all (permissions): leave it.
+    }
+  }
+  return removed;
+}
+
 interface LoadedModel {
   model: WhisperModel;
   name: string;
+}
+
+/** The reason a job is stopped at JOB_TIMEOUT_S. */
+class JobTimedOut extends Error {
+  override name = 'JobTimedOut';
+  constructor(seconds: number) {
+    super(`job timed out: it ran longer than JOB_TIMEOUT_S (${seconds} s) and was stopped`);
+  }
 }
 
 const CONTENT_TYPES: Record<string, [string, string]> = {
@@ -43,9 +131,36 @@ export class TranscriptionService {
   /** Models by name, most recently used last; at most config.maxCachedModels. */
   private models = new Map<string, Promise<LoadedModel>>();
   private store?: ArtifactStore;
+  /** Job directories of the jobs in hand, for removeJobDirsSync() on an abrupt exit. */
+  private activeDirs = new Set<string>();
 
   constructor(readonly config: WorkerConfig, private log: Logger) {
     if (config.storage) this.store = new ArtifactStore(config.storage);
+  }
+
+  /** The per-job time limit in seconds (JOB_TIMEOUT_S); 0 or less: none. */
+  get jobTimeoutS(): number {
+    return this.config.jobTimeoutS ?? 3600;
+  }
+
+  /** Sweeps JOBS_DIR of job directories left by workers that are gone; logs what it removed. */
+  async sweepJobsDir(): Promise<string[]> {
+    const limit = this.jobTimeoutS > 0 && Number.isFinite(this.jobTimeoutS) ? this.jobTimeoutS * 1000 : 24 * 3600_000;
+    const removed = await sweepJobDirs(this.config.jobsDir, { liveStaleMs: limit + 5 * 60_000 });
+    if (removed.length) this.log.info({ jobs_dir: this.config.jobsDir, removed }, `removed ${removed.length} stale job director${removed.length === 1 ? 'y' : 'ies'}`);
+    return removed;
+  }
+
+  /** Removes the directories of the jobs in hand, synchronously: for a process about to exit. */
+  removeJobDirsSync(): void {
+    for (const dir of this.activeDirs) {
+      try {
+        fsSync.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // nothing more to do on the way out
+      }
+      this.activeDirs.delete(dir);
+    }
   }
 
   /** Loads the worker's model, so the first job does not wait for it. */
@@ -62,7 +177,7 @@ export class TranscriptionService {
     }
     const loading = (async () => {
       const started = Date.now();
-      const resolved = await resolveModel(name);
+      const resolved = await resolveJobModel(name, this.config.modelPolicy);
       const model = await WhisperModel.load(resolved.dir, {
         device: this.config.device,
         computeType: this.config.computeType,
@@ -99,9 +214,10 @@ export class TranscriptionService {
   private options(job: JobInput): TranscribeOptions {
     let temperature: number | number[] | undefined = job.temperature;
     if (typeof temperature === 'number' && job.temperature_increment_on_fallback) {
-      const list: number[] = [];
-      for (let t = temperature; t <= 1.0 + 1e-9; t += job.temperature_increment_on_fallback) list.push(Math.round(t * 1000) / 1000);
-      temperature = list;
+      // Built by count (the schema bounds the increment), never by a float loop.
+      const step = job.temperature_increment_on_fallback;
+      const count = temperature <= 1 ? Math.floor((1 - temperature) / step + 1e-9) + 1 : 1;
+      temperature = Array.from({ length: count }, (_, i) => Math.round((temperature as number + i * step) * 1000) / 1000);
     }
     const vad = job.vad_parameters ?? {};
     const vadParameters = {
@@ -137,29 +253,50 @@ export class TranscriptionService {
     return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as TranscribeOptions;
   }
 
-  async handle(job: Job, hooks: JobHooks = {}): Promise<JobResult> {
+  /** The jobs in hand; close() waits for them before it disposes the models. */
+  private inFlight = new Set<Promise<JobResult>>();
+
+  /** Runs one job to its result; never rejects. */
+  handle(job: Job, hooks: JobHooks = {}): Promise<JobResult> {
+    const p = this.run(job, hooks);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+    return p;
+  }
+
+  private async run(job: Job, hooks: JobHooks): Promise<JobResult> {
     const started = Date.now();
     const timings: Record<string, number> = {};
     const lap = (name: string, since: number) => (timings[name] = (Date.now() - since) / 1000);
     const log = this.log.child({ job_id: job.id });
     let dir: string | undefined;
     let file: string | undefined;
+    // JOB_TIMEOUT_S: a timer that aborts the job's fetch and transcription.
+    const timeoutS = this.jobTimeoutS;
+    const timeout = new AbortController();
+    const timer = timeoutS > 0 && Number.isFinite(timeoutS) ? setTimeout(() => timeout.abort(new JobTimedOut(timeoutS)), timeoutS * 1000) : undefined;
+    timer?.unref();
+    const signal = hooks.signal ? AbortSignal.any([hooks.signal, timeout.signal]) : timeout.signal;
     try {
       const input = parseJobInput(job.input);
+      // Refused before any download, and before the model cache evicts anything for it.
+      if (input.model !== undefined) checkJobModel(input.model, this.config.modelPolicy);
       await fs.mkdir(this.config.jobsDir, { recursive: true });
-      dir = await fs.mkdtemp(path.join(this.config.jobsDir, `ct2w-job-${String(job.id).replace(/[^\w-]/g, '_').slice(0, 40)}-`));
+      dir = await fs.mkdtemp(path.join(this.config.jobsDir, jobDirPrefix(job.id)));
+      this.activeDirs.add(dir);
       let t = Date.now();
       const url = input.audio ?? input.audio_url ?? input.audio_file;
       file = url
-        ? await downloadAudio(url, dir, this.config.limits, hooks.signal)
+        ? await downloadAudio(url, dir, this.config.limits, signal)
         : await saveBase64Audio(input.audio_base_64!, dir, this.config.limits);
+      if (signal.aborted) throw signal.reason;
       lap('fetch_s', t);
       t = Date.now();
       const modelName = input.model ?? this.config.model;
       const { model } = await this.model(modelName);
       lap('model_s', t);
       const { language, fallback } = this.language(input);
-      const options = { ...this.options(input), language, signal: hooks.signal, onProgress: hooks.onProgress, onSegment: hooks.onSegment };
+      const options = { ...this.options(input), language, signal, onProgress: hooks.onProgress, onSegment: hooks.onSegment };
       t = Date.now();
       const result = await model.transcribe(file, options);
       lap('transcribe_s', t);
@@ -217,25 +354,49 @@ export class TranscriptionService {
       return { output };
     } catch (e) {
       const err = e as Error;
-      const aborted = hooks.signal?.aborted || err.name === 'AbortError';
-      let message = aborted
-        ? 'job cancelled'
-        : err instanceof JobInputError || err instanceof InputError
-          ? err.message
-          : `transcription failed: ${err.message}`;
+      let message: string;
+      if (timeout.signal.aborted) {
+        message = (timeout.signal.reason as Error).message;
+      } else if (hooks.signal?.aborted || err.name === 'AbortError') {
+        const reason = hooks.signal?.reason;
+        message = reason instanceof JobCancelled ? `job cancelled: ${reason.message}` : 'job cancelled';
+      } else {
+        message = err instanceof JobInputError || err instanceof InputError ? err.message : `transcription failed: ${err.message}`;
+      }
       // Name the job's audio, not the private path it was saved under.
       if (file) message = message.split(file).join('the audio');
       if (dir) message = message.split(dir).join('the job directory');
       log.warn({ err: err.message, kind: err.name }, 'job failed');
       return { error: message };
     } finally {
-      if (dir) await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      if (timer) clearTimeout(timer);
+      if (dir) {
+        await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+        this.activeDirs.delete(dir);
+      }
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Disposes the models and the storage client, once no job is in hand: it waits for the jobs in
+   * hand (at most `waitMs`) and, if one is still running then, leaves the models alone rather than
+   * free them under it. Resolves to whether it disposed them.
+   */
+  async close(waitMs = Infinity): Promise<boolean> {
+    if (this.inFlight.size) {
+      let timer: NodeJS.Timeout | undefined;
+      const settled = Promise.allSettled([...this.inFlight]).then(() => true);
+      const limit = Number.isFinite(waitMs) ? new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), waitMs); }) : undefined;
+      const done = await (limit ? Promise.race([settled, limit]) : settled);
+      if (timer) clearTimeout(timer);
+      if (!done) {
+        this.log.error({ jobs: this.inFlight.size }, 'a job is still running: the models are left loaded');
+        return false;
+      }
+    }
     for (const p of this.models.values()) await p.then((m) => m.model.dispose(), () => undefined);
     this.models.clear();
     this.store?.destroy();
+    return true;
   }
 }

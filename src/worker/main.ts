@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { configFromEnv } from './config.js';
 import { createLogger } from './logger.js';
 import { TranscriptionService } from './handler.js';
-import { runpodEnv, RunpodWorker } from './runpod.js';
-import { runTestInput, serveApi } from './local.js';
+import { runpodEnv, shutdownGraceMs, RunpodWorker } from './runpod.js';
+import { runTestInput, serveApi, CANCEL_WAIT_MS } from './local.js';
 
 export async function workerMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -18,27 +18,55 @@ export async function workerMain(argv: string[]): Promise<number> {
   });
   const log = createLogger();
   const config = configFromEnv();
-  const service = new TranscriptionService(config, log);
+  const graceMs = shutdownGraceMs();
   const rp = runpodEnv();
+  let port = 8000;
+  if (values.rp_api_port !== undefined) {
+    port = Number(values.rp_api_port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--rp_api_port must be a port number, got ${JSON.stringify(values.rp_api_port)}`);
+  }
+  const service = new TranscriptionService(config, log);
+  // Job directories that a crashed or killed worker left behind.
+  await service.sweepJobsDir();
+  // The models are disposed only once no job is in hand; if one outlived its cancellation, they
+  // are left alone and the exit code says so.
+  let clean = true;
   try {
     if (values.test_input !== undefined || (!values.rp_serve_api && !rp)) {
       return await runTestInput(service, values.test_input, log);
     }
     await service.init();
     if (values.rp_serve_api) {
-      const server = await serveApi(service, Number(values.rp_api_port ?? 8000), values.rp_api_host ?? '127.0.0.1', log);
-      await new Promise<void>((resolve) => {
-        const stop = () => server.close(() => resolve());
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
+      const api = await serveApi(service, port, values.rp_api_host ?? '127.0.0.1', log);
+      const sig = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
       });
-      return 0;
+      const started = Date.now();
+      log.info({ signal: sig, grace_ms: graceMs }, 'shutting down: no new jobs; the running job has the grace period');
+      // A second signal cancels the running job at once.
+      const again = (s: NodeJS.Signals) => {
+        log.warn({ signal: s }, 'second signal: cancelling the running job now');
+        api.cancelRunning();
+      };
+      process.on('SIGTERM', again);
+      process.on('SIGINT', again);
+      clean = await api.shutdown(graceMs);
+      log.info({ shutdown_s: (Date.now() - started) / 1000 }, 'local API stopped');
+      return clean ? 0 : 1;
     }
     log.info({ worker_id: rp!.workerId }, 'RunPod worker started');
-    await new RunpodWorker(service, rp!, log).run();
+    const worker = new RunpodWorker(service, rp!, log);
+    await worker.run();
+    clean = worker.stoppedCleanly;
     log.info('RunPod worker stopped');
-    return 0;
+    return clean ? 0 : 1;
   } finally {
-    await service.close();
+    if (!(await service.close(clean ? CANCEL_WAIT_MS : 0))) {
+      // A job's native work is still running: do not wait for it to end the process.
+      log.flush?.();
+      setTimeout(() => process.exit(1), 100).unref();
+      process.exitCode = 1;
+    }
   }
 }

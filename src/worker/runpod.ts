@@ -2,8 +2,9 @@
 // RUNPOD_WEBHOOK_GET_JOB, post results to RUNPOD_WEBHOOK_POST_OUTPUT (with retries), progress as
 // IN_PROGRESS results and segments to RUNPOD_WEBHOOK_POST_STREAM, heartbeats to
 // RUNPOD_WEBHOOK_PING, stop signals from the job-stop channel, and a graceful SIGTERM.
-import type { TranscriptionService, Job, JobResult } from './handler.js';
+import { JobCancelled, type TranscriptionService, type Job, type JobResult } from './handler.js';
 import type { Logger } from './logger.js';
+import { CANCEL_WAIT_MS } from './local.js';
 
 export const PROTOCOL_VERSION = 'ct2-whisper/0.1.0';
 
@@ -24,6 +25,19 @@ export interface RunpodEnv {
   progressIntervalMs: number;
 }
 
+export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
+
+/** SHUTDOWN_GRACE_MS: milliseconds (0 or more); a value that is not one is refused by name. */
+export function shutdownGraceMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SHUTDOWN_GRACE_MS;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SHUTDOWN_GRACE_MS;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 3_600_000) {
+    throw new Error(`SHUTDOWN_GRACE_MS must be a number of milliseconds from 0 to 3600000, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
 export function runpodEnv(env: NodeJS.ProcessEnv = process.env): RunpodEnv | undefined {
   if (!env.RUNPOD_WEBHOOK_GET_JOB) return undefined;
   const workerId = env.RUNPOD_POD_ID || `local-${process.pid}`;
@@ -39,7 +53,7 @@ export function runpodEnv(env: NodeJS.ProcessEnv = process.env): RunpodEnv | und
     idleDelayMs: num('RUNPOD_IDLE_DELAY_MS', 1000),
     throttleDelayMs: num('RUNPOD_THROTTLE_DELAY_MS', 5000),
     maxBackoffMs: num('RUNPOD_MAX_BACKOFF_MS', 30_000),
-    shutdownGraceMs: num('SHUTDOWN_GRACE_MS', 25_000),
+    shutdownGraceMs: shutdownGraceMs(env),
     progressIntervalMs: num('PROGRESS_INTERVAL_MS', 5000),
   };
 }
@@ -66,14 +80,25 @@ export class RunpodWorker {
     return { Authorization: this.env.apiKey, 'User-Agent': PROTOCOL_VERSION, ...extra };
   }
 
-  /** Runs until SIGTERM/SIGINT (or stop()); resolves once the job in hand is reported. */
+  /** Whether the job in hand stopped (or there was none); false if it outlived its cancellation. */
+  stoppedCleanly = true;
+
+  /**
+   * Runs until SIGTERM/SIGINT (or stop()); resolves once the job in hand is reported. A second
+   * signal cancels the job in hand without waiting for the rest of the grace period.
+   */
   run(): Promise<void> {
-    const onSignal = (sig: string) => {
-      this.log.info({ signal: sig }, 'shutting down');
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (this.stopping.signal.aborted) {
+        this.log.warn({ signal: sig }, 'second signal: cancelling the job in hand now');
+        this.cancelCurrent();
+        return;
+      }
+      this.log.info({ signal: sig, grace_ms: this.env.shutdownGraceMs }, 'shutting down');
       this.stop();
     };
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
     const ping = this.env.pingUrl ? setInterval(() => void this.ping(), this.env.pingIntervalMs) : undefined;
     if (this.env.pingUrl) void this.ping();
     const stopWatch = this.watchStops();
@@ -83,6 +108,8 @@ export class RunpodWorker {
       } finally {
         if (ping) clearInterval(ping);
         await stopWatch.catch(() => undefined);
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
       }
     })();
     return this.finished;
@@ -97,10 +124,15 @@ export class RunpodWorker {
       setTimeout(() => {
         if (this.current === job) {
           this.log.warn({ job_id: job.id }, 'grace period over: cancelling the job in hand');
-          job.abort.abort(new Error('worker shutting down'));
+          this.cancelCurrent();
         }
       }, this.env.shutdownGraceMs).unref();
     }
+  }
+
+  private cancelCurrent(): void {
+    const job = this.current;
+    if (job && !job.abort.signal.aborted) job.abort.abort(new JobCancelled('the worker was shut down before it finished'));
   }
 
   private async takeLoop(): Promise<void> {
@@ -138,7 +170,15 @@ export class RunpodWorker {
         backoff = Math.min(backoff * 2, this.env.maxBackoffMs);
         continue;
       }
-      for (const job of jobs) await this.runJob(job);
+      for (const job of jobs) {
+        if (this.stopping.signal.aborted) {
+          // Taken in the same batch but not started: fail it clearly rather than run it now.
+          this.log.info({ job_id: job.id }, 'shutting down: failing a job that was not started');
+          await this.post(this.env.outputUrl, job.id, { error: 'worker is shutting down: the job was not started' }, false, 3);
+          continue;
+        }
+        await this.runJob(job);
+      }
     }
   }
 
@@ -147,8 +187,19 @@ export class RunpodWorker {
     this.current = { id: job.id, abort };
     let lastProgress = 0;
     let result: JobResult;
+    // Once cancelled, the job has CANCEL_WAIT_MS to stop; past that it is reported and left.
+    let giveUpTimer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<JobResult>((resolve) => {
+      abort.signal.addEventListener('abort', () => {
+        giveUpTimer = setTimeout(() => {
+          this.stoppedCleanly = false;
+          this.log.error({ job_id: job.id }, `the job did not stop within ${CANCEL_WAIT_MS} ms of its cancellation`);
+          resolve({ error: 'job cancelled: the worker was shut down before it finished' });
+        }, CANCEL_WAIT_MS);
+      }, { once: true });
+    });
     try {
-      result = await this.service.handle(job, {
+      const handled = this.service.handle(job, {
         signal: abort.signal,
         onProgress: (done, total) => {
           const now = Date.now();
@@ -160,10 +211,9 @@ export class RunpodWorker {
           ? (segment) => void this.post(this.env.streamUrl!, job.id, { output: { segment } }, false, 1)
           : undefined,
       });
-      if ('error' in result && abort.signal.aborted && this.stopping.signal.aborted) {
-        result = { error: 'job cancelled: the worker was shut down before it finished' };
-      }
+      result = await Promise.race([handled, gaveUp]);
     } finally {
+      if (giveUpTimer) clearTimeout(giveUpTimer);
       this.current = undefined;
     }
     await this.post(this.env.outputUrl, job.id, result, false, 3);
@@ -216,7 +266,7 @@ export class RunpodWorker {
           for (const id of ids) {
             if (this.current?.id === id) {
               this.log.info({ job_id: id }, 'stop signal: cancelling the job');
-              this.current.abort.abort(new Error('job cancelled'));
+              this.current.abort.abort(new JobCancelled('RunPod asked to stop it'));
             }
           }
           if (!ids.length) await sleep(this.env.idleDelayMs, this.stopping.signal);

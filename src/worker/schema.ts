@@ -27,8 +27,8 @@ export const JobInputSchema = z
     hotwords: z.string().max(10_000).nullable().optional(),
     model: z.string().trim().min(1).max(300).optional(),
     temperature: z.union([z.number().min(0).max(2), z.array(z.number().min(0).max(2)).min(1).max(10)]).optional(),
-    // At least 0.01, so a fallback list from 0 to 1 holds at most 101 values.
-    temperature_increment_on_fallback: z.number().min(0.01).max(1).nullable().optional(),
+    // At least 0.05, so a fallback list from 0 to 1 holds at most 21 values (the library's limit).
+    temperature_increment_on_fallback: z.number().min(0.05).max(1).nullable().optional(),
     beam_size: z.number().int().min(1).max(10).optional(),
     best_of: z.number().int().min(1).max(10).optional(),
     patience: z.number().positive().max(10).optional(),
