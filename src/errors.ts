@@ -1,20 +1,62 @@
-// Error types the API throws, so callers can tell bad input from an engine failure.
+// Error types the API throws. Each carries a `code`, set where the failure is known (in Rust for
+// the engine's failures, see native/src/error.rs), so callers and the worker tell bad input from
+// an engine failure without reading messages.
 
-/** The input (audio, options, model path) is not usable; the message says why. */
-export class InputError extends Error {
+/** The codes, one per class below. */
+export const ErrorCode = {
+  INPUT: 'ERR_INPUT',
+  ABORTED: 'ERR_ABORTED',
+  TIMEOUT: 'ERR_TIMEOUT',
+  MODEL: 'ERR_MODEL',
+  ENGINE: 'ERR_ENGINE',
+  INTERNAL: 'ERR_INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The base of every error the library throws on purpose. */
+export class CT2WhisperError extends Error {
+  readonly code: ErrorCode = ErrorCode.ENGINE;
+}
+
+/** The input (audio, options, language, a job's fields) is not usable; the message says why. */
+export class InputError extends CT2WhisperError {
   override name = 'InputError';
+  override readonly code = ErrorCode.INPUT;
+}
+
+/** The call was aborted through its AbortSignal. */
+export class AbortError extends CT2WhisperError {
+  override name = 'AbortError';
+  override readonly code = ErrorCode.ABORTED;
+}
+
+/** A call ran past its time limit (`timeoutMs`); the work was stopped. */
+export class TimeoutError extends CT2WhisperError {
+  override name = 'TimeoutError';
+  override readonly code = ErrorCode.TIMEOUT;
+}
+
+/** The model directory is missing, incomplete or not a CTranslate2 Whisper model. */
+export class ModelError extends CT2WhisperError {
+  override name = 'ModelError';
+  override readonly code = ErrorCode.MODEL;
+}
+
+/** CTranslate2 or the device failed (out of memory, CUDA errors, ...): not the caller's input. */
+export class EngineError extends CT2WhisperError {
+  override name = 'EngineError';
+  override readonly code = ErrorCode.ENGINE;
+}
+
+/** A bug: a panic in the native code, caught at the boundary. */
+export class InternalError extends CT2WhisperError {
+  override name = 'InternalError';
+  override readonly code = ErrorCode.INTERNAL;
 }
 
 export function abortError(signal: AbortSignal): Error {
   if (signal.reason instanceof Error) return signal.reason;
-  const e = new Error('The operation was aborted');
-  e.name = 'AbortError';
-  return e;
-}
-
-/** A call ran past its time limit (`timeoutMs`); the work was stopped. */
-export class TimeoutError extends Error {
-  override name = 'TimeoutError';
+  return new AbortError('The operation was aborted');
 }
 
 /**

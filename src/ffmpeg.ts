@@ -1,34 +1,56 @@
 // Decoding through an ffmpeg executable, for formats the built-in decoder does not read.
+// Output is capped like the built-in decoder's: ffmpeg stops just past the limit (-t), and
+// reading stops (and ffmpeg is killed) as soon as more than the limit has come out.
 import { spawn } from 'node:child_process';
 import { InputError } from './errors.js';
 
 export const SAMPLE_RATE = 16000;
 
+/** The refusal for length, in the built-in decoder's words (native/src/audio.rs). */
+export function tooLongMessage(limitSeconds: number): string {
+  return `audio is longer than the limit of ${limitSeconds} s (MAX_AUDIO_SECONDS)`;
+}
+
+/** The ffmpeg executable: `explicit` (the ffmpegPath option), else `ffmpeg` on PATH. */
 export function ffmpegPath(explicit?: string): string {
-  return explicit || process.env.FFMPEG_PATH || 'ffmpeg';
+  return explicit || 'ffmpeg';
 }
 
 interface FfmpegRun {
-  stdout: Buffer;
+  /** stdout, as it came (not joined: that would be one more copy of the audio). */
+  chunks: Buffer[];
+  bytes: number;
   stderr: string;
   code: number | null;
+  /** Output passed `maxBytes`; ffmpeg was killed. */
+  overflow: boolean;
 }
 
-function runFfmpeg(bin: string, args: string[], signal?: AbortSignal): Promise<FfmpegRun> {
+function runFfmpeg(bin: string, args: string[], maxBytes: number, signal?: AbortSignal): Promise<FfmpegRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
-    const out: Buffer[] = [];
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let overflow = false;
     let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stdout.on('data', (b: Buffer) => {
+      if (overflow) return;
+      bytes += b.length;
+      if (bytes > maxBytes) {
+        overflow = true;
+        chunks.length = 0;
+        child.kill('SIGKILL');
+      } else chunks.push(b);
+    });
     child.stderr.on('data', (b: Buffer) => {
       if (err.length < 64 * 1024) err += b.toString();
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
-        reject(new InputError(`ffmpeg was not found (tried "${bin}"); install ffmpeg or set FFMPEG_PATH`));
+        reject(new InputError(`ffmpeg was not found (tried "${bin}"); install ffmpeg or pass ffmpegPath (FFMPEG_PATH for the CLI and the worker)`));
       } else reject(e);
     });
-    child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: err, code }));
+    child.on('close', (code) => resolve({ chunks, bytes, stderr: err, code, overflow }));
   });
 }
 
@@ -59,26 +81,50 @@ function parsePcm16Wav(buf: Buffer): Float32Array[] {
   throw new InputError('ffmpeg produced no audio data');
 }
 
+/** 16-bit little-endian samples spread over chunks (a sample may straddle two) to float32. */
+function pcm16ToFloat(chunks: Buffer[], bytes: number): Float32Array {
+  const samples = new Float32Array(Math.floor(bytes / 2));
+  let i = 0;
+  let low = -1; // the first byte of a sample cut by a chunk boundary
+  for (const c of chunks) {
+    let p = 0;
+    if (low >= 0 && c.length > 0) {
+      samples[i++] = ((c[0] << 24) >> 16 | low) / 32768;
+      low = -1;
+      p = 1;
+    }
+    for (; p + 1 < c.length; p += 2) samples[i++] = c.readInt16LE(p) / 32768;
+    if (p < c.length) low = c[p];
+  }
+  return samples;
+}
+
 /**
  * Decodes a file with ffmpeg to 16 kHz: mono (ffmpeg's own downmix) or one array per channel.
  * Samples go through 16-bit PCM, as faster-whisper's PyAV resampler (format "s16") sends them,
- * so that both engines see the same numbers.
+ * so that both engines see the same numbers. More than `maxAudioSeconds` of output (all
+ * channels together when split) is refused with the built-in decoder's message.
  */
 export async function decodeWithFfmpeg(
   file: string,
-  opts: { splitChannels?: boolean; ffmpegPath?: string; signal?: AbortSignal } = {},
+  opts: { splitChannels?: boolean; ffmpegPath?: string; signal?: AbortSignal; maxAudioSeconds: number },
 ): Promise<Float32Array[]> {
   const bin = ffmpegPath(opts.ffmpegPath);
-  const common = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, '-vn', '-ar', String(SAMPLE_RATE)];
+  const limit = opts.maxAudioSeconds;
+  // One second past the limit, so that audio just over it is seen to be over it.
+  const common = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, '-vn', '-t', String(limit + 1), '-ar', String(SAMPLE_RATE)];
   const args = opts.splitChannels
     ? [...common, '-c:a', 'pcm_s16le', '-f', 'wav', 'pipe:1']
     : [...common, '-ac', '1', '-f', 's16le', 'pipe:1'];
-  const r = await runFfmpeg(bin, args, opts.signal);
+  const maxBytes = Math.floor(limit * SAMPLE_RATE) * 2 + (opts.splitChannels ? WAV_HEADER_ROOM : 0);
+  const r = await runFfmpeg(bin, args, maxBytes, opts.signal);
+  if (r.overflow) throw new InputError(tooLongMessage(limit));
   if (r.code !== 0) {
     throw new InputError(`could not decode audio: ffmpeg: ${lastLine(r.stderr)}`);
   }
-  if (opts.splitChannels) return parsePcm16Wav(r.stdout);
-  const samples = new Float32Array(Math.floor(r.stdout.length / 2));
-  for (let i = 0; i < samples.length; i++) samples[i] = r.stdout.readInt16LE(i * 2) / 32768;
-  return [samples];
+  if (opts.splitChannels) return parsePcm16Wav(Buffer.concat(r.chunks));
+  return [pcm16ToFloat(r.chunks, r.bytes)];
 }
+
+/** Room for the header of the WAV that ffmpeg writes when channels are split. */
+const WAV_HEADER_ROOM = 4096;

@@ -5,7 +5,7 @@ export type {
   LanguageDetection, DetectLanguageOptions, CallOptions,
 } from './model.js';
 export type { DecodingOptions } from './options.js';
-export { decodeAudio, SAMPLE_RATE } from './audio.js';
+export { decodeAudio, SAMPLE_RATE, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MAX_AUDIO_BYTES } from './audio.js';
 export type { AudioInput, DecodeOptions } from './audio.js';
 export { render, toSrt, toVtt, toText, toJsonObject, joinedText, formatTimestamp, FORMATS } from './formats.js';
 export type { Format } from './formats.js';

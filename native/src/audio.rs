@@ -1,18 +1,28 @@
 //! Native audio decoding (WAV, FLAC, MP3, M4A/AAC, OGG Vorbis via symphonia) to 16 kHz
 //! float32, mono or one track per channel. Formats it cannot read are reported as
 //! `UnsupportedFormat` so the caller can fall back to ffmpeg.
+//!
+//! Input is hostile: a few kilobytes of header can claim any sample rate, channel count or
+//! length. So header values are checked before anything is sized from them, the duration is
+//! capped from the header before decoding and again packet by packet while decoding, and a file
+//! is read as a stream (only a regular file, up to a byte cap). Packets are mixed to mono (or
+//! split) and resampled as they come, so memory is the 16 kHz output and little else.
 
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::codecs::{CodecParameters, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
 use crate::features::SAMPLE_RATE;
+use crate::headers::{check_bits, check_channels, check_mp4, check_rate, check_wav, ReadAt, PROBE_SPAN};
+use crate::resample::Resampler;
 
 #[derive(Debug)]
 pub enum AudioError {
@@ -20,6 +30,13 @@ pub enum AudioError {
     UnsupportedFormat(String),
     /// A known format whose stream is broken beyond its first packet.
     Corrupt(String),
+    /// A header value no recording has (sample rate, channels, sample width): refused, not
+    /// decoded, and not handed to ffmpeg either.
+    InvalidHeader(String),
+    /// Longer than the limit (seconds), by its header or by what decoded.
+    TooLong(f64),
+    /// Not something to read: not a regular file, larger than the byte cap, or unreadable.
+    Unreadable(String),
 }
 
 impl std::fmt::Display for AudioError {
@@ -27,8 +44,27 @@ impl std::fmt::Display for AudioError {
         match self {
             AudioError::UnsupportedFormat(m) => write!(f, "unsupported audio format: {m}"),
             AudioError::Corrupt(m) => write!(f, "corrupt audio: {m}"),
+            AudioError::InvalidHeader(m) => write!(f, "invalid audio header: {m}"),
+            // The same words as the ffmpeg path's refusal (src/ffmpeg.ts).
+            AudioError::TooLong(limit) => write!(f, "audio is longer than the limit of {limit} s (MAX_AUDIO_SECONDS)"),
+            AudioError::Unreadable(m) => write!(f, "{m}"),
         }
     }
+}
+
+/// Bounds on one decode.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Most seconds of audio; with `split_channels`, of all channels together (each is
+    /// transcribed and held on its own).
+    pub max_seconds: f64,
+    /// Most bytes of an input file.
+    pub max_bytes: u64,
+}
+
+pub enum Input {
+    Bytes(Vec<u8>),
+    Path(String),
 }
 
 /// Decoded audio: one vector of 16 kHz samples per output channel.
@@ -38,14 +74,133 @@ pub struct Decoded {
     pub source_channels: usize,
 }
 
-/// Decodes an encoded file held in memory. `split_channels` keeps each channel apart;
-/// otherwise channels are averaged to mono.
-pub fn decode(bytes: Vec<u8>, hint_ext: Option<&str>, split_channels: bool) -> Result<Decoded, AudioError> {
+/// The input, opened: bytes in memory or a regular file within the byte cap.
+enum Source {
+    Bytes(Vec<u8>),
+    File(File),
+}
+
+impl ReadAt for Source {
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> usize {
+        match self {
+            Source::Bytes(b) => {
+                let from = (pos.min(b.len() as u64)) as usize;
+                let n = buf.len().min(b.len() - from);
+                buf[..n].copy_from_slice(&b[from..from + n]);
+                n
+            }
+            Source::File(f) => {
+                let mut got = 0;
+                while got < buf.len() {
+                    match f.read_at(&mut buf[got..], pos + got as u64) {
+                        Ok(0) => break,
+                        Ok(n) => got += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => break,
+                    }
+                }
+                got
+            }
+        }
+    }
+}
+
+/// Opens the input, with its length. A path must be a regular file within the byte cap (a FIFO,
+/// /dev/zero or a directory is refused before anything is read from it).
+fn open(input: Input, limits: &Limits) -> Result<(Source, u64), AudioError> {
+    let too_big = |what: &str, len: u64| {
+        AudioError::Unreadable(format!("{what} is {len} bytes, more than the limit of {} bytes (MAX_AUDIO_BYTES)", limits.max_bytes))
+    };
+    match input {
+        Input::Bytes(bytes) => {
+            let len = bytes.len() as u64;
+            if len > limits.max_bytes {
+                return Err(too_big("audio", len));
+            }
+            Ok((Source::Bytes(bytes), len))
+        }
+        Input::Path(path) => {
+            let unreadable = |e: std::io::Error| AudioError::Unreadable(format!("cannot read audio file {path}: {e}"));
+            // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever.
+            let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&path).map_err(unreadable)?;
+            let meta = file.metadata().map_err(unreadable)?;
+            if !meta.is_file() {
+                return Err(AudioError::Unreadable(format!("audio path is not a regular file: {path}")));
+            }
+            if meta.len() > limits.max_bytes {
+                return Err(too_big("audio file", meta.len()));
+            }
+            Ok((Source::File(file), meta.len()))
+        }
+    }
+}
+
+/// A file read no further than the byte cap, even if it grows while it is decoded.
+struct Capped {
+    file: File,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for Capped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.end.saturating_sub(self.pos)) as usize;
+        let got = self.file.read(&mut buf[..n])?;
+        self.pos += got as u64;
+        Ok(got)
+    }
+}
+
+impl std::io::Seek for Capped {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.pos = self.file.seek(to)?;
+        Ok(self.pos)
+    }
+}
+
+impl MediaSource for Capped {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+    fn byte_len(&self) -> Option<u64> {
+        self.file.metadata().ok().map(|m| m.len())
+    }
+}
+
+/// Refuses a header whose rate, channels or sample width no recording has.
+fn check_params(params: &CodecParameters) -> Result<(), AudioError> {
+    if let Some(rate) = params.sample_rate {
+        check_rate(rate)?;
+    }
+    if let Some(channels) = params.channels {
+        check_channels(channels.count())?;
+    }
+    if let Some(bits) = params.bits_per_sample {
+        check_bits(bits)?;
+    }
+    Ok(())
+}
+
+/// Decodes an encoded file. `split_channels` keeps each channel apart; otherwise channels are
+/// averaged to mono.
+pub fn decode(input: Input, hint_ext: Option<&str>, split_channels: bool, limits: Limits) -> Result<Decoded, AudioError> {
+    let (source, total_len) = open(input, &limits)?;
+    // The bytes symphonia's probe looks at, checked before it does.
+    let mut head = vec![0u8; (total_len as usize).min(PROBE_SPAN)];
+    let got = source.read_at(0, &mut head);
+    head.truncate(got);
+    let wav = check_wav(&head, total_len)?;
+    check_mp4(&head, &source, total_len)?;
+    drop(head);
+    let source: Box<dyn MediaSource> = match source {
+        Source::Bytes(bytes) => Box::new(Cursor::new(bytes)),
+        Source::File(file) => Box::new(Capped { file, pos: 0, end: limits.max_bytes }),
+    };
     let mut hint = Hint::new();
     if let Some(ext) = hint_ext {
         hint.with_extension(ext);
     }
-    let mss = MediaSourceStream::new(Box::new(Cursor::new(bytes)), MediaSourceStreamOptions::default());
+    let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
     let probed = symphonia::default::get_probe()
         .format(
             &hint,
@@ -61,12 +216,33 @@ pub fn decode(bytes: Vec<u8>, hint_ext: Option<&str>, split_channels: bool) -> R
         .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
         .ok_or_else(|| AudioError::UnsupportedFormat("no audio track".into()))?
         .clone();
+    check_params(&track.codec_params)?;
+    let params_channels = track.codec_params.channels.map(|c| c.count());
+    let out_channels = |n: usize| if split_channels { n } else { 1 };
+    // The cap from the header, before decoding: a 2 MB FLAC can say 10 hours, and does.
+    let header_frames = match &wav {
+        Some(w) => w.frames,
+        None => track.codec_params.n_frames,
+    };
+    if let (Some(frames), Some(rate)) = (header_frames, track.codec_params.sample_rate) {
+        let seconds = frames as f64 / rate as f64 * out_channels(params_channels.unwrap_or(1)) as f64;
+        if seconds > limits.max_seconds {
+            return Err(AudioError::TooLong(limits.max_seconds));
+        }
+    }
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| AudioError::UnsupportedFormat(e.to_string()))?;
+
     let mut rate = track.codec_params.sample_rate.unwrap_or(0);
-    let mut n_channels = track.codec_params.channels.map(|c| c.count()).unwrap_or(0);
-    let mut interleaved: Vec<f32> = Vec::new();
+    let mut n_channels = params_channels.unwrap_or(0);
+    // One resampler per output channel, made at the first decoded packet (a stream may carry its
+    // rate and channel count only there).
+    let mut outputs: Vec<Resampler> = Vec::new();
+    let mut frames: u64 = 0;
+    let mut sb: Option<SampleBuffer<f32>> = None;
+    let mut mono: Vec<f32> = Vec::new();
+    let mut plane: Vec<f32> = Vec::new();
     let mut decoded_any = false;
     let mut first_error: Option<String> = None;
     loop {
@@ -86,15 +262,49 @@ pub fn decode(bytes: Vec<u8>, hint_ext: Option<&str>, split_channels: bool) -> R
         match decoder.decode(&packet) {
             Ok(buf) => {
                 let spec = *buf.spec();
-                if rate == 0 {
-                    rate = spec.rate;
+                if outputs.is_empty() {
+                    if rate == 0 {
+                        rate = spec.rate;
+                    }
+                    if n_channels == 0 {
+                        n_channels = spec.channels.count();
+                    }
+                    check_rate(rate)?;
+                    check_channels(n_channels)?;
+                    for _ in 0..out_channels(n_channels) {
+                        outputs.push(Resampler::new(rate, SAMPLE_RATE as u32).map_err(AudioError::InvalidHeader)?);
+                    }
                 }
-                if n_channels == 0 {
-                    n_channels = spec.channels.count();
+                let packet_channels = spec.channels.count();
+                check_channels(packet_channels)?;
+                if split_channels && packet_channels != n_channels {
+                    return Err(AudioError::Corrupt(format!(
+                        "the channel count changes from {n_channels} to {packet_channels} within the stream"
+                    )));
                 }
-                let mut sb = SampleBuffer::<f32>::new(buf.capacity() as u64, spec);
+                // The cap again, on what actually decodes: headers may say nothing, or lie low.
+                frames += buf.frames() as u64;
+                if frames as f64 / rate as f64 * out_channels(n_channels) as f64 > limits.max_seconds {
+                    return Err(AudioError::TooLong(limits.max_seconds));
+                }
+                if sb.as_ref().map_or(true, |s| s.capacity() < buf.capacity() * packet_channels) {
+                    sb = Some(SampleBuffer::<f32>::new(buf.capacity() as u64, spec));
+                }
+                let sb = sb.as_mut().expect("made above");
                 sb.copy_interleaved_ref(buf);
-                interleaved.extend_from_slice(sb.samples());
+                let interleaved = sb.samples();
+                if split_channels {
+                    for (c, out) in outputs.iter_mut().enumerate() {
+                        plane.clear();
+                        plane.extend(interleaved.iter().skip(c).step_by(packet_channels));
+                        out.push(&plane);
+                    }
+                } else {
+                    let scale = 1.0 / packet_channels as f32;
+                    mono.clear();
+                    mono.extend(interleaved.chunks_exact(packet_channels).map(|f| f.iter().sum::<f32>() * scale));
+                    outputs[0].push(&mono);
+                }
                 decoded_any = true;
             }
             // A damaged packet: skip it, as ffmpeg does.
@@ -113,108 +323,10 @@ pub fn decode(bytes: Vec<u8>, hint_ext: Option<&str>, split_channels: bool) -> R
             return Err(AudioError::Corrupt(err));
         }
     }
-    if rate == 0 || n_channels == 0 {
-        if interleaved.is_empty() {
-            // A valid container with no samples: zero-length audio.
-            return Ok(Decoded { channels: vec![Vec::new()], source_rate: rate, source_channels: n_channels.max(1) });
-        }
-        return Err(AudioError::Corrupt("missing sample rate or channel count".into()));
+    if outputs.is_empty() {
+        // A valid container with no samples: zero-length audio.
+        return Ok(Decoded { channels: vec![Vec::new()], source_rate: rate, source_channels: n_channels.max(1) });
     }
-    let frames = interleaved.len() / n_channels;
-    let planar: Vec<Vec<f32>> = if split_channels {
-        (0..n_channels)
-            .map(|c| (0..frames).map(|i| interleaved[i * n_channels + c]).collect())
-            .collect()
-    } else {
-        let scale = 1.0 / n_channels as f32;
-        vec![(0..frames)
-            .map(|i| interleaved[i * n_channels..(i + 1) * n_channels].iter().sum::<f32>() * scale)
-            .collect()]
-    };
-    let channels = planar.into_iter().map(|c| resample(&c, rate, SAMPLE_RATE as u32)).collect();
+    let channels = outputs.into_iter().map(Resampler::finish).collect();
     Ok(Decoded { channels, source_rate: rate, source_channels: n_channels })
-}
-
-fn bessel_i0(x: f64) -> f64 {
-    let mut sum = 1.0;
-    let mut term = 1.0;
-    let q = x * x / 4.0;
-    for k in 1..50 {
-        term *= q / (k as f64 * k as f64);
-        sum += term;
-        if term < sum * 1e-12 {
-            break;
-        }
-    }
-    sum
-}
-
-/// Band-limited resampling with a Kaiser-windowed sinc (beta 9, 16 zero crossings each side,
-/// cutoff 0.97 of the lower Nyquist), close to ffmpeg's swresample defaults.
-pub fn resample(input: &[f32], from: u32, to: u32) -> Vec<f32> {
-    if from == to || input.is_empty() {
-        return input.to_vec();
-    }
-    let ratio = to as f64 / from as f64;
-    let cutoff = 0.97 * ratio.min(1.0);
-    let zero_crossings = 16.0;
-    let half_width = zero_crossings / cutoff; // in input samples
-    let beta = 9.0;
-    let i0_beta = bessel_i0(beta);
-    let out_len = ((input.len() as f64) * ratio).ceil() as usize;
-    // Precompute kernels per output phase when the ratio is rational with a small period.
-    let g = gcd(from as u64, to as u64);
-    let period = (to as u64 / g) as usize; // distinct fractional positions
-    let taps = (2.0 * half_width).ceil() as usize + 2;
-    let use_table = period <= 4096;
-    let kernel = |t: f64| -> f64 {
-        if t.abs() >= half_width {
-            return 0.0;
-        }
-        let x = t * cutoff;
-        let sinc = if x.abs() < 1e-12 { 1.0 } else { (std::f64::consts::PI * x).sin() / (std::f64::consts::PI * x) };
-        let r = t / half_width;
-        let w = bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / i0_beta;
-        cutoff * sinc * w
-    };
-    let mut table: Vec<Vec<f32>> = Vec::new();
-    if use_table {
-        for p in 0..period {
-            let pos = p as f64 / ratio;
-            let frac = pos - pos.floor();
-            let start = -(half_width.floor() as isize);
-            table.push((0..taps).map(|k| kernel(frac - (start + k as isize) as f64) as f32).collect());
-        }
-    }
-    let mut out = Vec::with_capacity(out_len);
-    let n = input.len() as isize;
-    for j in 0..out_len {
-        let pos = j as f64 / ratio;
-        let base = pos.floor() as isize;
-        let start = base - (half_width.floor() as isize);
-        let mut acc = 0f64;
-        if use_table {
-            let k = &table[j % period];
-            for (i, w) in k.iter().enumerate() {
-                let idx = start + i as isize;
-                if idx >= 0 && idx < n {
-                    acc += input[idx as usize] as f64 * *w as f64;
-                }
-            }
-        } else {
-            let frac = pos - base as f64;
-            for i in 0..taps {
-                let idx = start + i as isize;
-                if idx >= 0 && idx < n {
-                    acc += input[idx as usize] as f64 * kernel(frac - (i as isize - half_width.floor() as isize) as f64);
-                }
-            }
-        }
-        out.push(acc as f32);
-    }
-    out
-}
-
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 { a } else { gcd(b, a % b) }
 }

@@ -37,12 +37,12 @@ impl Control {
 
     pub fn push_segment(&self, segment: &crate::result::Segment) {
         if let Ok(json) = serde_json::to_string(segment) {
-            self.segments.lock().unwrap().push(json);
+            self.segments.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(json);
         }
     }
 
     pub fn take_segments(&self) -> Vec<String> {
-        std::mem::take(&mut *self.segments.lock().unwrap())
+        std::mem::take(&mut *self.segments.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// (seconds done, seconds in total)

@@ -115,10 +115,10 @@ impl FeatureExtractor {
     }
 
     pub fn compute(&self, audio: &[f32]) -> Features {
-        let mut padded = Vec::with_capacity(audio.len() + HOP_LENGTH);
-        padded.extend_from_slice(audio);
-        padded.resize(audio.len() + HOP_LENGTH, 0.0);
-        let len = padded.len();
+        // The audio with HOP_LENGTH zeros after it, read in place: a padded copy would cost as
+        // much memory as the audio itself (230 MB an hour).
+        let len = audio.len() + HOP_LENGTH;
+        let padded = |i: usize| if i < audio.len() { audio[i] } else { 0.0 };
         let half = (N_FFT / 2) as isize;
         // Frames of the centred STFT, less the last one.
         let n_frames = (len + 2 * half as usize - N_FFT) / HOP_LENGTH;
@@ -132,9 +132,9 @@ impl FeatureExtractor {
             for (k, slot) in buf.iter_mut().enumerate() {
                 let idx = origin + k as isize;
                 let sample = if idx >= 0 && (idx as usize) < len {
-                    padded[idx as usize]
+                    padded(idx as usize)
                 } else {
-                    padded[reflect(idx, len)]
+                    padded(reflect(idx, len))
                 };
                 *slot = Complex::new((sample * self.window[k]) as f64, 0.0);
             }

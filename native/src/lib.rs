@@ -1,6 +1,8 @@
 //! Node-API surface of ct2-whisper's native engine. Every long call runs on libuv's
 //! thread pool (napi `AsyncTask`) and takes a `JobControl` for abort and progress.
 //! Options go in and results come out as JSON, so the TypeScript layer owns the shapes.
+//! Every entry point and every task body runs inside `guard::guard`: a panic becomes a rejected
+//! call ("internal error: ..."), never an abort of the process.
 
 mod audio;
 mod batched;
@@ -8,15 +10,18 @@ mod control;
 mod device;
 mod engine;
 mod features;
+mod guard;
+mod headers;
 mod languages;
 mod options;
+mod resample;
 mod result;
 mod tokenizer;
 mod transcribe;
 mod word_timestamps;
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -24,6 +29,7 @@ use napi_derive::napi;
 use crate::control::Control;
 use crate::engine::{Engine, LoadOptions};
 use crate::features::FeatureExtractor;
+use crate::guard::guard;
 use crate::options::TranscribeOptions;
 
 fn to_napi(e: anyhow::Error) -> Error {
@@ -47,26 +53,28 @@ pub struct JobControl {
 #[napi]
 impl JobControl {
     #[napi(constructor)]
-    pub fn new() -> Self {
-        Self { inner: Arc::new(Control::default()) }
+    pub fn new() -> Result<Self> {
+        guard(|| Ok(Self { inner: Arc::new(Control::default()) }))
     }
 
     #[napi]
-    pub fn abort(&self) {
-        self.inner.cancel();
+    pub fn abort(&self) -> Result<()> {
+        guard(|| Ok(self.inner.cancel()))
     }
 
     /// Segments finished since the last call, as JSON strings.
     #[napi]
-    pub fn take_segments(&self) -> Vec<String> {
-        self.inner.take_segments()
+    pub fn take_segments(&self) -> Result<Vec<String>> {
+        guard(|| Ok(self.inner.take_segments()))
     }
 
     /// `[secondsDone, secondsTotal]`
     #[napi]
-    pub fn progress(&self) -> Vec<f64> {
-        let (d, t) = self.inner.progress();
-        vec![d, t]
+    pub fn progress(&self) -> Result<Vec<f64>> {
+        guard(|| {
+            let (d, t) = self.inner.progress();
+            Ok(vec![d, t])
+        })
     }
 }
 
@@ -94,7 +102,7 @@ impl NativeModel {
     fn engine(&self) -> Result<Arc<Engine>> {
         self.engine
             .read()
-            .unwrap()
+            .unwrap_or_else(PoisonError::into_inner)
             .clone()
             .ok_or_else(|| Error::new(Status::GenericFailure, "the model has been disposed".to_string()))
     }
@@ -110,24 +118,24 @@ impl Task for LoadTask {
     type JsValue = NativeModel;
 
     fn compute(&mut self) -> Result<Engine> {
-        Engine::load(&self.path, &self.options).map_err(to_napi)
+        guard(|| Engine::load(&self.path, &self.options).map_err(to_napi))
     }
 
     fn resolve(&mut self, _env: Env, engine: Engine) -> Result<NativeModel> {
-        Ok(NativeModel {
+        guard(|| Ok(NativeModel {
             device: engine.device.clone(),
             compute_type: engine.compute_type.clone(),
             multilingual: engine.is_multilingual(),
             n_mels: engine.n_mels() as u32,
             languages: engine.tokenizer.supported_languages(),
             engine: RwLock::new(Some(Arc::new(engine))),
-        })
+        }))
     }
 }
 
 #[napi(ts_return_type = "Promise<NativeModel>")]
-pub fn load_model(path: String, options: NativeLoadOptions) -> AsyncTask<LoadTask> {
-    AsyncTask::new(LoadTask {
+pub fn load_model(path: String, options: NativeLoadOptions) -> Result<AsyncTask<LoadTask>> {
+    guard(|| Ok(AsyncTask::new(LoadTask {
         path: PathBuf::from(path),
         options: LoadOptions {
             device: options.device,
@@ -136,18 +144,18 @@ pub fn load_model(path: String, options: NativeLoadOptions) -> AsyncTask<LoadTas
             cpu_threads: options.cpu_threads as usize,
             num_workers: options.num_workers as usize,
         },
-    })
+    })))
 }
 
 /// Whisper's language codes.
 #[napi]
-pub fn language_codes() -> Vec<String> {
-    languages::LANGUAGE_CODES.iter().map(|s| s.to_string()).collect()
+pub fn language_codes() -> Result<Vec<String>> {
+    guard(|| Ok(languages::LANGUAGE_CODES.iter().map(|s| s.to_string()).collect()))
 }
 
 #[napi]
-pub fn cuda_device_count() -> u32 {
-    device::cuda_device_count() as u32
+pub fn cuda_device_count() -> Result<u32> {
+    guard(|| Ok(device::cuda_device_count() as u32))
 }
 
 /// A call on the thread pool that resolves to JSON: transcription, batched transcription or
@@ -168,7 +176,7 @@ impl Task for JsonTask {
 
     fn compute(&mut self) -> Result<String> {
         let work = self.work.take().ok_or_else(|| Error::new(Status::GenericFailure, "task already run".to_string()))?;
-        work()
+        guard(work)
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
@@ -179,38 +187,40 @@ impl Task for JsonTask {
 #[napi]
 impl NativeModel {
     #[napi(getter)]
-    pub fn device(&self) -> String {
-        self.device.clone()
+    pub fn device(&self) -> Result<String> {
+        guard(|| Ok(self.device.clone()))
     }
 
     #[napi(getter)]
-    pub fn compute_type(&self) -> String {
-        self.compute_type.clone()
+    pub fn compute_type(&self) -> Result<String> {
+        guard(|| Ok(self.compute_type.clone()))
     }
 
     #[napi(getter)]
-    pub fn is_multilingual(&self) -> bool {
-        self.multilingual
+    pub fn is_multilingual(&self) -> Result<bool> {
+        guard(|| Ok(self.multilingual))
     }
 
     #[napi(getter)]
-    pub fn n_mels(&self) -> u32 {
-        self.n_mels
+    pub fn n_mels(&self) -> Result<u32> {
+        guard(|| Ok(self.n_mels))
     }
 
     #[napi(getter)]
-    pub fn supported_languages(&self) -> Vec<String> {
-        self.languages.clone()
+    pub fn supported_languages(&self) -> Result<Vec<String>> {
+        guard(|| Ok(self.languages.clone()))
     }
 
     /// Transcribes 16 kHz mono samples; `options` is JSON of `TranscribeOptions`. Resolves to JSON.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn transcribe(&self, audio: Float32Array, options: String, control: &JobControl) -> Result<AsyncTask<JsonTask>> {
-        let (engine, audio, control) = (self.engine()?, audio.to_vec(), control.inner.clone());
-        Ok(JsonTask::new(move || {
-            let opts = parse_options(&options)?;
-            to_json(&engine.transcribe(&audio, &opts, &control).map_err(to_napi)?)
-        }))
+        guard(|| {
+            let (engine, audio, control) = (self.engine()?, audio.to_vec(), control.inner.clone());
+            Ok(JsonTask::new(move || {
+                let opts = parse_options(&options)?;
+                to_json(&engine.transcribe(&audio, &opts, &control).map_err(to_napi)?)
+            }))
+        })
     }
 
     /// Transcribes speech chunks (each at most one window) in batches. `offsets` place each chunk
@@ -225,19 +235,21 @@ impl NativeModel {
         options: String,
         control: &JobControl,
     ) -> Result<AsyncTask<JsonTask>> {
-        if chunks.len() != offsets.len() {
-            return Err(Error::new(Status::InvalidArg, "chunks and offsets differ in length".to_string()));
-        }
-        let chunks: Vec<batched::Chunk> = chunks
-            .iter()
-            .zip(offsets)
-            .map(|(c, offset)| batched::Chunk { samples: c.to_vec(), offset })
-            .collect();
-        let (engine, control, batch_size) = (self.engine()?, control.inner.clone(), batch_size.max(1) as usize);
-        Ok(JsonTask::new(move || {
-            let opts = parse_options(&options)?;
-            to_json(&engine.transcribe_batched(&chunks, duration, &opts, batch_size, &control).map_err(to_napi)?)
-        }))
+        guard(|| {
+            if chunks.len() != offsets.len() {
+                return Err(Error::new(Status::InvalidArg, "chunks and offsets differ in length".to_string()));
+            }
+            let chunks: Vec<batched::Chunk> = chunks
+                .iter()
+                .zip(offsets)
+                .map(|(c, offset)| batched::Chunk { samples: c.to_vec(), offset })
+                .collect();
+            let (engine, control, batch_size) = (self.engine()?, control.inner.clone(), batch_size.max(1) as usize);
+            Ok(JsonTask::new(move || {
+                let opts = parse_options(&options)?;
+                to_json(&engine.transcribe_batched(&chunks, duration, &opts, batch_size, &control).map_err(to_napi)?)
+            }))
+        })
     }
 
     #[napi(ts_return_type = "Promise<string>")]
@@ -248,16 +260,21 @@ impl NativeModel {
         threshold: f64,
         control: &JobControl,
     ) -> Result<AsyncTask<JsonTask>> {
-        let (engine, audio, control, segments) = (self.engine()?, audio.to_vec(), control.inner.clone(), segments.max(1) as usize);
-        Ok(JsonTask::new(move || {
-            control.check().map_err(to_napi)?;
-            to_json(&engine.detect_language_audio(&audio, segments, threshold).map_err(to_napi)?)
-        }))
+        guard(|| {
+            let (engine, audio, control, segments) = (self.engine()?, audio.to_vec(), control.inner.clone(), segments.max(1) as usize);
+            Ok(JsonTask::new(move || {
+                control.check().map_err(to_napi)?;
+                to_json(&engine.detect_language_audio(&audio, segments, threshold).map_err(to_napi)?)
+            }))
+        })
     }
 
     #[napi]
-    pub fn dispose(&self) {
-        self.engine.write().unwrap().take();
+    pub fn dispose(&self) -> Result<()> {
+        guard(|| {
+            self.engine.write().unwrap_or_else(PoisonError::into_inner).take();
+            Ok(())
+        })
     }
 }
 
@@ -270,9 +287,10 @@ pub struct DecodedAudio {
 }
 
 pub struct DecodeTask {
-    bytes: Vec<u8>,
+    input: Option<audio::Input>,
     ext: Option<String>,
     split_channels: bool,
+    limits: audio::Limits,
 }
 
 impl Task for DecodeTask {
@@ -280,25 +298,68 @@ impl Task for DecodeTask {
     type JsValue = DecodedAudio;
 
     fn compute(&mut self) -> Result<audio::Decoded> {
-        let bytes = std::mem::take(&mut self.bytes);
-        audio::decode(bytes, self.ext.as_deref(), self.split_channels)
-            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+        guard(|| {
+            let input = self.input.take().ok_or_else(|| Error::new(Status::GenericFailure, "task already run".to_string()))?;
+            audio::decode(input, self.ext.as_deref(), self.split_channels, self.limits)
+                .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+        })
     }
 
     fn resolve(&mut self, _env: Env, d: audio::Decoded) -> Result<DecodedAudio> {
-        Ok(DecodedAudio {
-            channels: d.channels.into_iter().map(Float32Array::new).collect(),
-            source_sample_rate: d.source_rate,
-            source_channels: d.source_channels as u32,
+        guard(|| {
+            Ok(DecodedAudio {
+                channels: d.channels.into_iter().map(Float32Array::new).collect(),
+                source_sample_rate: d.source_rate,
+                source_channels: d.source_channels as u32,
+            })
         })
     }
 }
 
-/// Decodes WAV, FLAC, MP3, M4A/AAC or OGG Vorbis bytes to 16 kHz float32.
-/// Rejects with a message starting "unsupported audio format" for anything else.
+fn limits(max_audio_seconds: f64, max_audio_bytes: f64) -> Result<audio::Limits> {
+    if !(max_audio_seconds.is_finite() && max_audio_seconds > 0.0) {
+        return Err(Error::new(Status::InvalidArg, format!("maxAudioSeconds must be a positive number, got {max_audio_seconds}")));
+    }
+    if !(max_audio_bytes.is_finite() && max_audio_bytes >= 1.0) {
+        return Err(Error::new(Status::InvalidArg, format!("maxAudioBytes must be a positive number, got {max_audio_bytes}")));
+    }
+    Ok(audio::Limits { max_seconds: max_audio_seconds, max_bytes: max_audio_bytes as u64 })
+}
+
+/// Decodes WAV, FLAC, MP3, M4A/AAC or OGG Vorbis bytes to 16 kHz float32, refusing more than
+/// `maxAudioSeconds` of audio (all channels together when split) and more than `maxAudioBytes`.
+/// Rejects with a message starting "unsupported audio format" or "corrupt audio" for what ffmpeg
+/// may still read; "invalid audio header", "audio is longer than the limit" and "internal error"
+/// are final.
 #[napi(ts_return_type = "Promise<DecodedAudio>")]
-pub fn decode_audio(bytes: Buffer, extension: Option<String>, split_channels: bool) -> AsyncTask<DecodeTask> {
-    AsyncTask::new(DecodeTask { bytes: bytes.to_vec(), ext: extension, split_channels })
+pub fn decode_audio(
+    bytes: Buffer,
+    extension: Option<String>,
+    split_channels: bool,
+    max_audio_seconds: f64,
+    max_audio_bytes: f64,
+) -> Result<AsyncTask<DecodeTask>> {
+    guard(|| {
+        let limits = limits(max_audio_seconds, max_audio_bytes)?;
+        Ok(AsyncTask::new(DecodeTask { input: Some(audio::Input::Bytes(bytes.to_vec())), ext: extension, split_channels, limits }))
+    })
+}
+
+/// As `decodeAudio`, reading the file at `path` as a stream: it must be a regular file of at most
+/// `maxAudioBytes` ("audio path is not a regular file", "audio file is N bytes, more than the
+/// limit"), checked before anything is read.
+#[napi(ts_return_type = "Promise<DecodedAudio>")]
+pub fn decode_audio_file(
+    path: String,
+    extension: Option<String>,
+    split_channels: bool,
+    max_audio_seconds: f64,
+    max_audio_bytes: f64,
+) -> Result<AsyncTask<DecodeTask>> {
+    guard(|| {
+        let limits = limits(max_audio_seconds, max_audio_bytes)?;
+        Ok(AsyncTask::new(DecodeTask { input: Some(audio::Input::Path(path)), ext: extension, split_channels, limits }))
+    })
 }
 
 #[napi(object)]
@@ -312,9 +373,11 @@ pub struct LogMel {
 /// Log-mel features of 16 kHz mono samples, as the pipeline computes them.
 #[napi]
 pub fn log_mel_spectrogram(audio: Float32Array, n_mels: u32) -> Result<LogMel> {
-    if n_mels == 0 {
-        return Err(Error::new(Status::InvalidArg, "nMels must be positive".to_string()));
-    }
-    let f = FeatureExtractor::new(n_mels as usize).compute(&audio);
-    Ok(LogMel { n_mels: f.n_mels as u32, n_frames: f.n_frames as u32, data: Float32Array::new(f.data) })
+    guard(|| {
+        if n_mels == 0 {
+            return Err(Error::new(Status::InvalidArg, "nMels must be positive".to_string()));
+        }
+        let f = FeatureExtractor::new(n_mels as usize).compute(&audio);
+        Ok(LogMel { n_mels: f.n_mels as u32, n_frames: f.n_frames as u32, data: Float32Array::new(f.data) })
+    })
 }
