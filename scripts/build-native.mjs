@@ -27,6 +27,25 @@ const targetDir = process.env.CARGO_TARGET_DIR || path.join(cacheDir, 'cargo-tar
 const nativeDir = path.join(root, 'native');
 const env = { ...process.env, CARGO_TARGET_DIR: targetDir, CMAKE_PARALLEL: process.env.CMAKE_PARALLEL || String(os.availableParallelism()) };
 
+// napi-rs's CLI, pinned, installed once into the cache rather than as a devDependency: its
+// dependency tree has optional platform packages that this registry does not serve, which
+// would leave package-lock.json unable to satisfy `npm ci`.
+const NAPI_CLI_VERSION = '3.10.12';
+function napiCli() {
+  const dir = path.join(cacheDir, 'tools', `napi-cli-${NAPI_CLI_VERSION}`);
+  const cli = path.join(dir, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
+  if (!fs.existsSync(cli)) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
+    const i = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--loglevel=error', `@napi-rs/cli@${NAPI_CLI_VERSION}`], { cwd: dir, stdio: 'inherit' });
+    if (i.status !== 0 || !fs.existsSync(cli)) {
+      console.error(`build-native: could not install @napi-rs/cli@${NAPI_CLI_VERSION} into ${dir}`);
+      process.exit(1);
+    }
+  }
+  return cli;
+}
+
 const started = Date.now();
 let libraries = [];
 try {
@@ -46,8 +65,7 @@ const napiArgs = ['build', '--platform', '--manifest-path', path.join(nativeDir,
 if (!debug) napiArgs.push('--release');
 if (fromSource) napiArgs.push('--no-default-features');
 if (features.length) napiArgs.push('--features', features.join(' '));
-const napi = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
-const r = spawnSync(process.execPath, [napi, ...napiArgs], { stdio: 'inherit', env, cwd: root });
+const r = spawnSync(process.execPath, [napiCli(), ...napiArgs], { stdio: 'inherit', env, cwd: root });
 if (r.status !== 0) {
   console.error(`build-native: napi build failed (${r.error ? r.error.message : `exit ${r.status}`})`);
   process.exit(1);

@@ -92,10 +92,35 @@ open(sys.argv[2], 'wb').write(text)
   return out;
 }
 
+/**
+ * The main package as published: its files, and package.json with the platform package as an
+ * optional dependency (added here, as napi-rs's pre-publish step does, not in the repository's
+ * package.json, where npm would look for an unpublished package and the lockfile could not
+ * satisfy `npm ci`).
+ */
+function stageMain() {
+  const stage = fs.mkdtempSync(path.join(dist, '.stage-'));
+  process.on('exit', () => fs.rmSync(stage, { recursive: true, force: true }));
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const platformPkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+  if (platformPkg.version !== pkg.version) {
+    console.error(`package: ${platformPkg.name} is at ${platformPkg.version}, ct2-whisper at ${pkg.version}: keep them equal`);
+    process.exit(1);
+  }
+  pkg.optionalDependencies = { ...pkg.optionalDependencies, [platformPkg.name]: pkg.version };
+  delete pkg.devDependencies;
+  delete pkg.scripts;
+  fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  for (const entry of [...pkg.files, 'README.md']) {
+    fs.cpSync(path.join(root, entry), path.join(stage, entry), { recursive: true });
+  }
+  return stage;
+}
+
 // The tarballs.
 fs.rmSync(dist, { recursive: true, force: true });
 fs.mkdirSync(dist);
-for (const dir of [pkgDir, root]) {
+for (const dir of [pkgDir, stageMain()]) {
   const r = spawnSync('npm', ['pack', '--json', '--pack-destination', dist], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) {
     console.error(`package: npm pack in ${dir} failed`);
