@@ -104,6 +104,8 @@ for n in z.namelist():
  */
 export function linkDir(libDir) {
   const dir = path.join(path.dirname(libDir), 'link');
+  // Made once: remade files would look new to cargo and rebuild ct2rs and the addon.
+  if (fs.existsSync(path.join(dir, 'complete'))) return dir;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const library = fs.readdirSync(libDir).find((n) => n.startsWith('libctranslate2'));
@@ -111,6 +113,7 @@ export function linkDir(libDir) {
   for (const name of ['cpu_features', 'cublas_static', 'cublasLt_static', 'culibos']) {
     fs.writeFileSync(path.join(dir, `lib${name}.a`), '!<arch>\n');
   }
+  fs.writeFileSync(path.join(dir, 'complete'), '');
   return dir;
 }
 
