@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Before the tests: the addon and lib/ are built from the current sources, the test models are
-// in the cache, and the S3-compatible test server is installed. Each step is quick when done.
+// in the cache, the Rust unit tests pass (scripts/test-native.mjs, which ends with
+// "native tests: N passed, N failed"), and the S3-compatible test server is installed. Each step
+// is quick when done.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,7 @@ run('node', ['scripts/build-native.mjs']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
 fs.chmodSync(path.join(root, 'lib', 'cli.js'), 0o755);
 run('node', ['scripts/fetch-models.mjs', 'tiny.en', 'base', 'silero-vad']);
+run('node', ['scripts/test-native.mjs']);
 
 // A real S3-compatible server for the artifact tests: moto, from PyPI, in a venv of its own.
 const cache = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');

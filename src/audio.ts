@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { native } from './native.js';
-import { InputError, abortError } from './errors.js';
+import { ErrorCode, InputError, abortError } from './errors.js';
 import { decodeWithFfmpeg, SAMPLE_RATE, tooLongMessage } from './ffmpeg.js';
 
 export { SAMPLE_RATE };
@@ -121,7 +121,7 @@ export async function decodeAudio(input: AudioInput, opts: DecodeOptions = {}): 
       nativeError = e as Error;
       const why = nativeError.message;
       // A panic caught in the addon is our bug, not the input's: it goes up as it is.
-      if (why.startsWith('internal error:')) throw nativeError;
+      if ((e as { code?: string }).code === ErrorCode.INTERNAL) throw nativeError;
       if (!FFMPEG_MAY_READ.test(why)) throw new InputError(`${name}: ${why}`);
       if (decoder === 'native') throw new InputError(`could not decode ${name}: ${why}`);
     }

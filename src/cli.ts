@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// ct2-whisper's command line: `ct2-whisper transcribe <input...> [options]`.
+// ct2-whisper's command line: `ct2-whisper transcribe <input...> [options]`. One of the two places
+// that read the environment (the other is the worker's entry, which this hands it to):
+// CT2_WHISPER_CACHE, CT2_WHISPER_VAD_MODEL, FFMPEG_PATH and the HF_* variables become the
+// library's options here (env.ts).
 import fs from 'node:fs/promises';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import os from 'node:os';
@@ -9,6 +12,7 @@ import { WhisperModel, type Device, type ComputeType, type TranscribeOptions } f
 import { render, FORMATS, type Format } from './formats.js';
 import { MAX_TEMPERATURE, MAX_TEMPERATURES } from './options.js';
 import { defaultLocalModel, resolveModel } from './model-path.js';
+import { settingsFromEnv, type Env } from './env.js';
 
 const USAGE = `usage: ct2-whisper transcribe <input...> [options]
        ct2-whisper worker [--test_input JSON] [--rp_serve_api [--rp_api_port N]]   (RunPod serverless worker)
@@ -131,7 +135,7 @@ async function planOutputs(inputs: string[], output: string | undefined, format:
   return files;
 }
 
-async function transcribeCommand(argv: string[]): Promise<void> {
+async function transcribeCommand(argv: string[], env: Env): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -164,8 +168,9 @@ async function transcribeCommand(argv: string[]): Promise<void> {
   const beamSize = intArg('beam-size', values['beam-size'], 1, 10);
   const temperature = temperatureArg(values.temperature);
   const outputs = await planOutputs(positionals, values.output, format);
+  const settings = settingsFromEnv(env);
   // No --model: the default from the local cache; a name or Hub id may download from the Hub.
-  const resolved = values.model ? await resolveModel(values.model) : defaultLocalModel();
+  const resolved = values.model ? await resolveModel(values.model, settings) : defaultLocalModel(settings);
   if (resolved.note) process.stderr.write(`ct2-whisper: ${resolved.note}\n`);
   const model = await WhisperModel.load(resolved.dir, {
     device: (values.device ?? 'auto') as Device,
@@ -180,7 +185,9 @@ async function transcribeCommand(argv: string[]): Promise<void> {
     initialPrompt: values['initial-prompt'],
     wordTimestamps: values['word-timestamps'],
     splitChannels: values['split-channels'],
+    vadModelPath: settings.vadModelPath,
   };
+  if (settings.ffmpegPath) options.ffmpegPath = settings.ffmpegPath;
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
   options.signal = ac.signal;
@@ -201,14 +208,14 @@ async function transcribeCommand(argv: string[]): Promise<void> {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: Env): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'transcribe') {
-      await transcribeCommand(rest);
+      await transcribeCommand(rest, env);
     } else if (command === 'worker') {
       const { workerMain } = await import('./worker/main.js');
-      return await workerMain(rest);
+      return await workerMain(rest, env);
     } else if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
@@ -224,6 +231,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => {
+main(process.argv.slice(2), process.env).then((code) => {
   process.exitCode = code;
 });

@@ -54,6 +54,24 @@ export class InternalError extends CT2WhisperError {
   override readonly code = ErrorCode.INTERNAL;
 }
 
+/**
+ * An error from the native addon as the class its `code` names (set in Rust where the failure
+ * is known). ERR_INTERNAL (a caught panic, "internal error: ...") stays the addon's own Error,
+ * with its code.
+ */
+export function fromNative(e: unknown): Error {
+  if (!(e instanceof Error)) return new EngineError(String(e));
+  if (e instanceof CT2WhisperError) return e;
+  const classes: Partial<Record<string, new (message: string) => CT2WhisperError>> = {
+    [ErrorCode.INPUT]: InputError,
+    [ErrorCode.ABORTED]: AbortError,
+    [ErrorCode.MODEL]: ModelError,
+    [ErrorCode.ENGINE]: EngineError,
+  };
+  const Class = classes[(e as { code?: string }).code ?? ''];
+  return Class ? new Class(e.message) : e;
+}
+
 export function abortError(signal: AbortSignal): Error {
   if (signal.reason instanceof Error) return signal.reason;
   return new AbortError('The operation was aborted');

@@ -11,7 +11,11 @@ export { render, toSrt, toVtt, toText, toJsonObject, joinedText, formatTimestamp
 export type { Format } from './formats.js';
 export { defaultLocalModel, resolveModel, cacheDir, DEFAULT_MODEL } from './model-path.js';
 export { downloadModel, hubCacheDir, HUB_MODELS } from './hub-download.js';
-export { InputError } from './errors.js';
+export type { ModelLocations, ResolveOptions, ResolvedModel } from './model-path.js';
+export type { HubOptions, DownloadOptions } from './hub-download.js';
+export { settingsFromEnv, hubOptionsFromEnv } from './env.js';
+export type { EnvSettings, Env } from './env.js';
+export { InputError, ModelError, EngineError, AbortError, TimeoutError, InternalError, CT2WhisperError, ErrorCode } from './errors.js';
 export { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, speechProbabilities, vadModelPath } from './vad.js';
 export type { VadOptions, SpeechTimestamp } from './vad.js';
 export type { PipelineOptions } from './model.js';

@@ -1,24 +1,39 @@
-// Finds a model directory: a path, a model in the local cache
-// (${CT2_WHISPER_CACHE:-~/.cache/ct2-whisper}/models/<name>, filled by scripts/fetch-models.mjs),
-// or a repository on the Hugging Face Hub (hub-download.ts). resolveModel serves the library and
-// the CLI, unrestricted; checkJobModel/resolveJobModel serve job input in the worker, limited to
-// model roots and a Hub allow-list that the worker's config passes in.
+// Finds a model directory: a path, a model in the local cache (<cacheDir>/models/<name>, filled
+// by scripts/fetch-models.mjs), or a repository on the Hugging Face Hub (hub-download.ts).
+// resolveModel serves the library and the CLI, unrestricted; checkJobModel/resolveJobModel serve
+// job input in the worker, limited to model roots and a Hub allow-list that the worker's config
+// passes in. Where to look (ModelLocations) is passed in too: nothing here reads the environment
+// (the CLI and the worker map CT2_WHISPER_CACHE and the HF_* variables to it: see env.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InputError } from './errors.js';
-import { HUB_MODELS, downloadModel, hubEndpoint, hubRepoFor } from './hub-download.js';
+import { InputError, ModelError } from './errors.js';
+import { HUB_MODELS, downloadModel, hubEndpoint, hubRepoFor, type HubOptions } from './hub-download.js';
 
 export const DEFAULT_MODEL = 'small';
 /** What the default falls back to, in order, when it is not in the cache. */
 const DEFAULT_FALLBACKS = ['small', 'base', 'tiny.en'];
 
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
+/** Where models are looked for. Every field is optional, with the defaults below. */
+export interface ModelLocations {
+  /** ct2-whisper's cache (CT2_WHISPER_CACHE for the CLI and the worker); models by name are in its `models/`. Default ~/.cache/ct2-whisper. */
+  cacheDir?: string;
+  /** The Hugging Face Hub and its cache, for names and ids not in the local cache. */
+  hub?: HubOptions;
 }
 
-export function cachedModelDir(name: string): string {
-  return path.join(cacheDir(), 'models', name);
+export interface ResolveOptions extends ModelLocations {
+  signal?: AbortSignal;
+}
+
+/** ct2-whisper's cache folder: `locations.cacheDir`, else ~/.cache/ct2-whisper. */
+export function cacheDir(locations: ModelLocations = {}): string {
+  return locations.cacheDir || path.join(os.homedir(), '.cache', 'ct2-whisper');
+}
+
+/** Where the local cache keeps the model called `name`. */
+export function cachedModelDir(name: string, locations: ModelLocations = {}): string {
+  return path.join(cacheDir(locations), 'models', name);
 }
 
 function isModelDir(dir: string): boolean {
@@ -34,13 +49,13 @@ export interface ResolvedModel {
 
 
 /** The default model from the local cache, or the first of its fallbacks that is there. */
-export function defaultLocalModel(): ResolvedModel {
-  const found = DEFAULT_FALLBACKS.find((n) => isModelDir(cachedModelDir(n)));
+export function defaultLocalModel(locations: ModelLocations = {}): ResolvedModel {
+  const found = DEFAULT_FALLBACKS.find((n) => isModelDir(cachedModelDir(n, locations)));
   if (!found) {
-    throw new InputError(`no model given and none in ${path.join(cacheDir(), 'models')}; run \`npm run models\` or pass --model`);
+    throw new ModelError(`no model given and none in ${path.join(cacheDir(locations), 'models')}; run \`npm run models\` or pass --model`);
   }
   const note = found === DEFAULT_MODEL ? undefined : `the default model "${DEFAULT_MODEL}" is not in the cache; using "${found}"`;
-  return { name: found, dir: cachedModelDir(found), note };
+  return { name: found, dir: cachedModelDir(found, locations), note };
 }
 
 export interface ResolvedSource extends ResolvedModel {
@@ -52,22 +67,23 @@ export interface ResolvedSource extends ResolvedModel {
 /**
  * A model by directory path, by name (tiny … large-v3, turbo, distil-*: the local model cache
  * first, then the Hub repository faster-whisper uses), or by Hub repository id ("org/name").
+ * A model that is not there or cannot be had rejects with a ModelError.
  */
-export async function resolveModel(nameOrPath: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedSource> {
+export async function resolveModel(nameOrPath: string, opts: ResolveOptions = {}): Promise<ResolvedSource> {
   if (!nameOrPath || typeof nameOrPath !== 'string') throw new InputError('model must be a non-empty string');
   if (fs.existsSync(nameOrPath) && fs.statSync(nameOrPath).isDirectory()) {
-    if (!isModelDir(nameOrPath)) throw new InputError(`${nameOrPath} is not a CTranslate2 Whisper model: model.bin is missing`);
+    if (!isModelDir(nameOrPath)) throw new ModelError(`${nameOrPath} is not a CTranslate2 Whisper model: model.bin is missing`);
     return { name: path.basename(path.resolve(nameOrPath)), dir: nameOrPath, source: 'path' };
   }
-  if (!nameOrPath.includes('/') && isModelDir(cachedModelDir(nameOrPath))) {
-    return { name: nameOrPath, dir: cachedModelDir(nameOrPath), source: 'cache' };
+  if (!nameOrPath.includes('/') && isModelDir(cachedModelDir(nameOrPath, opts))) {
+    return { name: nameOrPath, dir: cachedModelDir(nameOrPath, opts), source: 'cache' };
   }
   const repo = hubRepoFor(nameOrPath) ?? (/^[\w.-]+\/[\w.-]+$/.test(nameOrPath) && !nameOrPath.startsWith('.') ? nameOrPath : undefined);
   if (!repo) {
-    throw new InputError(`unknown model ${JSON.stringify(nameOrPath)}: not a directory, not one of ${Object.keys(HUB_MODELS).join(', ')}, and not a Hub repository id`);
+    throw new ModelError(`unknown model ${JSON.stringify(nameOrPath)}: not a directory, not one of ${Object.keys(HUB_MODELS).join(', ')}, and not a Hub repository id`);
   }
-  const dir = await downloadModel(repo, opts);
-  return { name: nameOrPath, dir, source: 'hub', repo: `${hubEndpoint()}/${repo}` };
+  const dir = await downloadModel(repo, { signal: opts.signal, hub: opts.hub });
+  return { name: nameOrPath, dir, source: 'hub', repo: `${hubEndpoint(opts.hub)}/${repo}` };
 }
 
 /** What a job may name as its model (the worker's config builds it from the environment). */
@@ -146,7 +162,7 @@ export type JobModelPlan =
  * directories without model.bin, missing paths, other Hub ids — is refused with one message, so
  * that a job cannot learn which paths exist.
  */
-export function checkJobModel(nameOrPath: unknown, policy: ModelPolicy): JobModelPlan {
+export function checkJobModel(nameOrPath: unknown, policy: ModelPolicy, locations: ModelLocations = {}): JobModelPlan {
   if (typeof nameOrPath !== 'string' || !nameOrPath) throw new InputError('model must be a non-empty string');
   if (policy.configured !== undefined && nameOrPath === policy.configured) return { kind: 'configured' };
   const refused = () => {
@@ -166,7 +182,7 @@ export function checkJobModel(nameOrPath: unknown, policy: ModelPolicy): JobMode
   }
   let repo: string | undefined;
   if (MODEL_NAME.test(nameOrPath)) {
-    const dir = modelDirUnderRoots(cachedModelDir(nameOrPath), policy.roots);
+    const dir = modelDirUnderRoots(cachedModelDir(nameOrPath, locations), policy.roots);
     if (dir) return { kind: 'dir', source: 'cache', dir };
     repo = hubRepoFor(nameOrPath);
   } else if (isHubRepoId(nameOrPath)) {
@@ -178,8 +194,8 @@ export function checkJobModel(nameOrPath: unknown, policy: ModelPolicy): JobMode
 }
 
 /** A job's `model` as checkJobModel allows it, found or downloaded. */
-export async function resolveJobModel(nameOrPath: unknown, policy: ModelPolicy, opts: { signal?: AbortSignal } = {}): Promise<ResolvedSource> {
-  const plan = checkJobModel(nameOrPath, policy);
+export async function resolveJobModel(nameOrPath: unknown, policy: ModelPolicy, opts: ResolveOptions = {}): Promise<ResolvedSource> {
+  const plan = checkJobModel(nameOrPath, policy, opts);
   const name = nameOrPath as string;
   switch (plan.kind) {
     case 'configured':
@@ -187,8 +203,8 @@ export async function resolveJobModel(nameOrPath: unknown, policy: ModelPolicy, 
     case 'dir':
       return { name: plan.source === 'path' ? path.basename(plan.dir) : name, dir: plan.dir, source: plan.source };
     case 'hub': {
-      const dir = await downloadModel(plan.repo, opts);
-      return { name, dir, source: 'hub', repo: `${hubEndpoint()}/${plan.repo}` };
+      const dir = await downloadModel(plan.repo, { signal: opts.signal, hub: opts.hub });
+      return { name, dir, source: 'hub', repo: `${hubEndpoint(opts.hub)}/${plan.repo}` };
     }
   }
 }

@@ -2,10 +2,13 @@
 // the native engine off the JS thread; this layer decodes audio, reports progress and
 // wires AbortSignals.
 import os from 'node:os';
-import { native, type NativeModel, type JobControl } from './native.js';
+import {
+  native, type NativeModel, type JobControl, type Segment as NativeSegment, type TranscriptionInfo as NativeTranscriptionInfo,
+  type LanguageDetection as NativeLanguageDetection,
+} from './native.js';
 import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
-import { engineOptionsJson, parseClipTimestamps, type DecodingOptions } from './options.js';
-import { InputError, abortError, callSignal } from './errors.js';
+import { decodingOptions, type DecodingOptions } from './options.js';
+import { InputError, abortError, callSignal, fromNative } from './errors.js';
 import { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -22,36 +25,16 @@ export interface LoadOptions {
   numWorkers?: number;
 }
 
-export interface Word {
-  start: number;
-  end: number;
-  word: string;
-  probability: number;
-}
+// The result types are the engine's (native/src/result.rs), with faster-whisper's field names.
+export type { Word } from './native.js';
 
-export interface Segment {
-  id: number;
-  seek: number;
-  start: number;
-  end: number;
-  text: string;
-  tokens: number[];
-  temperature: number;
-  avg_logprob: number;
-  compression_ratio: number;
-  no_speech_prob: number;
-  words: Word[] | null;
+export interface Segment extends NativeSegment {
   /** With splitChannels: the channel this segment came from. */
   channel?: number;
 }
 
-export interface TranscriptionInfo {
-  language: string;
-  language_probability: number;
-  all_language_probs: Array<[string, number]> | null;
-  duration: number;
-  duration_after_vad: number;
-  /** The options used, after defaults. */
+export interface TranscriptionInfo extends NativeTranscriptionInfo {
+  /** The decoding options given, as the engine read them (and the pipeline's). */
   transcription_options: Record<string, unknown>;
 }
 
@@ -87,11 +70,7 @@ export interface PipelineOptions {
 
 export type TranscribeOptions = DecodingOptions & PipelineOptions & Omit<DecodeOptions, 'signal'> & CallOptions;
 
-export interface LanguageDetection {
-  language: string;
-  language_probability: number;
-  all_language_probs: Array<[string, number]>;
-}
+export type LanguageDetection = NativeLanguageDetection;
 
 export interface DetectLanguageOptions extends CallOptions, Omit<DecodeOptions, 'signal' | 'splitChannels'> {
   languageDetectionSegments?: number;
@@ -115,7 +94,7 @@ async function withControl<T>(
   signal?.addEventListener('abort', onAbort, { once: true });
   let last = -1;
   const drainSegments = () => {
-    if (onSegment) for (const json of control.takeSegments()) onSegment(mapSegment(JSON.parse(json) as Segment));
+    if (onSegment) for (const segment of control.takeSegments()) onSegment(mapSegment(segment));
   };
   const poll = onProgress || onSegment
     ? setInterval(() => {
@@ -143,16 +122,6 @@ async function withControl<T>(
     if (poll) clearInterval(poll);
     signal?.removeEventListener('abort', onAbort);
   }
-}
-
-/** Errors from the engine that are about the caller's input, not the engine. */
-function classify(e: unknown): Error {
-  const err = e instanceof Error ? e : new Error(String(e));
-  if (err.name === 'AbortError' || err instanceof InputError) return err;
-  if (/invalid transcription options|unknown language|must be|unknown field|prompt is \d+ tokens|invalid type/.test(err.message)) {
-    return new InputError(err.message);
-  }
-  return err;
 }
 
 export class WhisperModel {
@@ -188,7 +157,7 @@ export class WhisperModel {
       });
       return new WhisperModel(n, modelPath);
     } catch (e) {
-      throw new InputError((e as Error).message);
+      throw fromNative(e);
     }
   }
 
@@ -225,15 +194,15 @@ export class WhisperModel {
 
   private async transcribeWithin(input: AudioInput, options: TranscribeOptions): Promise<Transcription> {
     const engine = this.engine;
-    const optionsJson = engineOptionsJson(options);
+    // Checked by the engine before any audio is read; what it read is what the result reports.
+    const decoding = decodingOptions(options);
     const channels = await decodeAudio(input, { ...options, signal: options.signal });
     const run = async (audio: Float32Array, call: CallOptions): Promise<Transcription> => {
       try {
-        const json = await withControl(call, (c) => engine.transcribe(audio, optionsJson, c));
-        const r = JSON.parse(json) as { segments: Segment[]; info: Omit<TranscriptionInfo, 'transcription_options'> };
-        return { segments: r.segments, info: { ...r.info, transcription_options: JSON.parse(optionsJson) } };
+        const r = await withControl(call, (c) => engine.transcribe(audio, decoding, c));
+        return { segments: r.segments, info: { ...r.info, transcription_options: { ...decoding } } };
       } catch (e) {
-        throw classify(e);
+        throw fromNative(e);
       }
     };
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > MAX_BATCH_SIZE)) {
@@ -241,11 +210,11 @@ export class WhisperModel {
     }
     if (options.batchSize !== undefined) {
       if (options.splitChannels) throw new InputError('splitChannels is not supported with batchSize');
-      return this.transcribeBatched(channels[0], options);
+      return this.transcribeBatched(channels[0], options, decoding);
     }
     if (options.vadFilter) {
       if (options.splitChannels) throw new InputError('splitChannels is not supported with vadFilter');
-      return this.transcribeWithVad(channels[0], options, optionsJson, (audio, call) => run(audio, call));
+      return this.transcribeWithVad(channels[0], options, decoding, (audio, call) => run(audio, call));
     }
     if (!options.splitChannels) return run(channels[0], options);
     const total = channels.reduce((s, c) => s + c.length, 0) / SAMPLE_RATE;
@@ -268,10 +237,10 @@ export class WhisperModel {
   private async transcribeWithVad(
     audio: Float32Array,
     options: TranscribeOptions,
-    optionsJson: string,
+    decoding: DecodingOptions,
     run: (audio: Float32Array, call: CallOptions) => Promise<Transcription>,
   ): Promise<Transcription> {
-    const clips = JSON.parse(optionsJson).clipTimestamps as number[] | undefined;
+    const clips = decoding.clipTimestamps as number[] | undefined;
     if (clips && !(clips.length === 1 && clips[0] === 0)) return run(audio, options);
     const speech = await getSpeechTimestamps(audio, options.vadParameters, options.vadModelPath);
     if (options.signal?.aborted) throw abortError(options.signal);
@@ -286,7 +255,7 @@ export class WhisperModel {
   }
 
   /** faster-whisper's BatchedInferencePipeline over VAD speech chunks (or given clips). */
-  private async transcribeBatched(audio: Float32Array, options: TranscribeOptions): Promise<Transcription> {
+  private async transcribeBatched(audio: Float32Array, options: TranscribeOptions, decoding: DecodingOptions): Promise<Transcription> {
     const engine = this.engine;
     const chunkLength = options.chunkLength ?? 30;
     const duration = audio.length / SAMPLE_RATE;
@@ -294,9 +263,9 @@ export class WhisperModel {
     let restore = true;
     const given = options.clipTimestamps;
     if (given !== undefined && !(typeof given === 'string' && given.trim() === '0')) {
-      const list = parseClipTimestamps(given);
+      // Parsed and checked by the engine (decodingOptions).
+      const list = [...(decoding.clipTimestamps as number[])];
       if (list.length % 2 === 1) list.push(duration);
-      if (list.some((v) => !Number.isFinite(v) || v < 0)) throw new InputError('clipTimestamps must be non-negative numbers of seconds');
       clips = [];
       for (let i = 0; i < list.length; i += 2) clips.push({ start: Math.trunc(list[i] * SAMPLE_RATE), end: Math.trunc(list[i + 1] * SAMPLE_RATE) });
       restore = false;
@@ -311,30 +280,23 @@ export class WhisperModel {
     const chunks = restore
       ? collectChunks(audio, clips, chunkLength)
       : clips.map((c) => ({ samples: audio.subarray(c.start, c.end), offset: c.start / SAMPLE_RATE, duration: (c.end - c.start) / SAMPLE_RATE, segments: [c] }));
-    const { clipTimestamps: _ignored, ...rest } = options;
-    // The batched pipeline's fixed choices, as faster-whisper makes them.
-    const optionsJson = engineOptionsJson({
-      ...rest,
-      temperature: Array.isArray(options.temperature) ? options.temperature.slice(0, 1) : options.temperature,
-      withoutTimestamps: options.withoutTimestamps ?? true,
-      conditionOnPreviousText: false,
-      hallucinationSilenceThreshold: null,
-    });
+    // The batched pipeline's fixed choices (first temperature only, no conditioning, ...), as the engine makes them.
+    const batched = decodingOptions(decoding, true);
+    const batchSize = options.batchSize ?? 8;
     try {
-      const json = await withControl(
+      const r = await withControl(
         options,
-        (c) => engine.transcribeBatched(chunks.map((ch) => ch.samples), chunks.map((ch) => ch.offset), duration, options.batchSize ?? 8, optionsJson, c),
+        (c) => engine.transcribeBatched(chunks.map((ch) => ch.samples), chunks.map((ch) => ch.offset), duration, batchSize, batched, c),
         (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s),
       );
-      const r = JSON.parse(json) as { segments: Segment[]; info: Omit<TranscriptionInfo, 'transcription_options'> };
       if (restore) restoreSpeechTimestamps(r.segments, clips);
       const kept = clips.reduce((a, c) => a + (c.end - c.start), 0) / SAMPLE_RATE;
       return {
         segments: r.segments,
-        info: { ...r.info, duration, duration_after_vad: kept, transcription_options: { ...JSON.parse(optionsJson), batchSize: options.batchSize ?? 8 } },
+        info: { ...r.info, duration, duration_after_vad: kept, transcription_options: { ...batched, batchSize } },
       };
     } catch (e) {
-      throw classify(e);
+      throw fromNative(e);
     }
   }
 
@@ -350,16 +312,12 @@ export class WhisperModel {
 
   private async detectLanguageWithin(input: AudioInput, options: DetectLanguageOptions): Promise<LanguageDetection> {
     const engine = this.engine;
-    const segments = options.languageDetectionSegments ?? 1;
-    if (!Number.isInteger(segments) || segments < 1) throw new InputError(`languageDetectionSegments must be an integer of at least 1, got ${segments}`);
     const [audio] = await decodeAudio(input, { ...options, splitChannels: false });
+    const { languageDetectionSegments, languageDetectionThreshold } = options;
     try {
-      const json = await withControl(options, (c) =>
-        engine.detectLanguage(audio, segments, options.languageDetectionThreshold ?? 0.5, c),
-      );
-      return JSON.parse(json) as LanguageDetection;
+      return await withControl(options, (c) => engine.detectLanguage(audio, { languageDetectionSegments, languageDetectionThreshold }, c));
     } catch (e) {
-      throw classify(e);
+      throw fromNative(e);
     }
   }
 

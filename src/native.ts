@@ -6,7 +6,10 @@ import { createRequire } from 'node:module';
 import type * as Binding from '../native/binding.cjs';
 
 export type NativeBinding = typeof Binding;
-export type { DecodedAudio, JobControl, LogMel, NativeLoadOptions, NativeModel } from '../native/binding.cjs';
+export type {
+  DecodedAudio, JobControl, LanguageDetection, LanguageDetectionOptions, LogMel, NativeLoadOptions, NativeModel, Segment,
+  TranscribeOptions, Transcription, TranscriptionInfo, Word,
+} from '../native/binding.cjs';
 
 let cached: NativeBinding | undefined;
 

@@ -3,7 +3,7 @@
 // follow faster-whisper's vad.py.
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from './errors.js';
+import { ModelError } from './errors.js';
 import { cacheDir } from './model-path.js';
 import { SAMPLE_RATE } from './ffmpeg.js';
 
@@ -22,16 +22,30 @@ export interface VadOptions {
   speechPadMs?: number;
 }
 
+/** VadOptions' names (the worker maps its job's vad_parameters onto them by rule). */
+export const VAD_OPTION_NAMES = ['threshold', 'negThreshold', 'minSpeechDurationMs', 'maxSpeechDurationS', 'minSilenceDurationMs', 'speechPadMs'] as const satisfies ReadonlyArray<keyof VadOptions>;
+// Every name of VadOptions is in the list (a compile-time check).
+const vadOptionNamesComplete: Exclude<keyof VadOptions, (typeof VAD_OPTION_NAMES)[number]> extends never ? true : false = true;
+void vadOptionNamesComplete;
+
 export interface SpeechTimestamp {
   start: number;
   end: number;
 }
 
-/** Where the Silero model is: option, $CT2_WHISPER_VAD_MODEL, else the model cache. */
+/**
+ * Where the Silero model is: `explicit` (the vadModelPath option), else the default cache's
+ * models/silero_vad_v6.onnx (~/.cache/ct2-whisper; the CLI and the worker pass the path they
+ * take from CT2_WHISPER_VAD_MODEL or CT2_WHISPER_CACHE). A missing file is a ModelError that
+ * says which option to pass.
+ */
 export function vadModelPath(explicit?: string): string {
-  const p = explicit || process.env.CT2_WHISPER_VAD_MODEL || path.join(cacheDir(), 'models', VAD_MODEL_FILE);
+  const p = explicit || path.join(cacheDir(), 'models', VAD_MODEL_FILE);
   if (!fs.existsSync(p)) {
-    throw new InputError(`the VAD model was not found at ${p}; run \`npm run models\` (it comes with faster-whisper's PyPI package) or set CT2_WHISPER_VAD_MODEL`);
+    throw new ModelError(
+      `the VAD model was not found at ${p}${explicit ? '' : ' (the default)'}: pass vadModelPath, the path of ${VAD_MODEL_FILE}` +
+        ` (CT2_WHISPER_VAD_MODEL for the CLI and the worker), or run \`npm run models\` to put it in ${path.join(cacheDir(), 'models')} (it comes with faster-whisper's PyPI package)`,
+    );
   }
   return p;
 }

@@ -14,7 +14,10 @@ const sh = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: 'utf8', ma
 
 function ensureDist(t) {
   const dist = path.join(root, 'dist');
-  if (!fs.existsSync(dist) || !fs.readdirSync(dist).some((f) => f.endsWith('.tgz'))) {
+  // Packed again unless the tarballs are newer than the build they would hold.
+  const built = Math.max(...['lib/index.js', 'native/ct2-whisper.linux-x64-gnu.node'].map((f) => fs.statSync(path.join(root, f)).mtimeMs));
+  const tarballs = fs.existsSync(dist) ? fs.readdirSync(dist).filter((f) => f.endsWith('.tgz')) : [];
+  if (tarballs.length < 2 || tarballs.some((f) => fs.statSync(path.join(dist, f)).mtimeMs < built)) {
     const r = sh('node', ['scripts/package.mjs', '--no-build'], { cwd: root });
     t.equal(r.status, 0, `npm run package: ${r.stderr}`);
   }

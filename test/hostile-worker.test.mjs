@@ -89,8 +89,13 @@ t.test('worker --test_input: each upload a clear job result, no signal, JOBS_DIR
   t.same(fs.readdirSync(jobsDir), [], 'JOBS_DIR is empty');
 });
 
-t.test('CLI: every case (files and special paths) a one-line reason or a transcript', async (t) => {
-  const cases = all.filter((c) => !c.options && !c.long);
+t.test('CLI: a one-line reason or a transcript, for each kind of case', async (t) => {
+  // One of each kind (the library test runs them all): header refusals, bombs, a caught panic,
+  // undecodable bytes, the empty file, paths that are not files, and successes.
+  const kinds = ['wav-rate-0.wav', 'wav-rate-max.wav', 'wav-channels-65535.wav', 'ogg-rate-max.ogg', 'flac-10h-silence.flac', 'mp3-xing-huge.mp3',
+    'm4a-duration-huge.m4a', 'm4a-timescale-0.m4a', 'random.bin', 'empty.wav', 'fifo.wav', 'directory.wav', '/dev/zero', 'wav-rate-1000.wav', 'wav-streamed.wav'];
+  const cases = kinds.map((n) => all.find((c) => c.name === n && !c.options));
+  t.equal(cases.filter(Boolean).length, kinds.length, 'every named case exists');
   for (const c of cases) {
     const started = Date.now();
     const r = spawnSync(process.execPath, [cli, 'transcribe', c.file, '--model', modelDir('tiny.en'), '--threads', '2', '--format', 'text'], { encoding: 'utf8', timeout: JOB_SECONDS * 1000 });

@@ -260,7 +260,7 @@ t.test('model selection by jobs: roots, the Hub allow-list, one message', async 
   const own = await resolveJobModel(outside, { ...policy, configured: outside });
   t.equal(own.dir, outside, "the worker's configured model");
   // Names in the model cache, when the cache is a root.
-  const cached = await resolveJobModel('tiny.en', { ...policy, configured: undefined, roots: [path.join(cache, 'models')] });
+  const cached = await resolveJobModel('tiny.en', { ...policy, configured: undefined, roots: [path.join(cache, 'models')] }, { cacheDir: cache });
   t.equal(cached.source, 'cache');
   t.equal(cached.dir, fs.realpathSync(modelDir('tiny.en')));
   // The library's resolver stays unrestricted.
@@ -272,34 +272,30 @@ t.test('Hub ids from the allow-list only (stand-in Hub on loopback)', async (t) 
   const repo = 'Systran/faster-whisper-tiny.en';
   t.equal(HUB_MODELS['tiny.en'], repo);
   const hub = await startHubStandIn(t, repo, modelDir('tiny.en'));
-  const saved = { ...process.env };
-  t.teardown(() => { for (const k of ['HF_ENDPOINT', 'HF_HUB_CACHE', 'HF_HUB_OFFLINE', 'CT2_WHISPER_CACHE']) { if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k]; } });
-  process.env.HF_ENDPOINT = hub.base;
-  process.env.HF_HUB_CACHE = tmpDir(t);
-  process.env.CT2_WHISPER_CACHE = tmpDir(t);
-  delete process.env.HF_HUB_OFFLINE;
+  // The library takes its locations as options (the worker maps HF_ENDPOINT, HF_HUB_CACHE and CT2_WHISPER_CACHE to them).
+  const locations = { hub: { endpoint: hub.base, cacheDir: tmpDir(t) }, cacheDir: tmpDir(t) };
   const policy = { roots: [], hubRepos: defaultHubRepos() };
-  const byId = await resolveJobModel(repo, policy);
+  const byId = await resolveJobModel(repo, policy, locations);
   t.equal(byId.source, 'hub', 'an allowed repository id');
   t.ok(fs.existsSync(path.join(byId.dir, 'model.bin')));
-  const byName = await resolveJobModel('tiny.en', policy);
+  const byName = await resolveJobModel('tiny.en', policy, locations);
   t.equal(byName.source, 'hub', 'an allowed name');
   t.equal(byName.dir, byId.dir);
-  const lower = await resolveJobModel(repo.toLowerCase(), policy);
+  const lower = await resolveJobModel(repo.toLowerCase(), policy, locations);
   t.equal(lower.dir, byId.dir, 'repository ids compare without case, as the Hub does, and the allow-list spelling is fetched');
   const before = hub.requests.length;
-  t.same(checkJobModel('tiny.en', policy), { kind: 'hub', repo }, 'checkJobModel: a plan, nothing fetched');
-  t.same(checkJobModel('SYSTRAN/Faster-Whisper-Tiny.en', policy), { kind: 'hub', repo });
-  t.throws(() => checkJobModel('someone/evil-model', policy), { name: 'InputError', message: /^unknown model "someone\/evil-model": not a model this worker serves/ });
+  t.same(checkJobModel('tiny.en', policy, locations), { kind: 'hub', repo }, 'checkJobModel: a plan, nothing fetched');
+  t.same(checkJobModel('SYSTRAN/Faster-Whisper-Tiny.en', policy, locations), { kind: 'hub', repo });
+  t.throws(() => checkJobModel('someone/evil-model', policy, locations), { name: 'InputError', message: /^unknown model "someone\/evil-model": not a model this worker serves/ });
   for (const [m, p] of [
     [repo, { ...policy, hubRepos: [] }],
     ['tiny.en', { ...policy, hubRepos: ['Systran/faster-whisper-base'] }],
     ['other/faster-whisper-tiny.en', policy],
   ]) {
-    await t.rejects(resolveJobModel(m, p), { name: 'InputError', message: new RegExp(`^unknown model "${m.replace(/\./g, '\\.')}": not a model this worker serves`) }, `${m}: not allowed`);
+    await t.rejects(resolveJobModel(m, p, locations), { name: 'InputError', message: new RegExp(`^unknown model "${m.replace(/\./g, '\\.')}": not a model this worker serves`) }, `${m}: not allowed`);
   }
   t.equal(hub.requests.length, before, 'nothing asked of the Hub for a refused id');
-  const any = await resolveJobModel(repo, { ...policy, hubRepos: '*' });
+  const any = await resolveJobModel(repo, { ...policy, hubRepos: '*' }, locations);
   t.equal(any.source, 'hub', '"*" allows any repository');
 });
 

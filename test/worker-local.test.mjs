@@ -122,12 +122,11 @@ t.test('model download in the Hub cache layout (stand-in Hub on loopback)', asyn
   const repo = 'Systran/faster-whisper-tiny.en';
   const hub = await startHubStandIn(t, repo, modelDir('tiny.en'));
   const cacheDir = tmpDir(t);
-  const saved = { ...process.env };
-  t.teardown(() => { for (const k of ['HF_ENDPOINT', 'HF_HUB_CACHE', 'HF_HUB_OFFLINE', 'CT2_WHISPER_CACHE']) { if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k]; } });
-  process.env.HF_ENDPOINT = hub.base;
-  process.env.HF_HUB_CACHE = cacheDir;
-  process.env.CT2_WHISPER_CACHE = tmpDir(t); // so "tiny.en" is not found in the local model cache
-  const r = await resolveModel('tiny.en');
+  // The library takes its locations as options (the CLI and the worker map HF_ENDPOINT,
+  // HF_HUB_CACHE, HF_HUB_OFFLINE and CT2_WHISPER_CACHE to them).
+  const hubOptions = { endpoint: hub.base, cacheDir };
+  const locations = { hub: hubOptions, cacheDir: tmpDir(t) }; // so "tiny.en" is not found in the local model cache
+  const r = await resolveModel('tiny.en', locations);
   t.equal(r.source, 'hub');
   t.equal(r.dir, path.join(cacheDir, 'models--Systran--faster-whisper-tiny.en', 'snapshots', hub.sha));
   t.ok(fs.lstatSync(path.join(r.dir, 'model.bin')).isSymbolicLink(), 'snapshot files link to blobs');
@@ -138,13 +137,12 @@ t.test('model download in the Hub cache layout (stand-in Hub on loopback)', asyn
   model.dispose();
   t.equal(words(result.segments.map((s) => s.text).join(' ')), JFK_WORDS, 'the downloaded model transcribes');
 
-  process.env.HF_HUB_OFFLINE = '1';
+  const offlineLocations = { ...locations, hub: { ...hubOptions, offline: true } };
   const before = hub.requests.length;
-  const offline = await resolveModel(repo);
+  const offline = await resolveModel(repo, offlineLocations);
   t.equal(offline.dir, r.dir, 'offline: found in the cache');
   t.equal(hub.requests.length, before, 'offline: no request');
-  await t.rejects(resolveModel('Systran/faster-whisper-base'), /not in the Hugging Face cache .* HF_HUB_OFFLINE/);
-  delete process.env.HF_HUB_OFFLINE;
-  await t.rejects(resolveModel('someone/missing-model'), /was not found on/);
-  await t.rejects(resolveModel('not a model!'), /unknown model/);
+  await t.rejects(resolveModel('Systran/faster-whisper-base', offlineLocations), /not in the Hugging Face cache .* HF_HUB_OFFLINE/);
+  await t.rejects(resolveModel('someone/missing-model', locations), /was not found on/);
+  await t.rejects(resolveModel('not a model!', locations), /unknown model/);
 });

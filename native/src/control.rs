@@ -3,7 +3,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
+use crate::result::Segment;
 
 #[derive(Default)]
 pub struct Control {
@@ -11,8 +12,8 @@ pub struct Control {
     /// Seconds done and in total, in milliseconds.
     done_ms: AtomicU64,
     total_ms: AtomicU64,
-    /// Segments finished since the JS side last took them, as JSON.
-    segments: Mutex<Vec<String>>,
+    /// Segments finished since the JS side last took them.
+    segments: Mutex<Vec<Segment>>,
 }
 
 impl Control {
@@ -22,7 +23,7 @@ impl Control {
 
     pub fn check(&self) -> Result<()> {
         if self.cancelled.load(Ordering::SeqCst) {
-            bail!("the operation was aborted");
+            return Err(Error::aborted());
         }
         Ok(())
     }
@@ -35,13 +36,11 @@ impl Control {
         self.done_ms.store((seconds.max(0.0) * 1000.0) as u64, Ordering::SeqCst);
     }
 
-    pub fn push_segment(&self, segment: &crate::result::Segment) {
-        if let Ok(json) = serde_json::to_string(segment) {
-            self.segments.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(json);
-        }
+    pub fn push_segment(&self, segment: &Segment) {
+        self.segments.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(segment.clone());
     }
 
-    pub fn take_segments(&self) -> Vec<String> {
+    pub fn take_segments(&self) -> Vec<Segment> {
         std::mem::take(&mut *self.segments.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 

@@ -14,6 +14,12 @@ pub const HOP_LENGTH: usize = 160;
 pub const N_FRAMES: usize = 3000;
 pub const FRAMES_PER_SECOND: usize = SAMPLE_RATE / HOP_LENGTH;
 pub const TIME_PER_FRAME: f64 = HOP_LENGTH as f64 / SAMPLE_RATE as f64;
+/// Feature frames per encoder output position (the encoder's stride).
+pub const INPUT_STRIDE: usize = 2;
+/// Seconds per timestamp token and per alignment step: 0.02 s.
+pub const TIME_PRECISION: f64 = (INPUT_STRIDE * HOP_LENGTH) as f64 / SAMPLE_RATE as f64;
+/// Timestamp tokens (and alignment steps) per second: 50.
+pub const TOKENS_PER_SECOND: f64 = 1.0 / TIME_PRECISION;
 
 /// A log-mel spectrogram, row-major `[n_mels, n_frames]`.
 #[derive(Clone)]
@@ -110,10 +116,6 @@ impl FeatureExtractor {
         Self { n_mels, filters: mel_filters(n_mels), window, fft }
     }
 
-    pub fn n_mels(&self) -> usize {
-        self.n_mels
-    }
-
     pub fn compute(&self, audio: &[f32]) -> Features {
         // The audio with HOP_LENGTH zeros after it, read in place: a padded copy would cost as
         // much memory as the audio itself (230 MB an hour).
@@ -160,5 +162,49 @@ impl FeatureExtractor {
             *v = (v.max(floor) + 4.0) / 4.0;
         }
         Features { n_mels: self.n_mels, n_frames, data: mel }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_is_flat() {
+        let f = FeatureExtractor::new(80).compute(&vec![0.0; SAMPLE_RATE]);
+        assert_eq!((f.n_mels, f.n_frames), (80, 101), "one frame per 160 samples, and one for the padding");
+        // log10 of the 1e-10 floor is -10, the maximum too: (-10 + 4) / 4.
+        assert!(f.data.iter().all(|&v| v == -1.5));
+    }
+
+    #[test]
+    fn a_tone_peaks_in_its_mel_bin() {
+        let tone: Vec<f32> = (0..SAMPLE_RATE).map(|i| (2.0 * std::f64::consts::PI * 440.0 * i as f64 / SAMPLE_RATE as f64).sin() as f32 * 0.5).collect();
+        let f = FeatureExtractor::new(80).compute(&tone);
+        let frame = 50;
+        let column: Vec<f32> = (0..80).map(|m| f.data[m * f.n_frames + frame]).collect();
+        let peak = column.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        // 440 Hz is about 6.6 mels of 45.2 over 81 bands: band 11 or 12.
+        assert!((10..=12).contains(&peak), "peak in band {peak}");
+        let max = f.data.iter().cloned().fold(f32::MIN, f32::max);
+        assert!(f.data.iter().all(|&v| v >= max - 2.0), "floored at the maximum less 8 in log10, (x + 4) / 4");
+    }
+
+    #[test]
+    fn mel_filters_are_slaney() {
+        let filters = mel_filters(80);
+        assert_eq!(filters.len(), 80);
+        assert!(filters.windows(2).all(|w| w[0].first <= w[1].first), "in frequency order");
+        assert!(filters.iter().all(|f| !f.weights.is_empty() && f.weights.iter().all(|&w| w >= 0.0)));
+        assert_eq!(mel_filters(128).len(), 128);
+    }
+
+    #[test]
+    fn windows_pad_and_reflect() {
+        let f = Features { n_mels: 2, n_frames: 3, data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0] };
+        assert_eq!(f.window(1, 2, 4), vec![2.0, 3.0, 0.0, 0.0, 5.0, 6.0, 0.0, 0.0]);
+        assert_eq!(f.window(2, 5, 2), vec![3.0, 0.0, 6.0, 0.0]);
+        assert_eq!((reflect(-1, 5), reflect(-2, 5), reflect(5, 5), reflect(6, 5)), (1, 2, 3, 2));
+        assert_eq!(reflect(-3, 1), 0);
     }
 }

@@ -1,7 +1,7 @@
 //! Keeps Rust panics from crossing the Node-API boundary. A panic that unwinds out of an
 //! `extern "C"` callback aborts the whole process (a 32 KB WAV with sample rate 0 killed the
 //! worker that way, inside symphonia), so every entry point runs its body through `guard`, which
-//! turns a panic into a rejected call whose message starts with "internal error:".
+//! turns a panic into an `ERR_INTERNAL` error whose message starts with "internal error:".
 //!
 //! The panic hook only records where the panic happened for the error message; inside `guard` it
 //! prints nothing (the caller gets the error), elsewhere it defers to the default hook. It never
@@ -12,7 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
-use napi::{Error, Result, Status};
+use crate::error::{Error, Result};
 
 thread_local! {
     /// How many `guard` calls this thread is inside.
@@ -55,7 +55,7 @@ pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     outcome.unwrap_or_else(|payload| {
         let message = payload_message(payload.as_ref());
         let at = LOCATION.with(|l| l.borrow_mut().take()).map(|a| format!(" (at {a})")).unwrap_or_default();
-        Err(Error::new(Status::GenericFailure, format!("internal error: {message}{at}")))
+        Err(Error::internal(format!("internal error: {message}{at}")))
     })
 }
 
@@ -66,12 +66,13 @@ mod tests {
     #[test]
     fn a_panic_becomes_an_error() {
         let e = guard::<()>(|| panic!("boom {}", 7)).unwrap_err();
-        assert!(e.reason.starts_with("internal error: boom 7 (at "), "{}", e.reason);
-        assert!(e.reason.contains("guard.rs"), "{}", e.reason);
+        assert_eq!(e.code, crate::error::ErrorCode::Internal);
+        assert!(e.message.starts_with("internal error: boom 7 (at "), "{}", e.message);
+        assert!(e.message.contains("guard.rs"), "{}", e.message);
         let v: Vec<u32> = Vec::new();
         #[allow(clippy::unnecessary_operation)]
         let e = guard(|| Ok(v[3])).unwrap_err();
-        assert!(e.reason.starts_with("internal error: index out of bounds"), "{}", e.reason);
+        assert!(e.message.starts_with("internal error: index out of bounds"), "{}", e.message);
         assert_eq!(guard(|| Ok(5)).unwrap(), 5);
     }
 }

@@ -1,8 +1,10 @@
-//! What a transcription returns, with faster-whisper's field names.
+//! What a transcription returns, with faster-whisper's field names (snake_case, as JavaScript
+//! sees them too). `null` where faster-whisper has None.
 
-use serde::Serialize;
+use napi_derive::napi;
 
-#[derive(Clone, Debug, Serialize)]
+#[napi(object)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Word {
     pub start: f64,
     pub end: f64,
@@ -10,39 +12,54 @@ pub struct Word {
     pub probability: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug)]
 pub struct Segment {
-    pub id: usize,
-    pub seek: usize,
+    pub id: u32,
+    pub seek: u32,
     pub start: f64,
     pub end: f64,
     pub text: String,
-    pub tokens: Vec<usize>,
+    pub tokens: Vec<u32>,
+    #[napi(js_name = "avg_logprob")]
     pub avg_logprob: f64,
+    #[napi(js_name = "compression_ratio")]
     pub compression_ratio: f64,
+    #[napi(js_name = "no_speech_prob")]
     pub no_speech_prob: f64,
     pub words: Option<Vec<Word>>,
-    pub temperature: f32,
+    pub temperature: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Info {
+/// Language codes with their probabilities, best first: `[code, probability]` pairs.
+pub type LanguageProbs = Vec<(String, f64)>;
+
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug)]
+pub struct TranscriptionInfo {
     pub language: String,
+    #[napi(js_name = "language_probability")]
     pub language_probability: f64,
     pub duration: f64,
+    #[napi(js_name = "duration_after_vad")]
     pub duration_after_vad: f64,
+    #[napi(js_name = "all_language_probs")]
     pub all_language_probs: Option<Vec<(String, f64)>>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[napi(object)]
+#[derive(Clone, Debug)]
 pub struct Transcription {
     pub segments: Vec<Segment>,
-    pub info: Info,
+    pub info: TranscriptionInfo,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[napi(object)]
+#[derive(Clone, Debug)]
 pub struct LanguageDetection {
     pub language: String,
+    #[napi(js_name = "language_probability")]
     pub language_probability: f64,
+    #[napi(js_name = "all_language_probs")]
     pub all_language_probs: Vec<(String, f64)>,
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 
+use crate::features::TIME_PRECISION;
 use crate::languages::{splits_on_unicode, LANGUAGE_CODES};
 
 const ASCII_PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
@@ -108,11 +109,9 @@ impl WhisperTokenizer {
         seq
     }
 
-    pub fn encode(&self, text: &str) -> Result<Vec<usize>> {
-        let enc = self
-            .inner
-            .encode(text, false)
-            .map_err(|e| anyhow!("cannot tokenize text: {e}"))?;
+    pub fn encode(&self, text: &str) -> crate::error::Result<Vec<usize>> {
+        use crate::error::Context;
+        let enc = self.inner.encode(text, false).or_engine("cannot tokenize text")?;
         Ok(enc.get_ids().iter().map(|&i| i as usize).collect())
     }
 
@@ -134,7 +133,7 @@ impl WhisperTokenizer {
             if t >= self.timestamp_begin {
                 out.push_str(&self.inner.decode(&run, true).unwrap_or_default());
                 run.clear();
-                out.push_str(&format!("<|{:.2}|>", (t - self.timestamp_begin) as f64 * 0.02));
+                out.push_str(&format!("<|{:.2}|>", (t - self.timestamp_begin) as f64 * TIME_PRECISION));
             } else {
                 run.push(t as u32);
             }
@@ -257,5 +256,67 @@ impl WhisperTokenizer {
         } else {
             vec!["en".to_string()]
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tiny.en's tokenizer from the model cache (`npm run models`); `None` (the test says so and
+    /// passes) where it is not there.
+    fn tiny_en() -> Option<WhisperTokenizer> {
+        let cache = std::env::var_os("CT2_WHISPER_CACHE")
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache").join("ct2-whisper")))?;
+        let dir = cache.join("models").join("tiny.en");
+        if !dir.join("tokenizer.json").is_file() {
+            eprintln!("skipped: no tiny.en tokenizer in {}", dir.display());
+            return None;
+        }
+        Some(WhisperTokenizer::from_model_dir(&dir, false).expect("tiny.en's tokenizer"))
+    }
+
+    #[test]
+    fn special_tokens_of_an_english_only_model() {
+        let Some(tok) = tiny_en() else { return };
+        assert_eq!((tok.eot, tok.sot, tok.sot_prev, tok.no_speech, tok.no_timestamps), (50256, 50257, 50360, 50361, 50362));
+        assert_eq!(tok.timestamp_begin, 50363);
+        assert_eq!(tok.sot_sequence("en", "transcribe"), vec![tok.sot], "no language or task tokens on an English-only model");
+        assert_eq!(tok.supported_languages(), vec!["en".to_string()]);
+        // Prompts are written in CTranslate2's vocabulary, which has the timestamp tokens.
+        assert_eq!(tok.id_to_token(tok.timestamp_begin + 50), "<|1.00|>");
+    }
+
+    #[test]
+    fn timestamps_in_decoded_text() {
+        let Some(tok) = tiny_en() else { return };
+        let hello = tok.encode(" Hello world").unwrap();
+        let mut tokens = vec![tok.timestamp_begin];
+        tokens.extend(&hello);
+        tokens.push(tok.timestamp_begin + 76);
+        assert_eq!(tok.decode_with_timestamps(&tokens), "<|0.00|> Hello world<|1.52|>");
+        assert_eq!(tok.decode(&tokens), " Hello world", "decode drops the timestamps");
+    }
+
+    #[test]
+    fn words_split_on_spaces_with_punctuation_apart() {
+        let Some(tok) = tiny_en() else { return };
+        let mut tokens = tok.encode(" And so, my fellow Americans").unwrap();
+        tokens.push(tok.eot);
+        let (words, word_tokens) = tok.split_to_word_tokens(&tokens, "en");
+        // End-of-text is a word of its own, with no text (special tokens are not decoded).
+        assert_eq!(words, vec![" And", " so", ",", " my", " fellow", " Americans", ""]);
+        assert_eq!(word_tokens.concat(), tokens);
+    }
+
+    #[test]
+    fn suppressed_tokens() {
+        let Some(tok) = tiny_en() else { return };
+        let plain = tok.resolve_suppressed(&[]);
+        assert_eq!(plain.len(), 6, "the task, sot and no-speech tokens are always suppressed");
+        let with_symbols = tok.resolve_suppressed(&[-1]);
+        assert!(with_symbols.len() > 80, "-1 adds the non-speech symbols ({})", with_symbols.len());
+        assert!(with_symbols.windows(2).all(|w| w[0] < w[1]), "sorted, no duplicates");
     }
 }

@@ -2,14 +2,13 @@
 //! clean-up: long words clipped around sentence ends, punctuation merged into
 //! neighbouring words, and the first/last word reconciled with the segment's bounds.
 
-use anyhow::Result;
 use ct2rs::sys::StorageView;
 
-use crate::engine::Engine;
+use crate::error::Result;
+use crate::features::{FRAMES_PER_SECOND, TOKENS_PER_SECOND};
+use crate::model::WhisperModel;
 use crate::result::Word;
 
-const TOKENS_PER_SECOND: f64 = 50.0;
-const FRAMES_PER_SECOND: f64 = 100.0;
 const MEDIAN_FILTER_WIDTH: i64 = 7;
 
 /// A piece of decoded text between two timestamp tokens.
@@ -44,18 +43,18 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn find_alignment(
-    engine: &Engine,
+    model: &WhisperModel,
     language: &str,
     start_sequence: &[usize],
     text_tokens: &[Vec<usize>],
     encoded: &StorageView,
     num_frames: &[usize],
 ) -> Result<Vec<Vec<Timing>>> {
-    let tok = &engine.tokenizer;
+    let tok = &model.tokenizer;
     if text_tokens.iter().all(|t| t.is_empty()) {
         return Ok(text_tokens.iter().map(|_| Vec::new()).collect());
     }
-    let results = engine.align(encoded, start_sequence, text_tokens, num_frames, MEDIAN_FILTER_WIDTH)?;
+    let results = model.align(encoded, start_sequence, text_tokens, num_frames, MEDIAN_FILTER_WIDTH)?;
     let mut out = Vec::new();
     for (result, tokens) in results.iter().zip(text_tokens) {
         let mut with_eot = tokens.clone();
@@ -148,7 +147,7 @@ fn contains_str(haystack: &str, needle: &str) -> bool {
 /// returns the updated end of the last speech.
 #[allow(clippy::too_many_arguments)]
 pub fn add_word_timestamps(
-    engine: &Engine,
+    model: &WhisperModel,
     language: &str,
     start_sequence: &[usize],
     groups: &mut [Vec<SubSegment>],
@@ -161,7 +160,7 @@ pub fn add_word_timestamps(
     if groups.is_empty() {
         return Ok(last_speech_timestamp);
     }
-    let eot = engine.tokenizer.eot;
+    let eot = model.tokenizer.eot;
     let mut text_tokens = Vec::new();
     let mut text_tokens_per_segment: Vec<Vec<Vec<usize>>> = Vec::new();
     for group in groups.iter() {
@@ -172,7 +171,7 @@ pub fn add_word_timestamps(
         text_tokens.push(per.concat());
         text_tokens_per_segment.push(per);
     }
-    let mut alignments = find_alignment(engine, language, start_sequence, &text_tokens, encoded, num_frames)?;
+    let mut alignments = find_alignment(model, language, start_sequence, &text_tokens, encoded, num_frames)?;
     let mut median_max = Vec::new();
     for alignment in alignments.iter_mut() {
         let mut durations: Vec<f64> = alignment
@@ -204,7 +203,7 @@ pub fn add_word_timestamps(
             continue;
         }
         let mut word_index = 0;
-        let time_offset = group[0].seek as f64 / FRAMES_PER_SECOND;
+        let time_offset = group[0].seek as f64 / FRAMES_PER_SECOND as f64;
         let (median_duration, max_duration) = median_max[gi];
         let alignment = &alignments[gi];
         for (si, sub) in group.iter_mut().enumerate() {
@@ -262,4 +261,46 @@ pub fn get_end(segments: &[SubSegment]) -> Option<f64> {
         .rev()
         .find_map(|s| s.words.last().map(|w| w.end))
         .or_else(|| segments.last().map(|s| s.end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timing(word: &str, token: usize) -> Timing {
+        Timing { word: word.into(), tokens: vec![token], start: 0.0, end: 0.0, probability: 1.0 }
+    }
+
+    #[test]
+    fn punctuation_merges_into_its_word() {
+        let d = crate::options::DecodeOptions::default();
+        let mut a = vec![timing(" Hello", 0), timing(",", 1), timing(" \"", 2), timing("world", 3), timing("\"", 4)];
+        merge_punctuations(&mut a, &d.prepend_punctuations, &d.append_punctuations);
+        let words: Vec<&str> = a.iter().map(|t| t.word.as_str()).collect();
+        assert_eq!(words, vec![" Hello,", "", "", " \"world\"", ""]);
+        let tokens: Vec<Vec<usize>> = a.iter().map(|t| t.tokens.clone()).collect();
+        assert_eq!(tokens, vec![vec![0, 1], vec![], vec![], vec![2, 3, 4], vec![]]);
+    }
+
+    #[test]
+    fn no_merge_across_a_space() {
+        let d = crate::options::DecodeOptions::default();
+        let mut a = vec![timing(" Hello ", 0), timing(".", 1)];
+        merge_punctuations(&mut a, &d.prepend_punctuations, &d.append_punctuations);
+        assert_eq!(a[0].word, " Hello ");
+        assert_eq!(a[1].word, ".");
+    }
+
+    #[test]
+    fn medians_and_ends() {
+        assert_eq!(median(&mut []), 0.0);
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+        let word = |end: f64| Word { start: 0.0, end, word: " w".into(), probability: 1.0 };
+        let seg = |end: f64, words: Vec<Word>| SubSegment { seek: 0, start: 0.0, end, tokens: vec![], words };
+        assert_eq!(get_end(&[]), None);
+        assert_eq!(get_end(&[seg(5.0, vec![word(4.5)]), seg(6.0, vec![])]), Some(4.5), "the last word's end");
+        assert_eq!(get_end(&[seg(5.0, vec![]), seg(6.0, vec![])]), Some(6.0), "else the last segment's end");
+        assert_eq!(round2(1.23456), 1.23);
+    }
 }

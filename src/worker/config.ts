@@ -7,8 +7,9 @@ import path from 'node:path';
 import type { FetchLimits } from './audio-source.js';
 import { storageFromEnv, type StorageConfig } from './storage.js';
 import type { Device, ComputeType } from '../model.js';
-import { cacheDir, defaultHubRepos, isHubRepoId, type ModelPolicy } from '../model-path.js';
-import { hubCacheDir, hubRepoFor } from '../hub-download.js';
+import { defaultHubRepos, isHubRepoId, type ModelPolicy } from '../model-path.js';
+import { hubCacheDir, hubRepoFor, type HubOptions } from '../hub-download.js';
+import { settingsFromEnv, type Env, type EnvSettings } from '../env.js';
 
 export interface WorkerConfig {
   /** A model name, Hub id or path: WHISPERX_MODEL / WHISPERX_MODEL_NAME / WHISPER_MODEL_NAME, else WHISPERX_MODEL_DIR, else "small". */
@@ -28,6 +29,14 @@ export interface WorkerConfig {
   maxAudioSeconds: number;
   /** What a job's `model` may name (MODEL_ROOTS, ALLOWED_HUB_MODELS, and the configured model). */
   modelPolicy: ModelPolicy;
+  /** ct2-whisper's cache (CT2_WHISPER_CACHE): models by name are looked for in its models/. */
+  cacheDir: string;
+  /** The Hugging Face Hub and its cache (HF_HOME, HF_HUB_CACHE, HF_TOKEN, HF_ENDPOINT, HF_HUB_OFFLINE). */
+  hub: HubOptions;
+  /** Silero VAD's ONNX file (CT2_WHISPER_VAD_MODEL, else in the cache's models/). */
+  vadModelPath: string;
+  /** The ffmpeg executable (FFMPEG_PATH; unset: `ffmpeg` on PATH). */
+  ffmpegPath?: string;
 }
 
 export const DEFAULT_WORKER_MODEL = 'small';
@@ -51,7 +60,7 @@ export class ConfigError extends Error {
 /** Reads variables from `env`, collecting a problem for each bad one. */
 class Reader {
   readonly problems: string[] = [];
-  constructor(private env: NodeJS.ProcessEnv) {}
+  constructor(private env: Env) {}
 
   /** The trimmed value, undefined when unset or empty. */
   raw(name: string): string | undefined {
@@ -114,7 +123,7 @@ function fetchLimits(r: Reader): FetchLimits {
   };
 }
 
-function storage(r: Reader, env: NodeJS.ProcessEnv): StorageConfig | undefined {
+function storage(r: Reader, env: Env): StorageConfig | undefined {
   const parts = ['STORAGE_BUCKET', 'STORAGE_ACCESS_KEY', 'STORAGE_SECRET_KEY'];
   const set = parts.filter((k) => r.raw(k) !== undefined);
   if (set.length && set.length < parts.length) {
@@ -136,7 +145,7 @@ function storage(r: Reader, env: NodeJS.ProcessEnv): StorageConfig | undefined {
 }
 
 /** The model directories a job may name (MODEL_ROOTS, colon-separated absolute paths). */
-function modelRoots(r: Reader, env: NodeJS.ProcessEnv, model: string): string[] {
+function modelRoots(r: Reader, settings: EnvSettings, model: string): string[] {
   const v = r.raw('MODEL_ROOTS');
   let roots: string[];
   if (v !== undefined) {
@@ -144,7 +153,7 @@ function modelRoots(r: Reader, env: NodeJS.ProcessEnv, model: string): string[] 
     const relative = roots.filter((p) => !path.isAbsolute(p));
     if (relative.length) r.bad('MODEL_ROOTS', v, `absolute directories separated by ":" (${relative.map((p) => JSON.stringify(p)).join(', ')} ${relative.length > 1 ? 'are' : 'is'} not absolute)`);
   } else {
-    roots = [path.join(cacheDir(env), 'models'), hubCacheDir(env)];
+    roots = [path.join(settings.cacheDir, 'models'), hubCacheDir(settings.hub)];
     if (fs.existsSync('/runpod-volume')) roots.push('/runpod-volume');
   }
   // The operator's own model directory, when the model is given as a path.
@@ -170,9 +179,11 @@ function hubRepos(r: Reader): string[] | '*' {
   return [...new Set(repos)];
 }
 
-/** The worker's settings from `env`; throws a ConfigError naming every bad variable. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+/** The worker's settings from `env` (the process's environment); throws a ConfigError naming every bad variable. */
+export function configFromEnv(env: Env): WorkerConfig {
   const r = new Reader(env);
+  // The library's own settings (CT2_WHISPER_CACHE, CT2_WHISPER_VAD_MODEL, FFMPEG_PATH, HF_*), as the CLI reads them.
+  const settings = settingsFromEnv(env);
   const named = r.raw('WHISPERX_MODEL') ?? r.raw('WHISPERX_MODEL_NAME') ?? r.raw('WHISPER_MODEL_NAME');
   const dir = r.raw('WHISPERX_MODEL_DIR');
   // WHISPERX_MODEL_DIR is the seed workers' download folder as well: used as the model only when it holds one.
@@ -194,7 +205,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
   if (defaultLanguage !== undefined && !/^[a-z]{2,3}$/.test(defaultLanguage)) r.bad('DEFAULT_LANGUAGE_CODE', env.DEFAULT_LANGUAGE_CODE!.trim(), 'a language code such as en');
   const limits = fetchLimits(r);
   const storageConfig = storage(r, env);
-  const modelPolicy: ModelPolicy = { roots: modelRoots(r, env, model), hubRepos: hubRepos(r), configured: model };
+  const modelPolicy: ModelPolicy = { roots: modelRoots(r, settings, model), hubRepos: hubRepos(r), configured: model };
   if (r.problems.length) throw new ConfigError(r.problems);
   return {
     model,
@@ -210,5 +221,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
     jobTimeoutS,
     maxAudioSeconds,
     modelPolicy,
+    cacheDir: settings.cacheDir,
+    hub: settings.hub,
+    vadModelPath: settings.vadModelPath,
+    ffmpegPath: settings.ffmpegPath,
   };
 }

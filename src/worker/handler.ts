@@ -1,17 +1,22 @@
 // One transcription job, from its `input` to its `output` (or `error`): validate, fetch the
 // audio into a job directory, pick the model, transcribe, render and upload artifacts. The job
 // directory is removed whatever happens, and a job that runs past JOB_TIMEOUT_S is stopped.
+// A failure is the job's (its input, its model, its cancellation or time limit) or the worker's
+// (the engine, a bug, the worker's own model, anything without a known code), decided by the
+// error's `code` alone (failureOutcome); a worker fault is logged at error level and its result
+// carries refresh_worker, so that RunPod replaces the worker.
 import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { WhisperModel, type TranscribeOptions, type Segment } from '../model.js';
-import { checkJobModel, resolveJobModel } from '../model-path.js';
+import { checkJobModel, resolveJobModel, type ModelLocations } from '../model-path.js';
 import { native } from '../native.js';
 import { render, joinedText, toJsonObject } from '../formats.js';
-import { InputError } from '../errors.js';
+import { AbortError, TimeoutError, ErrorCode } from '../errors.js';
 import { parseJobInput, JobInputError, type JobInput } from './schema.js';
+import { jobOptions } from './job-options.js';
 import { downloadAudio, saveBase64Audio } from './audio-source.js';
 import { ArtifactStore, type Artifact } from './storage.js';
 import type { WorkerConfig } from './config.js';
@@ -22,7 +27,11 @@ export interface Job {
   input: unknown;
 }
 
-export type JobResult = { output: Record<string, unknown> } | { error: string };
+/**
+ * A job's result, in the shape a runpod-python handler returns: `refresh_worker: true` with the
+ * error of a worker fault (runpod.ts posts it as RunPod's `stopPod`).
+ */
+export type JobResult = { output: Record<string, unknown> } | { error: string; refresh_worker?: true };
 
 export interface JobHooks {
   /** Aborting it cancels the job; a JobCancelled reason's message is reported. */
@@ -32,8 +41,35 @@ export interface JobHooks {
 }
 
 /** A reason for aborting a job whose message says why (reported as "job cancelled: <message>"). */
-export class JobCancelled extends Error {
+export class JobCancelled extends AbortError {
   override name = 'JobCancelled';
+}
+
+/** Where a job was when it failed: getting a model it named itself, or anything else. */
+export interface FailureContext {
+  /** The failure came while finding or loading the model: the job's own `model` (true) or the worker's (false). */
+  loadingModel?: { jobsModel: boolean };
+}
+
+/** Codes that are always the job's: its input, its cancellation, its time limit. */
+const JOB_CODES: ReadonlySet<string> = new Set([ErrorCode.INPUT, ErrorCode.ABORTED, ErrorCode.TIMEOUT]);
+
+/**
+ * Whether a failure is the job's or the worker's, by the error's `code`:
+ *   ERR_INPUT, ERR_ABORTED, ERR_TIMEOUT                          the job's
+ *   ERR_MODEL, while getting a model the job named               the job's
+ *   ERR_MODEL otherwise (the worker's own model, the VAD model)  the worker's
+ *   ERR_ENGINE, ERR_INTERNAL, no code or another code            the worker's
+ * and any failure to get the worker's own model is the worker's, whatever its code (its
+ * configuration is wrong, or its device: no job can run).
+ */
+export function failureOutcome(err: unknown, ctx: FailureContext = {}): 'job' | 'worker' {
+  const raw = (err as { code?: unknown } | null | undefined)?.code;
+  const code = typeof raw === 'string' ? raw : undefined;
+  if (ctx.loadingModel && !ctx.loadingModel.jobsModel) return 'worker';
+  if (code !== undefined && JOB_CODES.has(code)) return 'job';
+  if (code === ErrorCode.MODEL && ctx.loadingModel?.jobsModel) return 'job';
+  return 'worker';
 }
 
 /** Every job directory this worker creates starts with this (in JOBS_DIR). */
@@ -113,7 +149,7 @@ interface LoadedModel {
 }
 
 /** The reason a job is stopped at JOB_TIMEOUT_S. */
-class JobTimedOut extends Error {
+class JobTimedOut extends TimeoutError {
   override name = 'JobTimedOut';
   constructor(seconds: number) {
     super(`job timed out: it ran longer than JOB_TIMEOUT_S (${seconds} s) and was stopped`);
@@ -163,6 +199,11 @@ export class TranscriptionService {
     }
   }
 
+  /** Where models are looked for by name: the worker's cache and Hub settings. */
+  private get locations(): ModelLocations {
+    return { cacheDir: this.config.cacheDir, hub: this.config.hub };
+  }
+
   /** Loads the worker's model, so the first job does not wait for it. */
   async init(): Promise<void> {
     await this.model(this.config.model);
@@ -177,7 +218,7 @@ export class TranscriptionService {
     }
     const loading = (async () => {
       const started = Date.now();
-      const resolved = await resolveJobModel(name, this.config.modelPolicy);
+      const resolved = await resolveJobModel(name, this.config.modelPolicy, this.locations);
       const model = await WhisperModel.load(resolved.dir, {
         device: this.config.device,
         computeType: this.config.computeType,
@@ -211,46 +252,16 @@ export class TranscriptionService {
     throw new JobInputError(`language: unknown or unsupported language code ${JSON.stringify(job.language)}`);
   }
 
+  /** The job's transcribe options (job-options.ts) and the worker's own: limits, the VAD model, ffmpeg. */
   private options(job: JobInput): TranscribeOptions {
-    let temperature: number | number[] | undefined = job.temperature;
-    if (typeof temperature === 'number' && job.temperature_increment_on_fallback) {
-      // Built by count (the schema bounds the increment), never by a float loop.
-      const step = job.temperature_increment_on_fallback;
-      const count = temperature <= 1 ? Math.floor((1 - temperature) / step + 1e-9) + 1 : 1;
-      temperature = Array.from({ length: count }, (_, i) => Math.round((temperature as number + i * step) * 1000) / 1000);
-    }
-    const vad = job.vad_parameters ?? {};
-    const vadParameters = {
-      threshold: job.vad_onset ?? vad.threshold,
-      negThreshold: job.vad_offset ?? vad.neg_threshold,
-      minSpeechDurationMs: vad.min_speech_duration_ms,
-      maxSpeechDurationS: vad.max_speech_duration_s,
-      minSilenceDurationMs: vad.min_silence_duration_ms,
-      speechPadMs: vad.speech_pad_ms,
-    };
     const opts: TranscribeOptions = {
-      task: job.task,
-      beamSize: job.beam_size,
-      bestOf: job.best_of,
-      patience: job.patience,
-      lengthPenalty: job.length_penalty,
-      temperature,
-      initialPrompt: job.initial_prompt,
-      prefix: job.prefix,
-      hotwords: job.hotwords,
-      wordTimestamps: job.word_timestamps || job.align_output || undefined,
-      chunkLength: job.chunk_length,
-      conditionOnPreviousText: job.condition_on_previous_text,
-      noSpeechThreshold: job.no_speech_threshold,
-      compressionRatioThreshold: job.compression_ratio_threshold,
-      logProbThreshold: job.log_prob_threshold,
-      languageDetectionThreshold: job.language_detection_min_prob,
-      languageDetectionSegments: job.language_detection_max_tries,
-      batchSize: job.batch_size,
-      vadFilter: job.vad_filter,
-      vadParameters: Object.fromEntries(Object.entries(vadParameters).filter(([, v]) => v !== undefined)),
+      ...jobOptions(job),
+      maxAudioSeconds: this.config.maxAudioSeconds,
+      maxAudioBytes: this.config.limits.maxBytes,
+      vadModelPath: this.config.vadModelPath,
     };
-    return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as TranscribeOptions;
+    if (this.config.ffmpegPath) opts.ffmpegPath = this.config.ffmpegPath;
+    return opts;
   }
 
   /** The jobs in hand; close() waits for them before it disposes the models. */
@@ -277,10 +288,11 @@ export class TranscriptionService {
     const timer = timeoutS > 0 && Number.isFinite(timeoutS) ? setTimeout(() => timeout.abort(new JobTimedOut(timeoutS)), timeoutS * 1000) : undefined;
     timer?.unref();
     const signal = hooks.signal ? AbortSignal.any([hooks.signal, timeout.signal]) : timeout.signal;
+    const context: FailureContext = {};
     try {
       const input = parseJobInput(job.input);
       // Refused before any download, and before the model cache evicts anything for it.
-      if (input.model !== undefined) checkJobModel(input.model, this.config.modelPolicy);
+      if (input.model !== undefined) checkJobModel(input.model, this.config.modelPolicy, this.locations);
       await fs.mkdir(this.config.jobsDir, { recursive: true });
       dir = await fs.mkdtemp(path.join(this.config.jobsDir, jobDirPrefix(job.id)));
       this.activeDirs.add(dir);
@@ -293,7 +305,9 @@ export class TranscriptionService {
       lap('fetch_s', t);
       t = Date.now();
       const modelName = input.model ?? this.config.model;
+      context.loadingModel = { jobsModel: modelName !== this.config.model };
       const { model } = await this.model(modelName);
+      context.loadingModel = undefined;
       lap('model_s', t);
       const { language, fallback } = this.language(input);
       const options = { ...this.options(input), language, signal, onProgress: hooks.onProgress, onSegment: hooks.onSegment };
@@ -353,21 +367,34 @@ export class TranscriptionService {
       log.info({ duration: result.info.duration, segments: result.segments.length, timings }, 'job done');
       return { output };
     } catch (e) {
-      const err = e as Error;
+      const err = e instanceof Error ? e : new Error(String(e));
+      const rawCode = (e as { code?: unknown } | null | undefined)?.code;
+      const code = typeof rawCode === 'string' ? rawCode : undefined;
+      // The job's time limit and its cancellation are the job's, whatever the work threw on the way out.
+      const stopped = timeout.signal.aborted || !!hooks.signal?.aborted;
+      const outcome = stopped ? 'job' : failureOutcome(e, context);
       let message: string;
       if (timeout.signal.aborted) {
         message = (timeout.signal.reason as Error).message;
-      } else if (hooks.signal?.aborted || err.name === 'AbortError') {
+      } else if (hooks.signal?.aborted || code === ErrorCode.ABORTED) {
         const reason = hooks.signal?.reason;
         message = reason instanceof JobCancelled ? `job cancelled: ${reason.message}` : 'job cancelled';
+      } else if (outcome === 'job') {
+        message = err.message;
+      } else if (context.loadingModel && !context.loadingModel.jobsModel) {
+        message = `the worker's model ${JSON.stringify(this.config.model)} could not be loaded: ${err.message}`;
       } else {
-        message = err instanceof JobInputError || err instanceof InputError ? err.message : `transcription failed: ${err.message}`;
+        message = `transcription failed: ${err.message}`;
       }
       // Name the job's audio, not the private path it was saved under.
       if (file) message = message.split(file).join('the audio');
       if (dir) message = message.split(dir).join('the job directory');
-      log.warn({ err: err.message, kind: err.name }, 'job failed');
-      return { error: message };
+      if (outcome === 'job') {
+        log.warn({ err: err.message, kind: err.name, code }, 'job failed');
+        return { error: message };
+      }
+      log.error({ err: err.message, kind: err.name, code: code ?? null, stack: err.stack }, `worker fault (${code ?? 'no error code'}): the job failed through no fault of its own`);
+      return { error: message, refresh_worker: true };
     } finally {
       if (timer) clearTimeout(timer);
       if (dir) {

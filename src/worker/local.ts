@@ -1,5 +1,7 @@
 // Local modes, as runpod-python offers them: run one test input and print the result, or
 // serve /run, /runsync, /status/{id} and /health on loopback.
+// A worker fault's result is shown as the handler returns it, `refresh_worker: true` beside its
+// error (runpod.ts turns that into RunPod's stopPod).
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';

@@ -1,7 +1,8 @@
 // Structured JSON logs (pino). DEBUG=1 or CONSOLE_LOG_LEVEL=debug for more.
 import { pino, type Logger } from 'pino';
+import type { Env } from '../env.js';
 
-export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
+export function createLogger(env: Env): Logger {
   const level = (env.CONSOLE_LOG_LEVEL || (env.DEBUG && env.DEBUG !== '0' && env.DEBUG !== 'false' ? 'debug' : 'info')).toLowerCase();
   // Logs go to stderr so that a local run's result on stdout stays clean JSON.
   return pino({ level, base: { service: 'ct2-whisper-worker' } }, pino.destination(2));

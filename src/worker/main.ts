@@ -1,12 +1,15 @@
-// `ct2-whisper worker`: picks the mode (RunPod, a test input, or the local API) and runs it.
+// `ct2-whisper worker`: picks the mode (RunPod, a test input, or the local API) and runs it. The
+// worker's entry: `env` (the process's environment, from cli.ts) is read here and through config.ts, once, at
+// start-up; everything below takes what they read as parameters.
 import { parseArgs } from 'node:util';
+import type { Env } from '../env.js';
 import { configFromEnv } from './config.js';
 import { createLogger } from './logger.js';
 import { TranscriptionService } from './handler.js';
 import { runpodEnv, shutdownGraceMs, RunpodWorker } from './runpod.js';
 import { runTestInput, serveApi, CANCEL_WAIT_MS } from './local.js';
 
-export async function workerMain(argv: string[]): Promise<number> {
+export async function workerMain(argv: string[], env: Env): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -16,10 +19,10 @@ export async function workerMain(argv: string[]): Promise<number> {
       rp_api_host: { type: 'string' },
     },
   });
-  const log = createLogger();
-  const config = configFromEnv();
-  const graceMs = shutdownGraceMs();
-  const rp = runpodEnv();
+  const log = createLogger(env);
+  const config = configFromEnv(env);
+  const graceMs = shutdownGraceMs(env);
+  const rp = runpodEnv(env);
   let port = 8000;
   if (values.rp_api_port !== undefined) {
     port = Number(values.rp_api_port);

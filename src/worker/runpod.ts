@@ -4,6 +4,7 @@
 // RUNPOD_WEBHOOK_PING, stop signals from the job-stop channel, and a graceful SIGTERM.
 import { JobCancelled, type TranscriptionService, type Job, type JobResult } from './handler.js';
 import type { Logger } from './logger.js';
+import type { Env } from '../env.js';
 import { CANCEL_WAIT_MS } from './local.js';
 
 export const PROTOCOL_VERSION = 'ct2-whisper/0.1.0';
@@ -28,7 +29,7 @@ export interface RunpodEnv {
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
 /** SHUTDOWN_GRACE_MS: milliseconds (0 or more); a value that is not one is refused by name. */
-export function shutdownGraceMs(env: NodeJS.ProcessEnv = process.env): number {
+export function shutdownGraceMs(env: Env): number {
   const raw = env.SHUTDOWN_GRACE_MS;
   if (raw === undefined || raw.trim() === '') return DEFAULT_SHUTDOWN_GRACE_MS;
   const n = Number(raw);
@@ -38,7 +39,7 @@ export function shutdownGraceMs(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
-export function runpodEnv(env: NodeJS.ProcessEnv = process.env): RunpodEnv | undefined {
+export function runpodEnv(env: Env): RunpodEnv | undefined {
   if (!env.RUNPOD_WEBHOOK_GET_JOB) return undefined;
   const workerId = env.RUNPOD_POD_ID || `local-${process.pid}`;
   const num = (k: string, d: number) => (Number(env[k]) > 0 ? Number(env[k]) : d);
@@ -56,6 +57,19 @@ export function runpodEnv(env: NodeJS.ProcessEnv = process.env): RunpodEnv | und
     shutdownGraceMs: shutdownGraceMs(env),
     progressIntervalMs: num('PROGRESS_INTERVAL_MS', 5000),
   };
+}
+
+/**
+ * A handler's result as runpod-python posts it (serverless/modules/rp_job.py, run_job): the
+ * handler's `refresh_worker` becomes `stopPod: true`, which asks RunPod to replace this worker
+ * once the job is reported; the rest is posted as it is.
+ */
+export function runpodJobResult(result: JobResult): Record<string, unknown> {
+  if ('error' in result) {
+    const { refresh_worker: refresh, ...rest } = result;
+    return refresh ? { ...rest, stopPod: true } : rest;
+  }
+  return result;
 }
 
 function withQuery(url: string, params: Record<string, string>): string {
@@ -216,7 +230,10 @@ export class RunpodWorker {
       if (giveUpTimer) clearTimeout(giveUpTimer);
       this.current = undefined;
     }
-    await this.post(this.env.outputUrl, job.id, result, false, 3);
+    if ('error' in result && result.refresh_worker) {
+      this.log.error({ job_id: job.id }, 'worker fault: the result asks RunPod to replace this worker (stopPod)');
+    }
+    await this.post(this.env.outputUrl, job.id, runpodJobResult(result), false, 3);
   }
 
   /** POSTs a result as runpod-python does (JSON body, $ID and isStream in the URL), with retries. */

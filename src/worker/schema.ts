@@ -1,6 +1,7 @@
 // The job input a worker accepts: the fields of the workers users run today (faster-whisper and
 // WhisperX RunPod workers), checked strictly; every error names its field.
 import { z } from 'zod';
+import { InputError } from '../errors.js';
 
 const url = z
   .string()
@@ -66,7 +67,8 @@ export const JobInputSchema = z
 
 export type JobInput = z.infer<typeof JobInputSchema>;
 
-export class JobInputError extends Error {
+/** A job's input is not usable (a field, its audio URL or payload): the job's fault, code ERR_INPUT. */
+export class JobInputError extends InputError {
   override name = 'JobInputError';
 }
 

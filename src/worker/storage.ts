@@ -2,6 +2,7 @@
 // STORAGE_SECRET_KEY, PREFIX_TRANSCRIPTS, PRESIGN_TTL) and presigns GET URLs for them.
 import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Env } from '../env.js';
 
 export interface StorageConfig {
   endpoint: string;
@@ -13,7 +14,7 @@ export interface StorageConfig {
   presignTtl: number;
 }
 
-export function storageFromEnv(env: NodeJS.ProcessEnv = process.env): StorageConfig | undefined {
+export function storageFromEnv(env: Env): StorageConfig | undefined {
   const { STORAGE_ENDPOINT, STORAGE_BUCKET, STORAGE_ACCESS_KEY, STORAGE_SECRET_KEY } = env;
   if (!STORAGE_BUCKET || !STORAGE_ACCESS_KEY || !STORAGE_SECRET_KEY) return undefined;
   return {

@@ -1,0 +1,439 @@
+//! The Node-API surface. Options come in as `#[napi(object)]` structs and results go out as
+//! `#[napi(object)]` structs (options.rs, result.rs), so `native/binding.d.cts`, which napi-rs
+//! generates from this code, types the TypeScript layer. Every long call runs on libuv's thread
+//! pool (`Job`, an `AsyncTask`) and takes a `JobControl` for abort and progress.
+//!
+//! Errors: every failure carries an `ErrorCode` from where it is known (error.rs); here it
+//! becomes the JS error's `code` (`ERR_INPUT`, ...). Every entry point and every task body runs
+//! inside `guard`: a panic becomes an `ERR_INTERNAL` error ("internal error: ..."), never an abort
+//! of the process.
+
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use napi::bindgen_prelude::*;
+use napi::JsValue;
+use napi_derive::napi;
+
+use crate::audio;
+use crate::control::Control;
+use crate::device;
+use crate::error::{Error, ErrorCode};
+use crate::features::FeatureExtractor;
+use crate::guard::guard;
+use crate::languages;
+use crate::model::{LoadOptions, WhisperModel};
+use crate::options::{self, LanguageDetectionOptions, TranscribeOptions};
+use crate::pipeline::{self, BatchedPipeline, Chunk, SequentialPipeline};
+use crate::result::{LanguageDetection, Segment, Transcription};
+
+fn to_js(e: Error) -> napi::Error<ErrorCode> {
+    napi::Error::new(e.code, e.message)
+}
+
+/// Runs a synchronous entry point under `guard`; a failure throws a JS error whose `code` is
+/// the `ErrorCode` (every entry point returns `Result<T, ErrorCode>`).
+fn sync<T>(f: impl FnOnce() -> crate::error::Result<T>) -> Result<T, ErrorCode> {
+    guard(f).map_err(to_js)
+}
+
+/// A JS `Error` with `code`, as a napi error that settles a promise with that very value.
+fn coded_rejection(env: Env, code: ErrorCode, message: String) -> napi::Error {
+    let value = JsError::from(napi::Error::new(code, message)).into_unknown(env);
+    napi::Error::from(value)
+}
+
+/// A call on the thread pool: `work` runs there under `guard`, `finish` turns its output into
+/// the JS value on the JS thread. A failure rejects with a JS error whose `code` is the one
+/// `work` decided.
+pub struct Job<O: Send + 'static, J> {
+    work: Option<Box<dyn FnOnce() -> crate::error::Result<O> + Send>>,
+    finish: fn(O) -> J,
+    failure: ErrorCode,
+}
+
+impl<O: Send + 'static, J: ToNapiValue + TypeName> Job<O, J> {
+    fn new(work: impl FnOnce() -> crate::error::Result<O> + Send + 'static, finish: fn(O) -> J) -> AsyncTask<Self> {
+        AsyncTask::new(Job { work: Some(Box::new(work)), finish, failure: ErrorCode::Internal })
+    }
+}
+
+impl<O: Send + 'static, J: ToNapiValue + TypeName> Task for Job<O, J> {
+    type Output = O;
+    type JsValue = J;
+
+    fn compute(&mut self) -> napi::Result<O> {
+        let outcome = match self.work.take() {
+            Some(work) => guard(work),
+            None => Err(Error::internal("internal error: task already run")),
+        };
+        outcome.map_err(|e| {
+            self.failure = e.code;
+            napi::Error::new(Status::GenericFailure, e.message)
+        })
+    }
+
+    fn resolve(&mut self, env: Env, output: O) -> napi::Result<J> {
+        let finish = self.finish;
+        guard(|| Ok(finish(output))).map_err(|e| coded_rejection(env, e.code, e.message))
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<J> {
+        Err(coded_rejection(env, self.failure, err.reason))
+    }
+}
+
+fn same<T>(v: T) -> T {
+    v
+}
+
+/// Abort flag and progress of one running call.
+#[napi]
+pub struct JobControl {
+    inner: Arc<Control>,
+}
+
+#[napi]
+impl JobControl {
+    #[napi(constructor)]
+    pub fn new() -> Result<Self, ErrorCode> {
+        sync(|| Ok(Self { inner: Arc::new(Control::default()) }))
+    }
+
+    #[napi]
+    pub fn abort(&self) -> Result<(), ErrorCode> {
+        sync(|| {
+            self.inner.cancel();
+            Ok(())
+        })
+    }
+
+    /// Segments finished since the last call.
+    #[napi]
+    pub fn take_segments(&self) -> Result<Vec<Segment>, ErrorCode> {
+        sync(|| Ok(self.inner.take_segments()))
+    }
+
+    /// `[secondsDone, secondsTotal]`
+    #[napi]
+    pub fn progress(&self) -> Result<Vec<f64>, ErrorCode> {
+        sync(|| {
+            let (d, t) = self.inner.progress();
+            Ok(vec![d, t])
+        })
+    }
+}
+
+#[napi(object)]
+pub struct NativeLoadOptions {
+    pub device: String,
+    pub device_index: i32,
+    pub compute_type: String,
+    pub cpu_threads: u32,
+    pub num_workers: u32,
+}
+
+/// A loaded model. `dispose()` drops it once the calls in flight are done.
+#[napi]
+pub struct NativeModel {
+    model: RwLock<Option<Arc<WhisperModel>>>,
+    device: String,
+    compute_type: String,
+    multilingual: bool,
+    n_mels: u32,
+    languages: Vec<String>,
+}
+
+impl NativeModel {
+    fn new(model: WhisperModel) -> Self {
+        NativeModel {
+            device: model.device.clone(),
+            compute_type: model.compute_type.clone(),
+            multilingual: model.is_multilingual(),
+            n_mels: model.n_mels() as u32,
+            languages: model.tokenizer.supported_languages(),
+            model: RwLock::new(Some(Arc::new(model))),
+        }
+    }
+
+    fn model(&self) -> crate::error::Result<Arc<WhisperModel>> {
+        self.model
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| Error::input("the model has been disposed"))
+    }
+}
+
+/// Loads a CTranslate2 Whisper model directory. Rejects with `ERR_MODEL` when the directory is
+/// missing, incomplete or not a model, `ERR_INPUT` for a device or compute type that cannot be
+/// used, `ERR_ENGINE` when the device fails (CUDA, memory).
+#[napi(ts_return_type = "Promise<NativeModel>")]
+pub fn load_model(path: String, options: NativeLoadOptions) -> Result<AsyncTask<Job<WhisperModel, NativeModel>>, ErrorCode> {
+    sync(|| {
+        let path = PathBuf::from(path);
+        let options = LoadOptions {
+            device: options.device,
+            device_index: options.device_index,
+            compute_type: options.compute_type,
+            cpu_threads: options.cpu_threads as usize,
+            num_workers: options.num_workers as usize,
+        };
+        Ok(Job::new(move || WhisperModel::load(&path, &options), NativeModel::new))
+    })
+}
+
+/// Whisper's language codes.
+#[napi]
+pub fn language_codes() -> Result<Vec<String>, ErrorCode> {
+    sync(|| Ok(languages::LANGUAGE_CODES.iter().map(|s| s.to_string()).collect()))
+}
+
+#[napi]
+pub fn cuda_device_count() -> Result<u32, ErrorCode> {
+    sync(|| Ok(device::cuda_device_count() as u32))
+}
+
+/// The names of `TranscribeOptions`' fields (the decoding options), in order.
+#[napi]
+pub fn decoding_option_names() -> Vec<String> {
+    options::DECODING_OPTION_NAMES.iter().map(|s| s.to_string()).collect()
+}
+
+/// A `TranscribeOptions` from a JS object, a wrong type named by its field ("hotwords must be a
+/// string, got number").
+fn transcribe_options(env: &Env, value: &Object) -> crate::error::Result<TranscribeOptions> {
+    // SAFETY: both handles are live for this call.
+    unsafe { TranscribeOptions::from_napi_value(env.raw(), value.raw()) }.map_err(|e| {
+        let field = e.reason.rsplit_once(" on TranscribeOptions.").map(|(_, f)| f.to_string());
+        let Some(field) = field else { return Error::input(format!("invalid transcription options: {}", e.reason)) };
+        let got = value
+            .get_named_property::<Unknown>(&field)
+            .and_then(|v| v.get_type())
+            .map(|t| format!("{t:?}").to_lowercase())
+            .unwrap_or_else(|_| "something else".into());
+        let list = got == "object";
+        let expected = match e.status {
+            Status::StringExpected if list => "a list of strings".to_string(),
+            Status::StringExpected => "a string".to_string(),
+            Status::NumberExpected if list => "a list of numbers".to_string(),
+            Status::NumberExpected => "a number".to_string(),
+            Status::BooleanExpected => "true or false".to_string(),
+            Status::ArrayExpected => "a list".to_string(),
+            // An `Either`: "Value is none of these types `String`, `null`, ".
+            _ => e
+                .reason
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(|t| match t {
+                    "String" => "a string",
+                    "f64" => "a number",
+                    "null" => "null",
+                    t if t.starts_with("Vec") || t.starts_with("Array") => "a list of numbers",
+                    _ => "a value of another type",
+                })
+                .collect::<Vec<_>>()
+                .join(" or "),
+        };
+        Error::input(format!("{field} must be {expected}, got {got}"))
+    })
+}
+
+/// Checks transcription options (every error names its option) and returns them as the engine
+/// reads them: the decoding options only, temperature as a list, clipTimestamps as numbers;
+/// with `batched`, with the batched pipeline's fixed choices.
+#[napi(ts_args_type = "options: TranscribeOptions, batched: boolean")]
+pub fn normalize_transcribe_options(env: Env, options: Object, batched: bool) -> Result<TranscribeOptions, ErrorCode> {
+    sync(|| {
+        let given = transcribe_options(&env, &options)?;
+        let given = if batched { given.for_batched() } else { given };
+        given.resolve()?;
+        given.normalized()
+    })
+}
+
+/// clipTimestamps ("start,end,…" or numbers) as numbers of seconds.
+#[napi]
+pub fn parse_clip_timestamps(value: Either<String, Vec<f64>>) -> Result<Vec<f64>, ErrorCode> {
+    sync(|| options::parse_clip_timestamps(&value))
+}
+
+#[napi]
+impl NativeModel {
+    #[napi(getter)]
+    pub fn device(&self) -> Result<String, ErrorCode> {
+        sync(|| Ok(self.device.clone()))
+    }
+
+    #[napi(getter)]
+    pub fn compute_type(&self) -> Result<String, ErrorCode> {
+        sync(|| Ok(self.compute_type.clone()))
+    }
+
+    #[napi(getter)]
+    pub fn is_multilingual(&self) -> Result<bool, ErrorCode> {
+        sync(|| Ok(self.multilingual))
+    }
+
+    #[napi(getter)]
+    pub fn n_mels(&self) -> Result<u32, ErrorCode> {
+        sync(|| Ok(self.n_mels))
+    }
+
+    #[napi(getter)]
+    pub fn supported_languages(&self) -> Result<Vec<String>, ErrorCode> {
+        sync(|| Ok(self.languages.clone()))
+    }
+
+    /// Transcribes 16 kHz mono samples (faster-whisper's sequential pipeline). The options are
+    /// checked before the call is queued.
+    #[napi(ts_return_type = "Promise<Transcription>")]
+    pub fn transcribe(
+        &self,
+        audio: Float32Array,
+        options: TranscribeOptions,
+        control: &JobControl,
+    ) -> Result<AsyncTask<Job<Transcription, Transcription>>, ErrorCode> {
+        sync(|| {
+            let opts = options.resolve()?;
+            let (model, audio, control) = (self.model()?, audio.to_vec(), control.inner.clone());
+            Ok(Job::new(move || SequentialPipeline::new(&model).transcribe(&audio, &opts, &control), same))
+        })
+    }
+
+    /// Transcribes speech chunks (each at most one window) in batches (faster-whisper's batched
+    /// pipeline, whose fixed choices are applied to `options`). `offsets` place each chunk in
+    /// seconds of the kept audio; `duration` is the whole recording's.
+    #[napi(ts_return_type = "Promise<Transcription>")]
+    pub fn transcribe_batched(
+        &self,
+        chunks: Vec<Float32Array>,
+        offsets: Vec<f64>,
+        duration: f64,
+        batch_size: u32,
+        options: TranscribeOptions,
+        control: &JobControl,
+    ) -> Result<AsyncTask<Job<Transcription, Transcription>>, ErrorCode> {
+        sync(|| {
+            if chunks.len() != offsets.len() {
+                return Err(Error::input("chunks and offsets differ in length"));
+            }
+            let opts = options.for_batched().resolve()?;
+            let chunks: Vec<Chunk> = chunks.iter().zip(offsets).map(|(c, offset)| Chunk { samples: c.to_vec(), offset }).collect();
+            let (model, control, batch_size) = (self.model()?, control.inner.clone(), batch_size.max(1) as usize);
+            Ok(Job::new(move || BatchedPipeline::new(&model).transcribe(&chunks, duration, &opts, batch_size, &control), same))
+        })
+    }
+
+    /// Detects the language from the first windows of 16 kHz mono samples.
+    #[napi(ts_return_type = "Promise<LanguageDetection>")]
+    pub fn detect_language(
+        &self,
+        audio: Float32Array,
+        options: LanguageDetectionOptions,
+        control: &JobControl,
+    ) -> Result<AsyncTask<Job<LanguageDetection, LanguageDetection>>, ErrorCode> {
+        sync(|| {
+            let (segments, threshold) = options.resolve()?;
+            let (model, audio, control) = (self.model()?, audio.to_vec(), control.inner.clone());
+            Ok(Job::new(
+                move || {
+                    control.check()?;
+                    pipeline::detect_language(&model, &audio, segments, threshold)
+                },
+                same,
+            ))
+        })
+    }
+
+    #[napi]
+    pub fn dispose(&self) -> Result<(), ErrorCode> {
+        sync(|| {
+            self.model.write().unwrap_or_else(PoisonError::into_inner).take();
+            Ok(())
+        })
+    }
+}
+
+#[napi(object)]
+pub struct DecodedAudio {
+    /// 16 kHz samples, one array per channel (one when mixed to mono).
+    pub channels: Vec<Float32Array>,
+    pub source_sample_rate: u32,
+    pub source_channels: u32,
+}
+
+fn decoded_audio(d: audio::Decoded) -> DecodedAudio {
+    DecodedAudio {
+        channels: d.channels.into_iter().map(Float32Array::new).collect(),
+        source_sample_rate: d.source_rate,
+        source_channels: d.source_channels as u32,
+    }
+}
+
+fn decode_job(input: audio::Input, ext: Option<String>, split_channels: bool, max_audio_seconds: f64, max_audio_bytes: f64) -> Result<AsyncTask<Job<audio::Decoded, DecodedAudio>>, ErrorCode> {
+    sync(|| {
+        if !(max_audio_seconds.is_finite() && max_audio_seconds > 0.0) {
+            return Err(Error::input(format!("maxAudioSeconds must be a positive number, got {max_audio_seconds}")));
+        }
+        if !(max_audio_bytes.is_finite() && max_audio_bytes >= 1.0) {
+            return Err(Error::input(format!("maxAudioBytes must be a positive number, got {max_audio_bytes}")));
+        }
+        let limits = audio::Limits { max_seconds: max_audio_seconds, max_bytes: max_audio_bytes as u64 };
+        Ok(Job::new(
+            move || audio::decode(input, ext.as_deref(), split_channels, limits).map_err(|e| Error::input(e.to_string())),
+            decoded_audio,
+        ))
+    })
+}
+
+/// Decodes WAV, FLAC, MP3, M4A/AAC or OGG Vorbis bytes to 16 kHz float32, refusing more than
+/// `maxAudioSeconds` of audio (all channels together when split) and more than `maxAudioBytes`.
+/// Rejects with `ERR_INPUT` and a message starting "unsupported audio format" or "corrupt audio"
+/// for what ffmpeg may still read; "invalid audio header" and "audio is longer than the limit"
+/// are final, as is `ERR_INTERNAL` ("internal error").
+#[napi(ts_return_type = "Promise<DecodedAudio>")]
+pub fn decode_audio(
+    bytes: Buffer,
+    extension: Option<String>,
+    split_channels: bool,
+    max_audio_seconds: f64,
+    max_audio_bytes: f64,
+) -> Result<AsyncTask<Job<audio::Decoded, DecodedAudio>>, ErrorCode> {
+    decode_job(audio::Input::Bytes(bytes.to_vec()), extension, split_channels, max_audio_seconds, max_audio_bytes)
+}
+
+/// As `decodeAudio`, reading the file at `path` as a stream: it must be a regular file of at most
+/// `maxAudioBytes` ("audio path is not a regular file", "audio file is N bytes, more than the
+/// limit"), checked before anything is read.
+#[napi(ts_return_type = "Promise<DecodedAudio>")]
+pub fn decode_audio_file(
+    path: String,
+    extension: Option<String>,
+    split_channels: bool,
+    max_audio_seconds: f64,
+    max_audio_bytes: f64,
+) -> Result<AsyncTask<Job<audio::Decoded, DecodedAudio>>, ErrorCode> {
+    decode_job(audio::Input::Path(path), extension, split_channels, max_audio_seconds, max_audio_bytes)
+}
+
+#[napi(object)]
+pub struct LogMel {
+    pub n_mels: u32,
+    pub n_frames: u32,
+    /// Row-major `[n_mels, n_frames]`.
+    pub data: Float32Array,
+}
+
+/// Log-mel features of 16 kHz mono samples, as the pipeline computes them.
+#[napi]
+pub fn log_mel_spectrogram(audio: Float32Array, n_mels: u32) -> Result<LogMel, ErrorCode> {
+    sync(|| {
+        if n_mels == 0 {
+            return Err(Error::input("nMels must be positive"));
+        }
+        let f = FeatureExtractor::new(n_mels as usize).compute(&audio);
+        Ok(LogMel { n_mels: f.n_mels as u32, n_frames: f.n_frames as u32, data: Float32Array::new(f.data) })
+    })
+}
