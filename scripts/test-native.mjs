@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Runs the Rust unit tests of native/ (`cargo test --release --features noop`): napi and
-// napi-derive's `noop` feature leaves out Node-API registration and symbols, so the test binary
-// links and runs without Node. It links CTranslate2's released library as the addon does
+// Runs the Rust unit tests of native/ (`cargo test --release --lib`) without Node: the test binary
+// is linked as the addon is, with its Node-API symbols left unresolved (build.rs), and no test
+// calls them. It links CTranslate2's released library as the addon does
 // (scripts/ctranslate2-release.mjs, the same environment as build-native.mjs) and finds it at run
 // time through LD_LIBRARY_PATH. Prints cargo's output and ends with one line:
 // "native tests: N passed, N failed".
 // Usage: node scripts/test-native.mjs [cargo test arguments, e.g. a test name filter]
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cacheDir, checkPin, linkDir, releaseLibraries, root } from './ctranslate2-release.mjs';
@@ -24,7 +25,21 @@ try {
   process.exit(1);
 }
 
-const args = ['test', '--release', '--features', 'noop', '--manifest-path', path.join(root, 'native', 'Cargo.toml'), ...process.argv.slice(2)];
+// napi-build's build script reruns when NAPI_TYPE_DEF_TMP_FOLDER changes, and `napi build` sets it
+// to a folder of its own under the target dir: the test build gets the one the last addon build
+// used, so the two builds do not recompile the crate for each other.
+const typeDefs = path.join(targetDir, 'napi-rs');
+if (fs.existsSync(typeDefs)) {
+  const newest = fs.readdirSync(typeDefs).filter((n) => n.startsWith('ct2-whisper-native-'))
+    .map((n) => ({ dir: path.join(typeDefs, n), at: fs.statSync(path.join(typeDefs, n)).mtimeMs }))
+    .sort((a, b) => b.at - a.at)[0];
+  if (newest) env.NAPI_TYPE_DEF_TMP_FOLDER = newest.dir;
+}
+// The same --target as `napi build` passes, so the test build shares the addon build's artifacts
+// (with no --target cargo keeps them in another folder and compiles every dependency again).
+const host = /^host: (\S+)$/m.exec(spawnSync('rustc', ['-vV'], { encoding: 'utf8' }).stdout ?? '')?.[1];
+const args = ['test', '--release', '--lib', '--manifest-path', path.join(root, 'native', 'Cargo.toml'),
+  ...(host ? ['--target', host] : []), ...process.argv.slice(2)];
 const r = spawnSync('cargo', args, { env, cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
 process.stdout.write(r.stdout ?? '');
 let passed = 0;

@@ -1,233 +1,308 @@
 #!/usr/bin/env node
-// ct2-whisper's command line: `ct2-whisper transcribe <input...> [options]`. One of the two places
-// that read the environment (the other is the worker's entry, which this hands it to):
-// CT2_WHISPER_CACHE, CT2_WHISPER_VAD_MODEL, FFMPEG_PATH and the HF_* variables become the
-// library's options here (env.ts).
+// ct2-whisper's command line: `transcribe`, `detect-language`, `models` and `worker`. One of the
+// two places that read the environment (the other is the worker's entry, which this hands it
+// to): CT2_WHISPER_CACHE, CT2_WHISPER_VAD_MODEL, FFMPEG_PATH and the HF_* variables become the
+// library's options here (env.ts). Flags and their parsing are in cli/args.ts, output paths in
+// cli/outputs.ts, the progress bar in cli/progress.ts, the model listing in cli/models.ts and
+// the help in cli/usage.ts.
 import fs from 'node:fs/promises';
-import { constants as fsConstants, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { WhisperModel, type Device, type ComputeType, type TranscribeOptions } from './model.js';
-import { render, FORMATS, type Format } from './formats.js';
-import { MAX_TEMPERATURE, MAX_TEMPERATURES } from './options.js';
+import { WhisperModel, MAX_BATCH_SIZE, type Device, type ComputeType, type TranscribeOptions, type LoadOptions, type DetectLanguageOptions } from './model.js';
+import { render } from './formats.js';
+import { decodingOptions, type DecodingOptions } from './options.js';
 import { defaultLocalModel, resolveModel } from './model-path.js';
-import { settingsFromEnv, type Env } from './env.js';
+import { settingsFromEnv, type Env, type EnvSettings } from './env.js';
+import { InputError } from './errors.js';
+import { native } from './native.js';
+import { vadModelPath, type VadOptions } from './vad.js';
+import {
+  UsageError, decodingFlags, vadFlags, parseFlags, intArg, numberArg, boolArg, valueOf, vadValue, toFlagMessage, type FlagSpec,
+} from './cli/args.js';
+import { planOutputs, formatsOf } from './cli/outputs.js';
+import { ProgressBar, progressMode } from './cli/progress.js';
+import { listCachedModels, renderModels } from './cli/models.js';
+import { mainUsage, transcribeUsage, detectLanguageUsage, modelsUsage } from './cli/usage.js';
 
-const USAGE = `usage: ct2-whisper transcribe <input...> [options]
-       ct2-whisper worker [--test_input JSON] [--rp_serve_api [--rp_api_port N]]   (RunPod serverless worker)
+const s = (kind: FlagSpec['kind'] = 'string'): FlagSpec => ({ kind });
 
-  --model <dir|name|id>   model directory, a name (tiny … large-v3, turbo; local cache first, then
-                          the Hugging Face Hub) or a Hub repository id (default: small from the cache)
-  --device <d>            auto | cpu | cuda (default auto)
-  --compute-type <t>      auto | int8 | int8_float32 | int8_float16 | float16 | float32 (default auto)
-  --threads <n>           CPU threads (1 to 4 per core)
-  --language <code>       language code (default: detected)
-  --task <t>              transcribe | translate
-  --beam-size <n>         beam size, 1 to 10 (default 5)
-  --temperature <t[,t]>   temperature, or the fallback list (each 0 to 2, at most 21)
-  --initial-prompt <s>    text to condition the first window on
-  --word-timestamps       add word timestamps
-  --split-channels        transcribe each channel on its own
-  --format <f>            json | text | srt | vtt (default text)
-  --output <path>         write there instead of stdout: a file, or a directory (one file per input,
-                          named after it; inputs with the same name get -2, -3, ...)
-  --progress              print progress to stderr
-`;
+/** Flags that load the model and read the audio (transcribe and detect-language). */
+const MODEL_FLAGS: Array<[string, FlagSpec]> = [
+  ['--model', s()],
+  ['--device', s()],
+  ['--device-index', s()],
+  ['--compute-type', s()],
+  ['--threads', s()],
+  ['--decoder', s()],
+];
 
-class UsageError extends Error {}
-
-/** An integer option within [min, max]; `why` explains the bounds in the message. */
-function intArg(name: string, v: string | undefined, min: number, max: number, why = ''): number | undefined {
-  if (v === undefined) return undefined;
-  const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}${why}, got ${JSON.stringify(v)}`);
-  }
-  return n;
+function transcribeSpecs(): Map<string, FlagSpec> {
+  return new Map<string, FlagSpec>([
+    ...MODEL_FLAGS,
+    ...decodingFlags(),
+    ['--temperature-increment-on-fallback', s('number')],
+    ['--split-channels', s('bool')],
+    ['--vad-filter', s('bool')],
+    ...vadFlags(),
+    ['--batch-size', s()],
+    ['--format', s()],
+    ['--output', s()],
+    ['--output-dir', s()],
+    ['--progress', s('bool')],
+    ['--quiet', s('bool')],
+  ]);
 }
 
-
-/** `--temperature 0.2` or a fallback list `0,0.2,0.4`: every item a number from 0 to 2. */
-function temperatureArg(v: string | undefined): number[] | undefined {
-  if (v === undefined) return undefined;
-  const parts = v.split(',').map((s) => s.trim());
-  const expected = `a number from 0 to ${MAX_TEMPERATURE} or a comma-separated list of at most ${MAX_TEMPERATURES} of them`;
-  if (parts.length > MAX_TEMPERATURES) throw new UsageError(`--temperature must be ${expected}, got ${parts.length} values`);
-  const list: number[] = [];
-  for (const [i, p] of parts.entries()) {
-    const where = parts.length > 1 ? ` (item ${i + 1} of ${JSON.stringify(v)})` : '';
-    if (p === '') throw new UsageError(`--temperature must be ${expected}; ${v.trim() === '' ? 'it is empty' : `item ${i + 1} of ${JSON.stringify(v)} is empty`}`);
-    const t = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(p) ? Number(p) : NaN;
-    if (!Number.isFinite(t)) throw new UsageError(`--temperature must be ${expected}; ${JSON.stringify(p)}${where} is not a number`);
-    if (t < 0) throw new UsageError(`--temperature must be 0 or more, got ${JSON.stringify(p)}${where}`);
-    if (t > MAX_TEMPERATURE) throw new UsageError(`--temperature must be at most ${MAX_TEMPERATURE}, got ${JSON.stringify(p)}${where}`);
-    list.push(t);
-  }
-  return list;
+function detectSpecs(): Map<string, FlagSpec> {
+  const d = decodingFlags();
+  return new Map<string, FlagSpec>([
+    ...MODEL_FLAGS,
+    ['--language-detection-segments', d.get('--language-detection-segments')!],
+    ['--language-detection-threshold', d.get('--language-detection-threshold')!],
+    ['--format', s()],
+  ]);
 }
 
-const statOrUndefined = (p: string): Promise<Stats | undefined> => fs.stat(p).catch(() => undefined);
+const wantsHelp = (argv: string[]) => argv.some((a) => a === '--help' || a === '-h');
 
-/**
- * Where each input's transcript goes (undefined: stdout), decided and checked before any work:
- * the inputs exist, every output's directory exists (a directory for several inputs is created)
- * and is writable, no output is a directory or one of the inputs, and no two outputs are the same
- * file (inputs with the same name get "-2", "-3", ... in a directory).
- */
-async function planOutputs(inputs: string[], output: string | undefined, format: Format): Promise<Array<string | undefined>> {
-  for (const input of inputs) {
-    const st = await statOrUndefined(input);
-    if (!st) throw new Error(`audio file not found: ${input}`);
-    if (st.isDirectory()) throw new Error(`audio path is a directory, not a file: ${input}`);
+/** CTranslate2's compute types (the engine says which the device supports). */
+const COMPUTE_TYPES = ['auto', 'default', 'int8', 'int8_float32', 'int8_float16', 'int8_bfloat16', 'int16', 'float16', 'bfloat16', 'float32'];
+
+/** Checked before any work; what the model loads with. */
+function loadOptions(values: Map<string, string>): LoadOptions {
+  const device = values.get('--device') ?? 'auto';
+  if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu or cuda, got ${JSON.stringify(device)}`);
+  const computeType = values.get('--compute-type') ?? 'auto';
+  if (!COMPUTE_TYPES.includes(computeType)) throw new UsageError(`--compute-type must be one of ${COMPUTE_TYPES.join(', ')}, got ${JSON.stringify(computeType)}`);
+  const cores = os.availableParallelism();
+  const opts: LoadOptions = {
+    device: device as Device,
+    computeType: computeType as ComputeType,
+    cpuThreads: intArg('--threads', values.get('--threads'), 1, cores * 4, ` (at most 4 per core; ${cores} cores here)`),
+  };
+  const index = intArg('--device-index', values.get('--device-index'), 0, 63);
+  if (index !== undefined) opts.deviceIndex = index;
+  return opts;
+}
+
+function decoderOf(values: Map<string, string>): TranscribeOptions['decoder'] {
+  const d = values.get('--decoder');
+  if (d === undefined) return undefined;
+  if (d !== 'auto' && d !== 'native' && d !== 'ffmpeg') throw new UsageError(`--decoder must be auto, native or ffmpeg, got ${JSON.stringify(d)}`);
+  return d;
+}
+
+/** --language: a code Whisper knows, or auto (detect). */
+function languageArg(v: string | undefined): string | undefined {
+  if (v === undefined || v.trim().toLowerCase() === 'auto') return undefined;
+  const code = v.trim().toLowerCase();
+  const codes = native().languageCodes();
+  if (!codes.includes(code)) {
+    throw new UsageError(`--language: unknown language code ${JSON.stringify(v)}; give one of Whisper's codes (${codes.slice(0, 6).join(', ')}, ...) or auto`);
   }
-  if (output === undefined) return inputs.map(() => undefined);
-  if (output === '') throw new UsageError('--output must be a path, got ""');
-  const ext = format === 'text' ? 'txt' : format;
-  const outStat = await statOrUndefined(output);
-  let files: string[];
-  const wantsDir = output.endsWith('/') || output.endsWith(path.sep);
-  if (inputs.length > 1 || wantsDir || outStat?.isDirectory()) {
-    if (outStat && !outStat.isDirectory()) throw new Error(`--output must be a directory when there are several inputs, and ${output} is a file`);
-    if (!outStat) {
-      try {
-        await fs.mkdir(output, { recursive: true });
-      } catch (e) {
-        throw new Error(`--output: cannot create the directory ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    }
-    // Names that collide (case-insensitively: some file systems fold case) get -2, -3, ...
-    const taken = new Set<string>();
-    const natural = inputs.map((i) => `${path.parse(i).name}.${ext}`);
-    for (const n of natural) taken.add(n.toLowerCase());
-    const used = new Set<string>();
-    files = natural.map((name, i) => {
-      let pick = name;
-      if (used.has(name.toLowerCase())) {
-        const base = path.parse(inputs[i]).name;
-        for (let k = 2; ; k++) {
-          pick = `${base}-${k}.${ext}`;
-          if (!taken.has(pick.toLowerCase()) && !used.has(pick.toLowerCase())) break;
-        }
-        process.stderr.write(`ct2-whisper: ${inputs[i]} -> ${path.join(output, pick)} (another input has the same name)\n`);
-      }
-      used.add(pick.toLowerCase());
-      return path.join(output, pick);
-    });
-  } else {
-    const dir = path.dirname(output);
-    const dirStat = await statOrUndefined(dir);
-    if (!dirStat) throw new Error(`--output: the directory ${dir} does not exist`);
-    if (!dirStat.isDirectory()) throw new Error(`--output: ${dir} is not a directory`);
-    files = [output];
+  return code;
+}
+
+/** The model: --model (a path, a cache name, a Hub name or id), else the default from the cache. */
+async function loadModel(values: Map<string, string>, settings: EnvSettings, load: LoadOptions): Promise<WhisperModel> {
+  const name = values.get('--model');
+  const resolved = name ? await resolveModel(name, settings) : defaultLocalModel(settings);
+  if (resolved.note) process.stderr.write(`ct2-whisper: ${resolved.note}\n`);
+  return WhisperModel.load(resolved.dir, load);
+}
+
+/** Library option errors (InputError, naming the camelCase option) as usage errors naming the flag. */
+function checked<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(toFlagMessage(e.message));
+    throw e;
   }
-  const inputPaths = new Set(inputs.map((i) => path.resolve(i)));
-  for (const file of files) {
-    const st = await statOrUndefined(file);
-    if (st?.isDirectory()) throw new Error(`--output: ${file} is a directory`);
-    if (inputPaths.has(path.resolve(file))) throw new Error(`--output: ${file} is one of the inputs; it would be overwritten`);
-    try {
-      await fs.access(st ? file : path.dirname(file), fsConstants.W_OK);
-    } catch {
-      throw new Error(`--output: ${st ? file : path.dirname(file)} is not writable`);
-    }
+}
+
+/** The transcribe options from the flags, every value checked (by the library too) before any work. */
+function transcribeOptions(values: Map<string, string>, specs: Map<string, FlagSpec>, settings: EnvSettings): TranscribeOptions {
+  const options: Record<string, unknown> = {};
+  for (const [flag, spec] of specs) {
+    const v = values.get(flag);
+    if (v === undefined || !spec.option) continue;
+    if (spec.option === 'language') options.language = languageArg(v);
+    else if (spec.option === 'task') {
+      if (v !== 'transcribe' && v !== 'translate') throw new UsageError(`--task must be transcribe or translate, got ${JSON.stringify(v)}`);
+      options.task = v;
+    } else if (spec.option === 'beamSize') options.beamSize = intArg('--beam-size', v, 1, 10);
+    else options[spec.option] = valueOf(flag, spec.kind, v);
   }
-  return files;
+  const step = values.get('--temperature-increment-on-fallback');
+  if (step !== undefined) {
+    const inc = numberArg('--temperature-increment-on-fallback', step);
+    if (inc < 0.05 || inc > 1) throw new UsageError(`--temperature-increment-on-fallback must be a number from 0.05 to 1, got ${JSON.stringify(step)}`);
+    const t = options.temperature as number[] | undefined;
+    if (t && t.length > 1) throw new UsageError('--temperature-increment-on-fallback takes one --temperature to start from, not a list');
+    const start = t?.[0] ?? 0;
+    const count = start <= 1 ? Math.floor((1 - start) / inc + 1e-9) + 1 : 1;
+    options.temperature = Array.from({ length: count }, (_, i) => Math.round((start + i * inc) * 1000) / 1000);
+  }
+  const vadParameters: VadOptions = {};
+  for (const [flag, spec] of specs) {
+    const v = values.get(flag);
+    if (v !== undefined && spec.vad) vadParameters[spec.vad] = vadValue(flag, spec.vad, v);
+  }
+  const given = Object.keys(vadParameters);
+  let vadFilter = values.has('--vad-filter') ? boolArg('--vad-filter', values.get('--vad-filter')!) : undefined;
+  if (given.length && vadFilter === false) {
+    throw new UsageError(`--${given.length > 1 ? 'vad-* parameters need' : `vad-${given[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs`} the VAD; drop --no-vad-filter`);
+  }
+  // A VAD parameter turns the VAD on, as WhisperX's vad_onset/vad_offset do in the worker.
+  if (given.length && vadFilter === undefined) vadFilter = true;
+  if (vadFilter !== undefined) options.vadFilter = vadFilter;
+  if (given.length) options.vadParameters = vadParameters;
+  const batchSize = intArg('--batch-size', values.get('--batch-size'), 1, MAX_BATCH_SIZE);
+  if (batchSize !== undefined) options.batchSize = batchSize;
+  if (values.has('--split-channels')) options.splitChannels = boolArg('--split-channels', values.get('--split-channels')!);
+  if (options.splitChannels && (batchSize !== undefined || vadFilter)) {
+    throw new UsageError(`--split-channels cannot be combined with ${batchSize !== undefined ? '--batch-size' : '--vad-filter'}`);
+  }
+  const decoder = decoderOf(values);
+  if (decoder) options.decoder = decoder;
+  // The engine's checks (bounds, lists, the rules between values), named by flag.
+  checked(() => decodingOptions(options as DecodingOptions, batchSize !== undefined));
+  options.vadModelPath = settings.vadModelPath;
+  if (settings.ffmpegPath) options.ffmpegPath = settings.ffmpegPath;
+  // The VAD model is needed by --vad-filter and by --batch-size (unless clips are given or the VAD is off).
+  if (vadFilter || (batchSize !== undefined && vadFilter !== false && options.clipTimestamps === undefined)) vadModelPath(settings.vadModelPath);
+  return options as TranscribeOptions;
+}
+
+function flag(values: Map<string, string>, name: string): boolean {
+  return values.has(name) ? boolArg(name, values.get(name)!) : false;
 }
 
 async function transcribeCommand(argv: string[], env: Env): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      model: { type: 'string' },
-      device: { type: 'string' },
-      'compute-type': { type: 'string' },
-      threads: { type: 'string' },
-      language: { type: 'string' },
-      task: { type: 'string' },
-      'beam-size': { type: 'string' },
-      temperature: { type: 'string' },
-      'initial-prompt': { type: 'string' },
-      'word-timestamps': { type: 'boolean' },
-      'split-channels': { type: 'boolean' },
-      format: { type: 'string' },
-      output: { type: 'string' },
-      progress: { type: 'boolean' },
-    },
-  });
+  const specs = transcribeSpecs();
+  const { values, positionals } = parseFlags(argv, specs);
   if (positionals.length === 0) throw new UsageError('no input file given');
-  const format = (values.format ?? 'text') as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`);
-  if (values.task !== undefined && values.task !== 'transcribe' && values.task !== 'translate') {
-    throw new UsageError(`--task must be transcribe or translate, got ${JSON.stringify(values.task)}`);
-  }
+  const formats = formatsOf(values.get('--format'));
+  const quiet = flag(values, '--quiet');
+  const forced = flag(values, '--progress');
   // Every option and every path is checked before a model is resolved, downloaded or loaded.
-  const cores = os.availableParallelism();
-  const cpuThreads = intArg('threads', values.threads, 1, cores * 4, ` (at most 4 per core; ${cores} cores here)`);
-  const beamSize = intArg('beam-size', values['beam-size'], 1, 10);
-  const temperature = temperatureArg(values.temperature);
-  const outputs = await planOutputs(positionals, values.output, format);
+  const load = loadOptions(values);
   const settings = settingsFromEnv(env);
-  // No --model: the default from the local cache; a name or Hub id may download from the Hub.
-  const resolved = values.model ? await resolveModel(values.model, settings) : defaultLocalModel(settings);
-  if (resolved.note) process.stderr.write(`ct2-whisper: ${resolved.note}\n`);
-  const model = await WhisperModel.load(resolved.dir, {
-    device: (values.device ?? 'auto') as Device,
-    computeType: (values['compute-type'] ?? 'auto') as ComputeType,
-    cpuThreads,
-  });
-  const options: TranscribeOptions = {
-    language: values.language,
-    task: values.task as TranscribeOptions['task'],
-    beamSize,
-    temperature,
-    initialPrompt: values['initial-prompt'],
-    wordTimestamps: values['word-timestamps'],
-    splitChannels: values['split-channels'],
-    vadModelPath: settings.vadModelPath,
-  };
-  if (settings.ffmpegPath) options.ffmpegPath = settings.ffmpegPath;
+  const options = transcribeOptions(values, specs, settings);
+  const outputs = await planOutputs(positionals, { output: values.get('--output'), outputDir: values.get('--output-dir') }, formats);
+  const model = await loadModel(values, settings, load);
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
   options.signal = ac.signal;
-  if (values.progress) {
-    options.onProgress = (done, total) => process.stderr.write(`\rct2-whisper: ${done.toFixed(1)} / ${total.toFixed(1)} s`);
-  }
+  const mode = progressMode(process.stderr, quiet, forced);
   try {
     for (const [i, input] of positionals.entries()) {
-      const result = await model.transcribe(input, options);
-      if (values.progress) process.stderr.write('\n');
-      const text = render(result, format);
-      const file = outputs[i];
-      if (file === undefined) process.stdout.write(text);
-      else await fs.writeFile(file, text);
+      const label = positionals.length > 1 ? `[${i + 1}/${positionals.length}] ${path.basename(input)}` : path.basename(input);
+      const bar = new ProgressBar(process.stderr, mode, label);
+      let result;
+      try {
+        result = await model.transcribe(input, { ...options, onProgress: mode === 'off' ? undefined : (d, t) => bar.update(d, t) });
+      } finally {
+        bar.finish(); // an error message starts on its own line
+      }
+      const plan = outputs[i];
+      if (plan === undefined) process.stdout.write(render(result, formats[0]));
+      else for (const { format, file } of plan) await fs.writeFile(file, render(result, format));
     }
   } finally {
     model.dispose();
   }
 }
 
+async function detectLanguageCommand(argv: string[], env: Env): Promise<void> {
+  const specs = detectSpecs();
+  const { values, positionals } = parseFlags(argv, specs);
+  if (positionals.length === 0) throw new UsageError('no input file given');
+  const format = values.get('--format') ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got ${JSON.stringify(format)}`);
+  const load = loadOptions(values);
+  const settings = settingsFromEnv(env);
+  const opts: Record<string, unknown> = {};
+  for (const f of ['--language-detection-segments', '--language-detection-threshold']) {
+    const v = values.get(f);
+    if (v !== undefined) opts[specs.get(f)!.option!] = valueOf(f, specs.get(f)!.kind, v);
+  }
+  checked(() => decodingOptions(opts as DecodingOptions));
+  const decoder = decoderOf(values);
+  if (decoder) opts.decoder = decoder;
+  if (settings.ffmpegPath) opts.ffmpegPath = settings.ffmpegPath;
+  for (const input of positionals) {
+    const st = await fs.stat(input).catch(() => undefined);
+    if (!st) throw new Error(`audio file not found: ${input}`);
+    if (st.isDirectory()) throw new Error(`audio path is a directory, not a file: ${input}`);
+  }
+  const model = await loadModel(values, settings, load);
+  const results: Array<Record<string, unknown>> = [];
+  try {
+    for (const input of positionals) {
+      const d = await model.detectLanguage(input, opts as DetectLanguageOptions);
+      if (format === 'json') results.push({ input, ...d });
+      else process.stdout.write(`${positionals.length > 1 ? `${input}: ` : ''}${d.language} ${d.language_probability.toFixed(4)}\n`);
+    }
+  } finally {
+    model.dispose();
+  }
+  if (format === 'json') process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+}
+
+function modelsCommand(argv: string[], env: Env): void {
+  const { values, positionals } = parseFlags(argv, new Map([['--format', s()]]));
+  if (positionals.length) throw new UsageError(`models takes no arguments, got ${JSON.stringify(positionals[0])}`);
+  const format = values.get('--format') ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got ${JSON.stringify(format)}`);
+  const settings = settingsFromEnv(env);
+  const models = listCachedModels(settings);
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify(models, null, 2) + '\n');
+  } else if (models.length === 0) {
+    process.stdout.write(`no models in ${path.join(settings.cacheDir, 'models')} or the Hugging Face cache; run \`npm run models\`, or pass --model <name> to transcribe to download one\n`);
+  } else {
+    process.stdout.write(renderModels(models));
+  }
+}
+
+const HELP: Record<string, () => string> = {
+  transcribe: transcribeUsage,
+  'detect-language': detectLanguageUsage,
+  models: modelsUsage,
+};
+
 export async function main(argv: string[], env: Env): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command === 'transcribe') {
-      await transcribeCommand(rest, env);
-    } else if (command === 'worker') {
+    if (command === 'worker') {
       const { workerMain } = await import('./worker/main.js');
       return await workerMain(rest, env);
-    } else if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    } else {
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      const topic = command === 'help' ? rest[0] : undefined;
+      process.stdout.write(topic && Object.hasOwn(HELP, topic) ? HELP[topic]() : mainUsage());
+      return command === undefined ? 2 : 0;
+    }
+    if (Object.hasOwn(HELP, command) && wantsHelp(rest)) {
+      process.stdout.write(HELP[command]());
+      return 0;
+    }
+    if (command === 'transcribe') await transcribeCommand(rest, env);
+    else if (command === 'detect-language') await detectLanguageCommand(rest, env);
+    else if (command === 'models') modelsCommand(rest, env);
+    else throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     return 0;
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     process.stderr.write(`ct2-whisper: ${msg}\n`);
-    if (e instanceof UsageError) process.stderr.write(USAGE);
-    return e instanceof UsageError ? 2 : 1;
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      const help = Object.hasOwn(HELP, command ?? '') ? `ct2-whisper ${command} --help` : 'ct2-whisper --help';
+      process.stderr.write(`(${help} lists the commands and flags)\n`);
+      return 2;
+    }
+    return 1;
   }
 }
 

@@ -6,10 +6,13 @@
 // hub) and to transcribe (vadModelPath, ffmpegPath).
 //
 //   CT2_WHISPER_CACHE        cacheDir       ct2-whisper's cache (models by name in its models/)
-//   CT2_WHISPER_VAD_MODEL    vadModelPath   Silero VAD's ONNX file (else <cacheDir>/models/silero_vad_v6.onnx)
+//   CT2_WHISPER_VAD_MODEL,   vadModelPath   Silero VAD's ONNX file (else <cacheDir>/models/silero_vad_v6.onnx);
+//     VAD_MODEL_PATH                         VAD_MODEL_PATH is the seed workers' name, CT2_WHISPER_VAD_MODEL wins
 //   FFMPEG_PATH              ffmpegPath     the ffmpeg executable (else `ffmpeg` on PATH)
-//   HF_HUB_CACHE, HF_HOME,   hub.cacheDir   the Hugging Face hub cache, as huggingface_hub finds it
-//     XDG_CACHE_HOME
+//   HF_HUB_CACHE,            hub.cacheDir   the Hugging Face hub cache, as huggingface_hub finds it, in
+//     HUGGINGFACE_HUB_CACHE,                 this order (HUGGINGFACE_HUB_CACHE and TRANSFORMERS_CACHE are
+//     TRANSFORMERS_CACHE,                    the older names that the seed workers still set), else
+//     HF_HOME, XDG_CACHE_HOME                <HF_HOME>/hub, else <XDG_CACHE_HOME>/huggingface/hub
 //   HF_ENDPOINT              hub.endpoint
 //   HF_TOKEN,                hub.token
 //     HUGGING_FACE_HUB_TOKEN
@@ -31,7 +34,7 @@ export interface EnvSettings {
   cacheDir: string;
   /** The HF_* variables. */
   hub: HubOptions;
-  /** CT2_WHISPER_VAD_MODEL, else silero_vad_v6.onnx in the cache's models/. */
+  /** CT2_WHISPER_VAD_MODEL, else VAD_MODEL_PATH, else silero_vad_v6.onnx in the cache's models/. */
   vadModelPath: string;
   /** FFMPEG_PATH; unset: `ffmpeg` on PATH. */
   ffmpegPath?: string;
@@ -43,11 +46,14 @@ function value(env: Env, name: string): string | undefined {
   return v && v.trim() ? v : undefined;
 }
 
-/** The Hugging Face Hub settings from HF_HUB_CACHE/HF_HOME/XDG_CACHE_HOME, HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE. */
+/**
+ * The Hugging Face Hub settings from HF_HUB_CACHE (or its older names HUGGINGFACE_HUB_CACHE and
+ * TRANSFORMERS_CACHE)/HF_HOME/XDG_CACHE_HOME, HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE.
+ */
 export function hubOptionsFromEnv(env: Env): HubOptions {
   const home = value(env, 'HF_HOME') ?? path.join(value(env, 'XDG_CACHE_HOME') ?? path.join(os.homedir(), '.cache'), 'huggingface');
   const hub: HubOptions = {
-    cacheDir: value(env, 'HF_HUB_CACHE') ?? path.join(home, 'hub'),
+    cacheDir: value(env, 'HF_HUB_CACHE') ?? value(env, 'HUGGINGFACE_HUB_CACHE') ?? value(env, 'TRANSFORMERS_CACHE') ?? path.join(home, 'hub'),
     offline: ['1', 'true', 'yes', 'on'].includes((value(env, 'HF_HUB_OFFLINE') ?? '').toLowerCase()),
   };
   const endpoint = value(env, 'HF_ENDPOINT');
@@ -63,7 +69,7 @@ export function settingsFromEnv(env: Env): EnvSettings {
   const settings: EnvSettings = {
     cacheDir,
     hub: hubOptionsFromEnv(env),
-    vadModelPath: value(env, 'CT2_WHISPER_VAD_MODEL') ?? path.join(cacheDir, 'models', VAD_MODEL_FILE),
+    vadModelPath: value(env, 'CT2_WHISPER_VAD_MODEL') ?? value(env, 'VAD_MODEL_PATH') ?? path.join(cacheDir, 'models', VAD_MODEL_FILE),
   };
   const ffmpeg = value(env, 'FFMPEG_PATH');
   if (ffmpeg) settings.ffmpegPath = ffmpeg;

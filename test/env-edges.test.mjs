@@ -5,12 +5,11 @@ import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
-import { root, fixture, cache, modelDir, tmpDir, words, JFK_WORDS } from './helpers.mjs';
+import { spawnSync } from 'node:child_process';
+import { root, fixture, cache, modelDir, tmpDir, words, JFK_WORDS, runCli as runCliWith } from './helpers.mjs';
 import { startHubStandIn } from './servers.mjs';
 import { settingsFromEnv, hubOptionsFromEnv } from '../lib/env.js';
 
-const cli = path.join(root, 'lib', 'cli.js');
 const vadFile = path.join(cache, 'models', 'silero_vad_v6.onnx');
 
 /** The test's environment without the variables under test. */
@@ -24,19 +23,7 @@ function cleanEnv(extra = {}) {
 
 /** Runs the CLI to its end, asynchronously (a server in this process may have to answer it). */
 function runCli(args, env, cwd = root) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+  return runCliWith(args, { cwd, env });
 }
 
 /** A ct2-whisper cache holding only tiny.en (linked to the real one). */

@@ -1,5 +1,6 @@
 // Shared by the tests: where fixtures and models are, and checks used by several files.
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,4 +63,32 @@ export function wordErrorRate(reference, hypothesis) {
     prev = row;
   }
   return ref.length ? prev[hyp.length] / ref.length : hyp.length ? 1 : 0;
+}
+
+/**
+ * Runs `ct2-whisper ARGS` (lib/cli.js) to its end, asynchronously (a server in this process may
+ * have to answer it). `result` is the last stdout line as JSON when it is JSON (a worker job's
+ * result), else undefined.
+ */
+export function runCli(args, { cwd = root, env = process.env, timeoutMs = 240_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'lib', 'cli.js'), ...args], { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      const last = stdout.trim().split('\n').pop();
+      let result;
+      try {
+        result = last ? JSON.parse(last) : undefined;
+      } catch {
+        result = undefined;
+      }
+      resolve({ status, signal, stdout, stderr, result });
+    });
+  });
 }

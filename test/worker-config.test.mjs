@@ -5,14 +5,12 @@ import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { root, fixture, tmpDir, modelDir, cache, words, JFK_WORDS } from './helpers.mjs';
+import { root, fixture, tmpDir, modelDir, cache, words, JFK_WORDS, runCli } from './helpers.mjs';
 import { startHubStandIn } from './servers.mjs';
 import { configFromEnv, ConfigError } from '../lib/worker/config.js';
 import { resolveJobModel, checkJobModel, resolveModel, defaultHubRepos } from '../lib/model-path.js';
 import { HUB_MODELS } from '../lib/hub-download.js';
 
-const cli = path.join(root, 'lib', 'cli.js');
 const cores = os.availableParallelism();
 
 t.test('each bad variable is named with its value and what is expected', async (t) => {
@@ -131,24 +129,9 @@ t.test('good values, edges and defaults', async (t) => {
 function runWorker(t, input, env = {}) {
   const cwd = tmpDir(t);
   fs.writeFileSync(path.join(cwd, 'test_input.json'), JSON.stringify({ input }));
-  return new Promise((resolve, reject) => {
-    const base = { ...process.env, WHISPER_MODEL_NAME: 'tiny.en', CPU_THREADS: '2' };
-    for (const k of Object.keys(base)) if (k.startsWith('RUNPOD_') || k.startsWith('STORAGE_')) delete base[k];
-    const child = spawn(process.execPath, [cli, 'worker'], { cwd, env: { ...base, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (err += b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      const last = out.trim().split('\n').pop();
-      let result;
-      try { result = last ? JSON.parse(last) : undefined; } catch { result = undefined; }
-      resolve({ status, signal, result, stdout: out, stderr: err });
-    });
-  });
+  const base = { ...process.env, WHISPER_MODEL_NAME: 'tiny.en', CPU_THREADS: '2' };
+  for (const k of Object.keys(base)) if (k.startsWith('RUNPOD_') || k.startsWith('STORAGE_')) delete base[k];
+  return runCli(['worker'], { cwd, env: { ...base, ...env } });
 }
 
 t.test('the worker started with a bad variable exits non-zero and names it', async (t) => {

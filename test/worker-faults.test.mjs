@@ -7,7 +7,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { root, fixture, modelDir, tmpDir, words, JFK_WORDS } from './helpers.mjs';
+import { root, fixture, modelDir, tmpDir, words, JFK_WORDS, runCli } from './helpers.mjs';
 import { startRunpodStandIn } from './servers.mjs';
 
 const cli = path.join(root, 'lib', 'cli.js');
@@ -27,24 +27,13 @@ function corruptModel(dir) {
   return dir;
 }
 
-/** Runs `ct2-whisper worker` on ./test_input.json to its end. */
-function runJob(t, input, env) {
+/** Runs `ct2-whisper worker` on ./test_input.json to its end; `logs`: its JSON log lines. */
+async function runJob(t, input, env) {
   const cwd = tmpDir(t);
   fs.writeFileSync(path.join(cwd, 'test_input.json'), JSON.stringify({ input }));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'worker'], { cwd, env: baseEnv(env) });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (err += b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      const last = out.trim().split('\n').pop();
-      resolve({ status, signal, result: last ? JSON.parse(last) : undefined, logs: err.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return { raw: l }; } }) });
-    });
-  });
+  const r = await runCli(['worker'], { cwd, env: baseEnv(env) });
+  const logs = r.stderr.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return { raw: l }; } });
+  return { ...r, logs };
 }
 
 t.test("a corrupt model: the worker's own is a worker fault, a job's is the job's error", async (t) => {

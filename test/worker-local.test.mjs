@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
-import { root, fixture, tmpDir, modelDir, words, JFK_WORDS } from './helpers.mjs';
+import { root, fixture, tmpDir, modelDir, words, JFK_WORDS, runCli } from './helpers.mjs';
 import { startAudioServer, startS3, startHubStandIn } from './servers.mjs';
 import { resolveModel, WhisperModel } from '../lib/index.js';
 
@@ -15,19 +15,7 @@ for (const k of Object.keys(baseEnv)) if (k.startsWith('RUNPOD_') || k.startsWit
 
 /** Runs `ct2-whisper worker ARGS` to its end (asynchronously: the test's servers must keep serving). */
 function runLocal(args, env = {}, cwd = root) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'worker', ...args], { cwd, env: { ...baseEnv, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (err += b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, result: out.trim() ? JSON.parse(out.trim().split('\n').pop()) : undefined, stderr: err });
-    });
-  });
+  return runCli(['worker', ...args], { cwd, env: { ...baseEnv, ...env }, timeoutMs: 300_000 });
 }
 
 /** Runs a job given as ./test_input.json (inputs too large for a command line). */

@@ -5,12 +5,10 @@ import t from 'tap';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { root, fixture, tmpDir, words, JFK_WORDS } from './helpers.mjs';
+import { root, fixture, tmpDir, words, JFK_WORDS, runCli } from './helpers.mjs';
 import { startAudioServer } from './servers.mjs';
 import { classifyAddress, isPrivateAddress, downloadAudio } from '../lib/worker/audio-source.js';
 
-const cli = path.join(root, 'lib', 'cli.js');
 
 // [address, global, range, embedded IPv4 (when the form carries one)]
 const TABLE = [
@@ -246,22 +244,9 @@ t.test('redirects: broken Location, other schemes, AUDIO_MAX_REDIRECTS=0', async
 
 /** Runs `ct2-whisper worker --test_input JOB` to its end. */
 function runJob(input, env = {}) {
-  return new Promise((resolve, reject) => {
-    const base = { ...process.env, WHISPER_MODEL_NAME: 'tiny.en', CPU_THREADS: '2' };
-    for (const k of Object.keys(base)) if (k.startsWith('RUNPOD_') || k.startsWith('STORAGE_') || k === 'ALLOW_PRIVATE_AUDIO_URLS') delete base[k];
-    const child = spawn(process.execPath, [cli, 'worker', '--test_input', JSON.stringify({ input })], { env: { ...base, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (err += b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      const last = out.trim().split('\n').pop();
-      resolve({ status, signal, result: last ? JSON.parse(last) : undefined, stderr: err });
-    });
-  });
+  const base = { ...process.env, WHISPER_MODEL_NAME: 'tiny.en', CPU_THREADS: '2' };
+  for (const k of Object.keys(base)) if (k.startsWith('RUNPOD_') || k.startsWith('STORAGE_') || k === 'ALLOW_PRIVATE_AUDIO_URLS') delete base[k];
+  return runCli(['worker', '--test_input', JSON.stringify({ input })], { env: { ...base, ...env } });
 }
 
 t.test('through the worker: refused without ALLOW_PRIVATE_AUDIO_URLS, fetched with it, broken Location', async (t) => {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FetchLimits } from './audio-source.js';
 import { storageFromEnv, type StorageConfig } from './storage.js';
-import type { Device, ComputeType } from '../model.js';
+import { MAX_BATCH_SIZE, type Device, type ComputeType } from '../model.js';
 import { defaultHubRepos, isHubRepoId, type ModelPolicy } from '../model-path.js';
 import { hubCacheDir, hubRepoFor, type HubOptions } from '../hub-download.js';
 import { settingsFromEnv, type Env, type EnvSettings } from '../env.js';
@@ -14,6 +14,18 @@ import { settingsFromEnv, type Env, type EnvSettings } from '../env.js';
 export interface WorkerConfig {
   /** A model name, Hub id or path: WHISPERX_MODEL / WHISPERX_MODEL_NAME / WHISPER_MODEL_NAME, else WHISPERX_MODEL_DIR, else "small". */
   model: string;
+  /** Whether a variable named the model (false: the default "small"). */
+  modelConfigured: boolean;
+  /** The task of a job that gives none (TASK). */
+  defaultTask?: 'transcribe' | 'translate';
+  /** The batch size of a job that gives none (MODEL_BATCH_SIZE): such jobs run batched. */
+  defaultBatchSize?: number;
+  /** The largest result posted whole (MAX_RESULT_BYTES); a larger one is cut to a preview. */
+  maxResultBytes: number;
+  /** Log the mounts and their free space at start (PRINT_MOUNTS). */
+  printMounts: boolean;
+  /** DEBUG: debug-level logs and the `debug` block in every output. */
+  debug: boolean;
   device: Device;
   computeType: ComputeType;
   cpuThreads: number;
@@ -42,6 +54,16 @@ export interface WorkerConfig {
 export const DEFAULT_WORKER_MODEL = 'small';
 export const DEFAULT_JOB_TIMEOUT_S = 3600;
 export const DEFAULT_MAX_AUDIO_SECONDS = 4 * 3600;
+/**
+ * MAX_RESULT_BYTES' default. RunPod documents payload limits for requests (/run 10 MB, /runsync
+ * 20 MB) but none for a worker's result; results of about 19 MB have been refused by job-done
+ * (HTTP 400) and older platform versions refused JSON over 2 MB. 10 MB, the smaller documented
+ * limit, is the conservative choice; an operator who knows better sets the variable.
+ */
+export const DEFAULT_MAX_RESULT_BYTES = 10_000_000;
+/** The largest batch a CPU worker runs: larger batches only cost memory there (clamped, with a note). */
+export const CPU_MAX_BATCH_SIZE = 16;
+
 /** Node's timers hold at most 2^31-1 ms; a longer delay fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The compute types the engine knows (native/src/device.rs). */
@@ -179,6 +201,12 @@ function hubRepos(r: Reader): string[] | '*' {
   return [...new Set(repos)];
 }
 
+/** DEBUG as the seed workers read it: set to anything but 0, false, no or off. */
+export function debugFromEnv(env: Env): boolean {
+  const v = env.DEBUG?.trim().toLowerCase();
+  return !!v && !['0', 'false', 'no', 'off'].includes(v);
+}
+
 /** The worker's settings from `env` (the process's environment); throws a ConfigError naming every bad variable. */
 export function configFromEnv(env: Env): WorkerConfig {
   const r = new Reader(env);
@@ -187,7 +215,13 @@ export function configFromEnv(env: Env): WorkerConfig {
   const named = r.raw('WHISPERX_MODEL') ?? r.raw('WHISPERX_MODEL_NAME') ?? r.raw('WHISPER_MODEL_NAME');
   const dir = r.raw('WHISPERX_MODEL_DIR');
   // WHISPERX_MODEL_DIR is the seed workers' download folder as well: used as the model only when it holds one.
-  const model = named ?? (dir !== undefined && fs.existsSync(path.join(dir, 'model.bin')) ? dir : DEFAULT_WORKER_MODEL);
+  const fromDir = dir !== undefined && fs.existsSync(path.join(dir, 'model.bin'));
+  const model = named ?? (fromDir ? dir : DEFAULT_WORKER_MODEL);
+  const modelConfigured = named !== undefined || fromDir;
+  const task = r.raw('TASK') === undefined ? undefined : r.oneOf<'transcribe' | 'translate'>('TASK', 'transcribe', ['transcribe', 'translate']);
+  const batch = r.raw('MODEL_BATCH_SIZE') === undefined ? undefined : r.int('MODEL_BATCH_SIZE', 8, 1, MAX_BATCH_SIZE, 'chunks');
+  const maxResultBytes = r.int('MAX_RESULT_BYTES', DEFAULT_MAX_RESULT_BYTES, 1024, 1024 ** 3, 'bytes');
+  const printMounts = r.flag('PRINT_MOUNTS');
   // WHISPERX_DEVICE wins over WHISPER_DEVICE; both are checked.
   const whisperDevice = r.oneOf<Device>('WHISPER_DEVICE', 'auto', DEVICES);
   const device = r.raw('WHISPERX_DEVICE') !== undefined ? r.oneOf<Device>('WHISPERX_DEVICE', 'auto', DEVICES) : whisperDevice;
@@ -209,6 +243,12 @@ export function configFromEnv(env: Env): WorkerConfig {
   if (r.problems.length) throw new ConfigError(r.problems);
   return {
     model,
+    modelConfigured,
+    defaultTask: task,
+    defaultBatchSize: batch,
+    maxResultBytes,
+    printMounts,
+    debug: debugFromEnv(env),
     device,
     computeType,
     cpuThreads,

@@ -14,12 +14,15 @@ import { WhisperModel, type TranscribeOptions, type Segment } from '../model.js'
 import { checkJobModel, resolveJobModel, type ModelLocations } from '../model-path.js';
 import { native } from '../native.js';
 import { render, joinedText, toJsonObject } from '../formats.js';
-import { AbortError, TimeoutError, ErrorCode } from '../errors.js';
+import { AbortError, TimeoutError, ModelError, ErrorCode } from '../errors.js';
+import { hubCacheDir } from '../hub-download.js';
 import { parseJobInput, JobInputError, type JobInput } from './schema.js';
 import { jobOptions } from './job-options.js';
 import { downloadAudio, saveBase64Audio } from './audio-source.js';
-import { ArtifactStore, type Artifact } from './storage.js';
-import type { WorkerConfig } from './config.js';
+import { ArtifactStore, type Artifact, type UploadedArtifact } from './storage.js';
+import { CPU_MAX_BATCH_SIZE, DEFAULT_WORKER_MODEL, type WorkerConfig } from './config.js';
+import { cachedModels } from './cached-models.js';
+import { fitOutput, previewOutput } from './result.js';
 import type { Logger } from './logger.js';
 
 export interface Job {
@@ -70,6 +73,12 @@ export function failureOutcome(err: unknown, ctx: FailureContext = {}): 'job' | 
   if (code !== undefined && JOB_CODES.has(code)) return 'job';
   if (code === ErrorCode.MODEL && ctx.loadingModel?.jobsModel) return 'job';
   return 'worker';
+}
+
+/** Whether an error is the engine running out of memory (CUDA, cuBLAS or the host's allocator). */
+export function isOutOfMemory(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' && /out of memory|CUDA_ERROR_OUT_OF_MEMORY|cudaErrorMemoryAllocation|CUBLAS_STATUS_ALLOC_FAILED|std::bad_alloc/i.test(message);
 }
 
 /** Every job directory this worker creates starts with this (in JOBS_DIR). */
@@ -199,9 +208,24 @@ export class TranscriptionService {
     }
   }
 
-  /** Where models are looked for by name: the worker's cache and Hub settings. */
-  private get locations(): ModelLocations {
-    return { cacheDir: this.config.cacheDir, hub: this.config.hub };
+  /** Where models are looked for by name: the worker's cache and Hub settings, with a job's Hub token. */
+  private locations(token?: string): ModelLocations {
+    return { cacheDir: this.config.cacheDir, hub: token ? { ...this.config.hub, token } : this.config.hub };
+  }
+
+  /**
+   * The error for a default model ("small": no variable names one) that cannot be had, offline
+   * say: which models are on this machine and how to choose one.
+   */
+  private noModelError(e: unknown): ModelError {
+    const hubDir = hubCacheDir(this.config.hub);
+    const found = cachedModels(this.config.cacheDir, hubDir);
+    const how = found.length
+      ? `models on this machine: ${found.map((m) => m.name).join(', ')}; choose one with WHISPER_MODEL_NAME (WHISPER_MODEL_NAME=${found[0].name})`
+      : `no model is on this machine (${path.join(this.config.cacheDir, 'models')}, ${hubDir}): set WHISPER_MODEL_NAME to a model name, a Hub id or a path, and give the worker the network or a model directory`;
+    return new ModelError(
+      `no model is configured (WHISPER_MODEL_NAME, WHISPERX_MODEL or WHISPERX_MODEL_DIR) and the default "${DEFAULT_WORKER_MODEL}" could not be had (${(e as Error)?.message ?? String(e)}); ${how}`,
+    );
   }
 
   /** Loads the worker's model, so the first job does not wait for it. */
@@ -209,16 +233,28 @@ export class TranscriptionService {
     await this.model(this.config.model);
   }
 
-  private model(name: string): Promise<LoadedModel> {
-    const cached = this.models.get(name);
+  /**
+   * The model `name`, loaded once and kept (at most config.maxCachedModels). `token`: a job's Hub
+   * token, for downloading it; a model other than the worker's fetched with a token is kept apart
+   * from the same name without it (a job without the token does not get a private model).
+   */
+  private model(name: string, token?: string): Promise<LoadedModel> {
+    const key = token && name !== this.config.model ? `${name}\u0000${createHash('sha256').update(token).digest('hex').slice(0, 16)}` : name;
+    const cached = this.models.get(key);
     if (cached) {
-      this.models.delete(name);
-      this.models.set(name, cached);
+      this.models.delete(key);
+      this.models.set(key, cached);
       return cached;
     }
     const loading = (async () => {
       const started = Date.now();
-      const resolved = await resolveJobModel(name, this.config.modelPolicy, this.locations);
+      let resolved;
+      try {
+        resolved = await resolveJobModel(name, this.config.modelPolicy, this.locations(token));
+      } catch (e) {
+        if (name === this.config.model && !this.config.modelConfigured) throw this.noModelError(e);
+        throw e;
+      }
       const model = await WhisperModel.load(resolved.dir, {
         device: this.config.device,
         computeType: this.config.computeType,
@@ -230,8 +266,8 @@ export class TranscriptionService {
       );
       return { model, name };
     })();
-    this.models.set(name, loading);
-    loading.catch(() => this.models.delete(name));
+    this.models.set(key, loading);
+    loading.catch(() => this.models.delete(key));
     while (this.models.size > this.config.maxCachedModels) {
       const [oldest, p] = this.models.entries().next().value as [string, Promise<LoadedModel>];
       this.models.delete(oldest);
@@ -241,7 +277,11 @@ export class TranscriptionService {
   }
 
   private language(job: JobInput): { language?: string; fallback?: { requested: string; used: string } } {
-    if (job.language === undefined || job.language === null || job.language === '' || job.language.toLowerCase() === 'auto') return {};
+    // No language: DEFAULT_LANGUAGE_CODE, as the dembrane worker does, else detection; "auto": detection.
+    if (job.language === undefined || job.language === null || job.language === '') {
+      return this.config.defaultLanguage ? { language: this.config.defaultLanguage } : {};
+    }
+    if (job.language.toLowerCase() === 'auto') return {};
     const requested = job.language.toLowerCase();
     // SUPPORTED_LANGUAGES, else all of Whisper's; an English-only model then transcribes English,
     // as faster-whisper does.
@@ -252,14 +292,30 @@ export class TranscriptionService {
     throw new JobInputError(`language: unknown or unsupported language code ${JSON.stringify(job.language)}`);
   }
 
-  /** The job's transcribe options (job-options.ts) and the worker's own: limits, the VAD model, ffmpeg. */
-  private options(job: JobInput): TranscribeOptions {
+  /**
+   * The job's transcribe options (job-options.ts) and the worker's own: TASK and MODEL_BATCH_SIZE
+   * for a job that gives none, the batch size clamped on CPU (with a note), limits, the VAD model,
+   * ffmpeg. `notes` gets what the output should say about them.
+   */
+  private options(job: JobInput, device: string, notes: string[]): TranscribeOptions {
     const opts: TranscribeOptions = {
       ...jobOptions(job),
       maxAudioSeconds: this.config.maxAudioSeconds,
       maxAudioBytes: this.config.limits.maxBytes,
       vadModelPath: this.config.vadModelPath,
     };
+    if (opts.task === undefined && this.config.defaultTask) opts.task = this.config.defaultTask;
+    // MODEL_BATCH_SIZE batches a job that does not turn the VAD off (the batched pipeline needs its chunks).
+    let batch = opts.batchSize;
+    if (batch === undefined && this.config.defaultBatchSize !== undefined && job.vad_filter !== false) batch = this.config.defaultBatchSize;
+    if (batch !== undefined && device === 'cpu' && batch > CPU_MAX_BATCH_SIZE) {
+      notes.push(`batch_size ${batch} is more than a CPU worker runs at once: ${CPU_MAX_BATCH_SIZE} used`);
+      batch = CPU_MAX_BATCH_SIZE;
+    }
+    if (batch !== undefined) opts.batchSize = batch;
+    if ((job.min_speakers != null || job.max_speakers != null) && !job.diarization) {
+      notes.push('min_speakers and max_speakers are used only with diarization: ignored');
+    }
     if (this.config.ffmpegPath) opts.ffmpegPath = this.config.ffmpegPath;
     return opts;
   }
@@ -289,10 +345,14 @@ export class TranscriptionService {
     timer?.unref();
     const signal = hooks.signal ? AbortSignal.any([hooks.signal, timeout.signal]) : timeout.signal;
     const context: FailureContext = {};
+    // The job's Hub token: used for its model's download, kept out of every log line and message.
+    let secret: string | undefined;
+    const redact = (s: string) => (secret ? s.split(secret).join('[redacted]') : s);
     try {
       const input = parseJobInput(job.input);
+      secret = input.huggingface_access_token ?? undefined;
       // Refused before any download, and before the model cache evicts anything for it.
-      if (input.model !== undefined) checkJobModel(input.model, this.config.modelPolicy, this.locations);
+      if (input.model !== undefined) checkJobModel(input.model, this.config.modelPolicy, this.locations());
       await fs.mkdir(this.config.jobsDir, { recursive: true });
       dir = await fs.mkdtemp(path.join(this.config.jobsDir, jobDirPrefix(job.id)));
       this.activeDirs.add(dir);
@@ -306,16 +366,34 @@ export class TranscriptionService {
       t = Date.now();
       const modelName = input.model ?? this.config.model;
       context.loadingModel = { jobsModel: modelName !== this.config.model };
-      const { model } = await this.model(modelName);
+      const { model } = await this.model(modelName, secret);
       context.loadingModel = undefined;
       lap('model_s', t);
       const { language, fallback } = this.language(input);
-      const options = { ...this.options(input), language, signal, onProgress: hooks.onProgress, onSegment: hooks.onSegment };
+      const notes: string[] = [];
+      const options = { ...this.options(input, model.device, notes), language, signal, onProgress: hooks.onProgress, onSegment: hooks.onSegment };
+      // DEBUG: what the job runs with (its options hold no secret: the token is not one).
+      const { signal: _s, onProgress: _p, onSegment: _g, ...shown } = options;
+      log.debug({ model: modelName, options: shown, notes }, 'transcribe options');
       t = Date.now();
-      const result = await model.transcribe(file, options);
+      // Batch what fits: a batch that runs out of device memory is retried at half the size.
+      let result: Awaited<ReturnType<WhisperModel['transcribe']>>;
+      for (;;) {
+        try {
+          result = await model.transcribe(file, options);
+          break;
+        } catch (e) {
+          const batch = options.batchSize;
+          if (!batch || batch <= 1 || signal.aborted || !isOutOfMemory(e)) throw e;
+          options.batchSize = Math.floor(batch / 2);
+          notes.push(`batch_size ${batch} did not fit in the ${model.device} memory: ${options.batchSize} used`);
+          log.warn({ err: (e as Error).message, batch_size: batch, retry_batch_size: options.batchSize }, 'out of memory: retrying with half the batch');
+        }
+      }
       lap('transcribe_s', t);
       const text = joinedText(result.segments);
-      const output: Record<string, unknown> = {
+      // The full result (result.ts has the shapes).
+      const full: Record<string, unknown> = {
         transcription: text,
         joined_text: text,
         segments: result.segments,
@@ -327,35 +405,56 @@ export class TranscriptionService {
         device: model.device,
         compute_type: model.computeType,
       };
-      if (fallback) output.language_fallback = fallback;
+      if (fallback) full.language_fallback = fallback;
+      if (notes.length) full.notes = notes;
       if (options.wordTimestamps) {
-        output.word_timestamps = result.segments.flatMap((s) => s.words ?? []);
+        full.word_timestamps = result.segments.flatMap((s) => s.words ?? []);
       }
+      // The dembrane worker's: the result object itself (segment ids from 1, as faster-whisper's).
+      full.model_output = toJsonObject(result);
+      const mode = input.result_mode ?? 'auto';
       const formats = input.output_formats ?? [];
-      if (formats.length) {
-        const artifacts: Artifact[] = formats.map((f) => ({
-          format: f,
-          body: f === 'json' ? JSON.stringify(toJsonObject(result), null, 2) : render(result, f),
-          contentType: CONTENT_TYPES[f][0],
-          extension: CONTENT_TYPES[f][1],
-        }));
-        if (this.store) {
-          t = Date.now();
-          try {
-            output.artifacts = await this.store.upload(job.id, artifacts);
-          } catch (e) {
-            output.upload_error = `upload to ${this.config.storage!.bucket} failed: ${(e as Error).message}`;
-            log.warn({ err: (e as Error).message }, 'artifact upload failed; returning the transcript inline');
-            for (const a of artifacts) if (a.format !== 'json') output[a.format] = a.body;
-          }
-          lap('upload_s', t);
-        } else {
-          for (const a of artifacts) if (a.format !== 'json') output[a.format] = a.body;
+      const artifact = (f: (typeof formats)[number]): Artifact => ({
+        format: f,
+        body: f === 'json' ? JSON.stringify(toJsonObject(result), null, 2) : render(result, f),
+        contentType: CONTENT_TYPES[f][0],
+        extension: CONTENT_TYPES[f][1],
+      });
+      // With storage: the JSON always ("auto") and the formats asked for.
+      const toUpload = this.store ? (mode === 'auto' ? [...new Set(['json' as const, ...formats])] : formats) : [];
+      let uploaded: Record<string, UploadedArtifact> | undefined;
+      let uploadError: string | undefined;
+      if (toUpload.length) {
+        t = Date.now();
+        try {
+          uploaded = await this.store!.upload(job.id, toUpload.map(artifact));
+        } catch (e) {
+          uploadError = `upload to ${this.config.storage!.bucket} failed: ${redact((e as Error).message)}`;
+          log.warn({ err: redact((e as Error).message) }, 'artifact upload failed; returning the transcript inline');
         }
+        lap('upload_s', t);
       }
+      // Not uploaded: srt, vtt and text come inline.
+      const inline = uploaded ? [] : formats.filter((f) => f !== 'json');
+      const withInline: Record<string, unknown> = { ...full };
+      for (const f of inline) withInline[f] = artifact(f).body;
+      let output: Record<string, unknown>;
+      if (mode === 'full') {
+        output = withInline;
+        if (uploaded) output.artifacts = uploaded;
+      } else if (uploaded) {
+        output = previewOutput(full, result.segments, 'the full result is in the uploaded JSON (full_result)');
+        output.artifacts = uploaded;
+        output.full_result = uploaded.json;
+      } else {
+        output = fitOutput(withInline, result.segments, this.config.maxResultBytes, inline);
+        if (output.truncated) log.warn({ max_result_bytes: this.config.maxResultBytes }, 'the result is over MAX_RESULT_BYTES: returning a preview');
+      }
+      if (uploadError) output.upload_error = uploadError;
       timings.total_s = (Date.now() - started) / 1000;
       output.timings = timings;
-      if (input.debug) {
+      // DEBUG: in every output, unless the job says debug: false.
+      if (input.debug ?? this.config.debug) {
         const mem = process.memoryUsage();
         output.debug = {
           timings,
@@ -389,11 +488,12 @@ export class TranscriptionService {
       // Name the job's audio, not the private path it was saved under.
       if (file) message = message.split(file).join('the audio');
       if (dir) message = message.split(dir).join('the job directory');
+      message = redact(message);
       if (outcome === 'job') {
-        log.warn({ err: err.message, kind: err.name, code }, 'job failed');
+        log.warn({ err: redact(err.message), kind: err.name, code }, 'job failed');
         return { error: message };
       }
-      log.error({ err: err.message, kind: err.name, code: code ?? null, stack: err.stack }, `worker fault (${code ?? 'no error code'}): the job failed through no fault of its own`);
+      log.error({ err: redact(err.message), kind: err.name, code: code ?? null, stack: redact(err.stack ?? '') }, `worker fault (${code ?? 'no error code'}): the job failed through no fault of its own`);
       return { error: message, refresh_worker: true };
     } finally {
       if (timer) clearTimeout(timer);

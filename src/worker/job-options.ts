@@ -36,9 +36,9 @@ export const JOB_FIELD_ALIASES = {
   align_output: 'wordTimestamps',
   /** faster-whisper's transcribe() argument: the fallback list from `temperature` up to 1 in these steps. */
   temperature_increment_on_fallback: 'temperature',
-  /** WhisperX's VAD onset: vadParameters.threshold (wins over vad_parameters.threshold). */
+  /** WhisperX's VAD onset: vadParameters.threshold (wins over vad_parameters.threshold); turns the VAD on unless vad_filter is given. */
   vad_onset: 'vadParameters.threshold',
-  /** WhisperX's VAD offset: vadParameters.negThreshold (wins over vad_parameters.neg_threshold). */
+  /** WhisperX's VAD offset: vadParameters.negThreshold (wins over vad_parameters.neg_threshold); turns the VAD on unless vad_filter is given. */
   vad_offset: 'vadParameters.negThreshold',
 } as const;
 
@@ -64,9 +64,11 @@ export const NOT_EXPOSED_TO_JOBS: ReadonlyArray<keyof DecodingOptions> = [
 
 /** Job fields that are not transcription options: the audio, the model, what to return. */
 export const NON_OPTION_JOB_FIELDS = [
-  'audio', 'audio_url', 'audio_file', 'audio_base_64', 'model', 'output_formats', 'debug',
-  // accepted only to answer "not supported yet"
-  'diarization', 'speaker_verification', 'speaker_samples',
+  'audio', 'audio_url', 'audio_file', 'audio_base_64', 'model', 'output_formats', 'debug', 'result_mode',
+  // the Hub token for this job's model (handler.ts; never logged nor echoed)
+  'huggingface_access_token',
+  // accepted only to answer "not supported yet" (diarization) or to be ignored without it (the speaker counts)
+  'diarization', 'speaker_verification', 'speaker_samples', 'min_speakers', 'max_speakers',
 ] as const;
 
 const RULE_OPTIONS = new Set<string>([...DECODING_OPTION_NAMES, ...PIPELINE_OPTION_NAMES]);
@@ -123,6 +125,8 @@ export function jobOptions(job: JobInput): TranscribeOptions {
     opts.temperature = Array.from({ length: count }, (_, i) => Math.round((start + i * step) * 1000) / 1000);
   }
   opts.vadParameters = vadParameters(job);
+  // WhisperX's thresholds turn the VAD on, as they do there (an explicit vad_filter wins).
+  if (job.vad_filter === undefined && (job.vad_onset !== undefined || job.vad_offset !== undefined)) opts.vadFilter = true;
   return opts as TranscribeOptions;
 }
 

@@ -12,6 +12,17 @@ import type { Logger } from './logger.js';
 /** After cancelling a job, how long to wait for its work to stop before giving up on it. */
 export const CANCEL_WAIT_MS = 10_000;
 
+/** Room in a request body for the fields beside the audio. */
+const BODY_OVERHEAD_BYTES = 1024 * 1024;
+
+/**
+ * The largest request body --rp_serve_api reads: MAX_AUDIO_BYTES of audio as base64, and
+ * BODY_OVERHEAD_BYTES for the other fields. A larger body is answered 413 without being kept.
+ */
+export function maxRequestBytes(maxAudioBytes: number): number {
+  return Math.ceil(maxAudioBytes / 3) * 4 + BODY_OVERHEAD_BYTES;
+}
+
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 type Signal = (typeof SIGNALS)[number];
 export const signalExitCode = (sig: Signal) => 128 + os.constants.signals[sig];
@@ -131,6 +142,8 @@ export function serveApi(service: TranscriptionService, port: number, host: stri
     return entry;
   };
   const view = (e: Entry) => ({ id: e.id, status: e.status, ...(e.result ?? {}) });
+  const maxBody = maxRequestBytes(service.config.limits.maxBytes);
+  const tooLarge = `the request body is larger than ${maxBody} bytes (MAX_AUDIO_BYTES=${service.config.limits.maxBytes} of audio as base64, and 1 MiB for the other fields)`;
   const SHUTTING_DOWN = 'the worker is shutting down and takes no new jobs';
 
   const server = http.createServer((req, res) => {
@@ -157,14 +170,29 @@ export function serveApi(service: TranscriptionService, port: number, host: stri
         req.resume();
         return send(503, { error: SHUTTING_DOWN });
       }
+      // The body is bounded by MAX_AUDIO_BYTES: refused by its declared length, or once it passes the bound.
+      const declared = Number(req.headers['content-length']);
+      const refuse = () => {
+        if (res.headersSent) return;
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ error: tooLarge }));
+        req.resume();
+      };
+      if (Number.isFinite(declared) && declared > maxBody) return refuse();
       const chunks: Buffer[] = [];
       let size = 0;
+      let over = false;
       req.on('data', (c: Buffer) => {
+        if (over) return;
         size += c.length;
-        if (size > 2 * 1024 * 1024 * 1024) req.destroy();
-        else chunks.push(c);
+        if (size > maxBody) {
+          over = true;
+          chunks.length = 0;
+          refuse();
+        } else chunks.push(c);
       });
       req.on('end', async () => {
+        if (over) return;
         if (stopping) return send(503, { error: SHUTTING_DOWN });
         let body: { input?: unknown };
         try {

@@ -1,6 +1,7 @@
 // `ct2-whisper worker`: picks the mode (RunPod, a test input, or the local API) and runs it. The
 // worker's entry: `env` (the process's environment, from cli.ts) is read here and through config.ts, once, at
 // start-up; everything below takes what they read as parameters.
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Env } from '../env.js';
 import { configFromEnv } from './config.js';
@@ -8,6 +9,8 @@ import { createLogger } from './logger.js';
 import { TranscriptionService } from './handler.js';
 import { runpodEnv, shutdownGraceMs, RunpodWorker } from './runpod.js';
 import { runTestInput, serveApi, CANCEL_WAIT_MS } from './local.js';
+import { mounts } from './mounts.js';
+import { hubCacheDir } from '../hub-download.js';
 
 export async function workerMain(argv: string[], env: Env): Promise<number> {
   const { values } = parseArgs({
@@ -27,6 +30,10 @@ export async function workerMain(argv: string[], env: Env): Promise<number> {
   if (values.rp_api_port !== undefined) {
     port = Number(values.rp_api_port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--rp_api_port must be a port number, got ${JSON.stringify(values.rp_api_port)}`);
+  }
+  if (config.printMounts) {
+    const where = mounts(['/', '/runpod-volume', config.jobsDir, config.cacheDir, hubCacheDir(config.hub), os.tmpdir()]);
+    log.info(where, `mounts: ${where.mounts.map((m) => `${m.mount} (${m.type}${m.free_gb !== undefined ? `, ${m.free_gb} GB free of ${m.total_gb}` : ''})`).join(', ')}`);
   }
   const service = new TranscriptionService(config, log);
   // Job directories that a crashed or killed worker left behind.

@@ -77,11 +77,45 @@ function withQuery(url: string, params: Record<string, string>): string {
   return url + (url.includes('?') ? '&' : '?') + q;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/**
+ * Waits `ms`, or until `signal` aborts. The abort listener is removed when the time is up: the
+ * poll loops call this on the worker's long-lived stop signal thousands of times an hour, and a
+ * listener left behind each time is a leak (Node warns at 11: MaxListenersExceededWarning).
+ */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
+
+/**
+ * A signal for one request: aborts with `parent` or after `ms`. dispose() removes its listener
+ * on `parent` and its timer (AbortSignal.any over a long-lived signal keeps a reference per call
+ * until the garbage collector runs; this keeps nothing).
+ */
+export function requestSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; dispose: () => void } {
+  const c = new AbortController();
+  const onAbort = () => c.abort(parent.reason);
+  if (parent.aborted) c.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => c.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  timer.unref();
+  return {
+    signal: c.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
+}
 
 export class RunpodWorker {
   private stopping = new AbortController();
@@ -153,10 +187,11 @@ export class RunpodWorker {
     let backoff = 1000;
     while (!this.stopping.signal.aborted) {
       let jobs: Job[] | undefined;
+      const request = requestSignal(this.stopping.signal, 120_000);
       try {
         const res = await fetch(withQuery(this.env.jobTakeUrl, { job_in_progress: this.current ? '1' : '0' }), {
           headers: this.headers(),
-          signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(120_000)]),
+          signal: request.signal,
         });
         if (res.status === 204 || res.status === 400) {
           await res.body?.cancel();
@@ -173,7 +208,8 @@ export class RunpodWorker {
         const body = (await res.json()) as unknown;
         jobs = (Array.isArray(body) ? body : [body]).filter((j): j is Job => {
           const ok = !!j && typeof j === 'object' && typeof (j as Job).id === 'string' && 'input' in (j as object);
-          if (!ok) this.log.warn({ body: j }, 'job-take: a job without id or input, skipped');
+          // Its keys only: a job's input may hold a secret (huggingface_access_token).
+          if (!ok) this.log.warn({ keys: j && typeof j === 'object' ? Object.keys(j) : typeof j }, 'job-take: a job without id or input, skipped');
           return ok;
         });
         backoff = 1000;
@@ -183,6 +219,8 @@ export class RunpodWorker {
         await sleep(backoff, this.stopping.signal);
         backoff = Math.min(backoff * 2, this.env.maxBackoffMs);
         continue;
+      } finally {
+        request.dispose();
       }
       for (const job of jobs) {
         if (this.stopping.signal.aborted) {
@@ -275,8 +313,9 @@ export class RunpodWorker {
     if (!this.env.jobTakeUrl.includes('/job-take/')) return;
     const url = this.env.jobTakeUrl.replace('/job-take/', '/job-stop/');
     while (!this.stopping.signal.aborted) {
+      const request = requestSignal(this.stopping.signal, 90_000);
       try {
-        const res = await fetch(url, { headers: this.headers(), signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(90_000)]) });
+        const res = await fetch(url, { headers: this.headers(), signal: request.signal });
         if (res.status === 200 && (res.headers.get('content-type') || '').includes('application/json')) {
           const body = (await res.json()) as { jobsToStop?: unknown };
           const ids = Array.isArray(body.jobsToStop) ? body.jobsToStop.filter((x): x is string => typeof x === 'string') : [];
@@ -293,6 +332,8 @@ export class RunpodWorker {
         }
       } catch {
         await sleep(this.env.idleDelayMs, this.stopping.signal);
+      } finally {
+        request.dispose();
       }
     }
   }

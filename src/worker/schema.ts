@@ -2,6 +2,7 @@
 // WhisperX RunPod workers), checked strictly; every error names its field.
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { MAX_BATCH_SIZE } from '../model.js';
 
 const url = z
   .string()
@@ -34,7 +35,8 @@ export const JobInputSchema = z
     best_of: z.number().int().min(1).max(10).optional(),
     patience: z.number().positive().max(10).optional(),
     length_penalty: z.number().min(0).max(10).optional(),
-    batch_size: z.number().int().min(1).max(64).optional(),
+    // Up to the library's limit; on CPU the worker clamps it (CPU_MAX_BATCH_SIZE) with a note.
+    batch_size: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
     word_timestamps: z.boolean().optional(),
     align_output: z.boolean().optional(),
     vad_filter: z.boolean().optional(),
@@ -58,6 +60,17 @@ export const JobInputSchema = z
     log_prob_threshold: z.number().min(-100).max(100).nullable().optional(),
     output_formats: z.array(z.enum(OUTPUT_FORMATS)).max(4).optional(),
     debug: z.boolean().optional(),
+    /**
+     * What the output holds (see result.ts): "auto" (default) uploads the JSON when storage is
+     * configured and returns a preview, else the full result unless it is over MAX_RESULT_BYTES;
+     * "full" returns the full result inline and uploads only output_formats (the behaviour before).
+     */
+    result_mode: z.enum(['auto', 'full']).optional(),
+    /** WhisperX workers' token for Hub downloads of this job's model; never logged nor echoed. */
+    huggingface_access_token: z.string().trim().min(1, 'must not be empty').max(1000).nullable().optional(),
+    /** WhisperX workers' speaker counts: only meaningful with diarization (not supported yet). */
+    min_speakers: z.number().int().min(1).max(100).nullable().optional(),
+    max_speakers: z.number().int().min(1).max(100).nullable().optional(),
     // Accepted so that the error says what is missing rather than "unknown field".
     diarization: z.unknown().optional(),
     speaker_verification: z.unknown().optional(),

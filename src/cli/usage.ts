@@ -1,0 +1,164 @@
+// --help: each command's flags with what they take, and examples. The decoding flags are listed
+// from the library's option list, so a new option shows up here by itself.
+import { DECODING_OPTION_NAMES, type DecodingOptions } from '../options.js';
+import { VAD_OPTION_NAMES, type VadOptions } from '../vad.js';
+import { DECODING_KINDS, flagOf, vadFlagOf, VAD_BOUNDS, type Kind } from './args.js';
+
+const PLACEHOLDER: Record<Kind, string> = {
+  string: '<text>',
+  int: '<n>',
+  number: '<x>',
+  nullableNumber: '<x|none>',
+  nullableInt: '<n|none>',
+  bool: '[true|false]',
+  temperature: '<t[,t...]>',
+  intList: '<n[,n...]>',
+  language: '<code|auto>',
+  task: '<transcribe|translate>',
+};
+
+/** faster-whisper's meaning and default, where a word helps. */
+const ABOUT: Partial<Record<keyof DecodingOptions, string>> = {
+  language: 'language code, or auto to detect (default auto)',
+  task: 'transcribe, or translate to English',
+  beamSize: 'beam size, 1 to 10 (default 5)',
+  bestOf: 'candidates when sampling at temperature > 0 (default 5)',
+  patience: 'beam search patience (default 1)',
+  lengthPenalty: 'length penalty (default 1)',
+  repetitionPenalty: 'penalty for repeated tokens (default 1)',
+  noRepeatNgramSize: 'forbid repeating n-grams of this size (default 0: off)',
+  temperature: 'temperature, or the fallback list (each 0 to 2, at most 21; default 0,0.2,...,1)',
+  compressionRatioThreshold: 'fall back when gzip ratio is above (default 2.4; none: off)',
+  logProbThreshold: 'fall back when average log probability is below (default -1; none: off)',
+  noSpeechThreshold: 'silence when no-speech probability is above (default 0.6; none: off)',
+  conditionOnPreviousText: 'prompt each window with the previous text (default true)',
+  promptResetOnTemperature: 'drop the prompt after a fallback at or above this temperature (default 0.5)',
+  initialPrompt: 'text to condition the first window on',
+  prefix: 'text the first window starts with',
+  suppressBlank: 'suppress blank outputs at the start (default true)',
+  suppressTokens: 'token ids to suppress (default -1: the usual symbols; "" for none)',
+  withoutTimestamps: 'text tokens only (default false)',
+  maxInitialTimestamp: 'latest first timestamp, in seconds (default 1)',
+  wordTimestamps: 'add word timestamps (default false)',
+  prependPunctuations: 'punctuation merged into the next word',
+  appendPunctuations: 'punctuation merged into the previous word',
+  multilingual: 'let each segment have its own language (default false)',
+  maxNewTokens: 'most tokens per window',
+  chunkLength: 'window length in seconds, 1 to 30 (default 30)',
+  clipTimestamps: 'start,end,... in seconds: transcribe only these spans',
+  hallucinationSilenceThreshold: 'skip silences longer than this (s) around hallucinations (with --word-timestamps)',
+  hotwords: 'words or phrases to favour (no effect with --prefix)',
+  languageDetectionThreshold: 'accept a detected language at this probability (default 0.5)',
+  languageDetectionSegments: 'windows to detect the language from (default 1)',
+};
+
+const VAD_ABOUT: Record<keyof VadOptions, string> = {
+  threshold: 'speech probability threshold (default 0.5)',
+  negThreshold: 'silence below this (default threshold - 0.15)',
+  minSpeechDurationMs: 'drop speech shorter than this (default 0)',
+  maxSpeechDurationS: 'split speech longer than this (default: no limit)',
+  minSilenceDurationMs: 'silence needed to end speech (default 2000; 160 batched)',
+  speechPadMs: 'padding around speech (default 400)',
+};
+
+const row = (flag: string, about: string) => {
+  const left = `  ${flag}`;
+  return left.length < 38 ? `${left.padEnd(38)}${about}` : `${left}\n${' '.repeat(38)}${about}`;
+};
+
+const MODEL_FLAGS = [
+  row('--model <dir|name|id>', 'a model directory, a name (tiny ... large-v3, turbo: the cache, then the'),
+  row('', 'Hugging Face Hub) or a Hub id (default: small, else the best model cached)'),
+  row('--device <auto|cpu|cuda>', 'default auto'),
+  row('--device-index <n>', 'which GPU (default 0)'),
+  row('--compute-type <t>', 'auto, int8, int8_float32, int8_float16, float16, float32 (default auto)'),
+  row('--threads <n>', 'CPU threads, 1 to 4 per core'),
+  row('--decoder <auto|native|ffmpeg>', 'audio decoder (default auto: built-in, ffmpeg for other formats)'),
+].join('\n');
+
+export function transcribeUsage(): string {
+  const decoding = DECODING_OPTION_NAMES.map((o) => row(`${flagOf(o)} ${PLACEHOLDER[DECODING_KINDS[o] ?? 'string']}`, ABOUT[o] ?? ''));
+  const vad = VAD_OPTION_NAMES.map((v) => row(`${vadFlagOf(v)} <${VAD_BOUNDS[v].integer ? 'n' : 'x'}>`, VAD_ABOUT[v]));
+  return `usage: ct2-whisper transcribe <input...> [options]
+
+Model and audio:
+${MODEL_FLAGS}
+  --split-channels [true|false]       transcribe each channel on its own
+
+Decoding (faster-whisper's transcribe options; booleans also as --no-<flag>):
+${decoding.join('\n')}
+  --temperature-increment-on-fallback <x>
+                                      fallback list from --temperature up to 1 in these steps
+
+Pipeline:
+  --vad-filter [true|false]           drop non-speech with Silero VAD first (default off; on with --batch-size)
+${vad.join('\n')}
+  --batch-size <n>                    batched pipeline over speech chunks, 1 to 1024 at a time
+
+Output:
+  --format <f>                        json, text (txt), srt, vtt, or all (json, srt, vtt and txt)
+                                      (default text, to stdout)
+  --output <path>                     a file, or a directory (one file per input and format; inputs
+                                      with the same name get -2, -3, ...)
+  --output-dir <dir>                  write <input name>.<ext> there (created if missing);
+                                      --format all without it writes beside each input
+  --progress                          progress on stderr even when it is not a terminal
+  --quiet                             no progress bar (shown on a terminal by default)
+
+Flags may also be spelled with underscores (--beam_size), as whisper-ctranslate2 takes them.
+
+Examples:
+  ct2-whisper transcribe meeting.mp3 --model small --language auto
+  ct2-whisper transcribe talk.wav --format srt --output talk.srt --word-timestamps
+  ct2-whisper transcribe *.flac --format all --output-dir transcripts/
+  ct2-whisper transcribe long.mp3 --vad-filter --vad-min-silence-duration-ms 500 --batch-size 16
+  ct2-whisper transcribe noisy.wav --temperature 0,0.4,0.8 --no-condition-on-previous-text \\
+      --log-prob-threshold -1.5 --hallucination-silence-threshold 2 --word-timestamps
+  ct2-whisper transcribe call.wav --hotwords "Kubernetes Grafana" --initial-prompt "Ops standup."
+`;
+}
+
+export function detectLanguageUsage(): string {
+  return `usage: ct2-whisper detect-language <input...> [options]
+
+Prints the spoken language and its probability (one line per input), from the first 30 s window
+(or more with --language-detection-segments).
+
+${MODEL_FLAGS}
+  --language-detection-segments <n>   windows to detect from (default 1)
+  --language-detection-threshold <x>  stop at a window whose language reaches this probability (default 0.5)
+  --format <text|json>                text: "<code> <probability>"; json: language, language_probability,
+                                      all_language_probs (default text)
+
+Examples:
+  ct2-whisper detect-language clip.wav --model base
+  ct2-whisper detect-language a.mp3 b.mp3 --format json
+`;
+}
+
+export function modelsUsage(): string {
+  return `usage: ct2-whisper models [--format text|json]
+
+Lists the models on this machine: ct2-whisper's cache ($CT2_WHISPER_CACHE/models, default
+~/.cache/ct2-whisper/models) and the Hugging Face hub cache (HF_HUB_CACHE / HF_HOME), with name,
+languages (multilingual or english-only), size and path.
+`;
+}
+
+export function mainUsage(): string {
+  return `usage: ct2-whisper <command> [options]
+
+Commands:
+  transcribe <input...>       transcribe audio files (ct2-whisper transcribe --help for every flag)
+  detect-language <input...>  print the spoken language and its probability
+  models                      list the models in the caches
+  worker                      the RunPod serverless worker ([--test_input JSON] [--rp_serve_api [--rp_api_port N]])
+  help [command]              this text, or a command's
+
+Examples:
+  ct2-whisper transcribe meeting.mp3 --model small
+  ct2-whisper transcribe *.wav --format all --output-dir out/ --vad-filter
+  ct2-whisper detect-language clip.wav --model base
+  ct2-whisper models
+`;
+}

@@ -1,0 +1,59 @@
+// What a job's output holds. Two shapes:
+//   full     every segment with its words, the flat word list and `model_output` (the result
+//            object, as the dembrane worker returns it), beside the fields of both shapes;
+//   preview  the first PREVIEW_SEGMENTS segments without their words, `segments_total`,
+//            `truncated: true` and `truncated_reason`: the full result is in the uploaded JSON
+//            (`full_result`), or was larger than MAX_RESULT_BYTES.
+// Both carry the full text (`transcription`, `joined_text`). With storage configured (result_mode
+// "auto", the default) the JSON is always uploaded and the output is the preview; without storage
+// the output is the full result unless it is larger than MAX_RESULT_BYTES. result_mode "full"
+// keeps what the worker did before: the full result inline, and only output_formats uploaded.
+import type { Segment } from '../model.js';
+
+/** How many segments a preview holds. */
+export const PREVIEW_SEGMENTS = 50;
+/** Room kept under MAX_RESULT_BYTES for what is added after the size check (timings, debug): a tenth, at most this. */
+export const RESULT_MARGIN_BYTES = 64 * 1024;
+
+/** The first PREVIEW_SEGMENTS segments, without their word arrays. */
+export function previewSegments(segments: readonly Segment[], count = PREVIEW_SEGMENTS): Segment[] {
+  return segments.slice(0, count).map((s) => {
+    const { words: _words, ...rest } = s as Segment & { words?: unknown };
+    return rest as Segment;
+  });
+}
+
+/** The size of `value` as JSON, in bytes. */
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+/** The preview form of a full output: `full` without segments' words, the word list and model_output. */
+export function previewOutput(full: Record<string, unknown>, segments: readonly Segment[], reason: string): Record<string, unknown> {
+  const { segments: _s, word_timestamps: _w, model_output: _m, ...rest } = full;
+  return {
+    ...rest,
+    segments: previewSegments(segments),
+    segments_total: segments.length,
+    truncated: true,
+    truncated_reason: reason,
+  };
+}
+
+/**
+ * The output without storage: `full` when it fits in `maxBytes` (less RESULT_MARGIN_BYTES), else
+ * its preview, and if the inline formats (srt, vtt, text) do not fit beside the preview either,
+ * without them. Some room (RESULT_MARGIN_BYTES) is kept for what the caller adds afterwards.
+ */
+export function fitOutput(full: Record<string, unknown>, segments: readonly Segment[], maxBytes: number, inlineFormats: readonly string[]): Record<string, unknown> {
+  const limit = maxBytes - Math.min(RESULT_MARGIN_BYTES, Math.floor(maxBytes / 10));
+  const size = jsonBytes(full);
+  if (size <= limit) return full;
+  const why = `the full result (${size} bytes) is larger than RunPod's result limit (MAX_RESULT_BYTES=${maxBytes}): configure storage (STORAGE_*) to get it whole`;
+  const preview = previewOutput(full, segments, why);
+  if (jsonBytes(preview) <= limit) return preview;
+  const dropped = inlineFormats.filter((f) => f in preview);
+  for (const f of dropped) delete preview[f];
+  if (dropped.length) preview.truncated_reason = `${why}; the inline ${dropped.join(', ')} left out too`;
+  return preview;
+}
