@@ -12,7 +12,14 @@ import { HUB_MODELS, downloadModel, hubEndpoint, hubRepoFor, type HubOptions } f
 
 export const DEFAULT_MODEL = 'small';
 /** What the default falls back to, in order, when it is not in the cache. */
-const DEFAULT_FALLBACKS = ['small', 'base', 'tiny.en'];
+/**
+ * With no model given, the best one in the cache: faster-whisper's names from the most to the
+ * least accurate. `small` (DEFAULT_MODEL) is what the default was when nothing better is there.
+ */
+const BEST_FIRST = [
+  'large-v3', 'large-v2', 'large-v1', 'large-v3-turbo', 'turbo', 'distil-large-v3', 'distil-large-v2', 'medium', 'medium.en',
+  'distil-medium.en', 'small', 'small.en', 'distil-small.en', 'base', 'base.en', 'tiny', 'tiny.en',
+];
 
 /** Where models are looked for. Every field is optional, with the defaults below. */
 export interface ModelLocations {
@@ -50,11 +57,14 @@ export interface ResolvedModel {
 
 /** The default model from the local cache, or the first of its fallbacks that is there. */
 export function defaultLocalModel(locations: ModelLocations = {}): ResolvedModel {
-  const found = DEFAULT_FALLBACKS.find((n) => isModelDir(cachedModelDir(n, locations)));
+  const found = BEST_FIRST.find((n) => isModelDir(cachedModelDir(n, locations)));
   if (!found) {
     throw new ModelError(`no model given and none in ${path.join(cacheDir(locations), 'models')}; run \`npm run models\` or pass --model`);
   }
-  const note = found === DEFAULT_MODEL ? undefined : `the default model "${DEFAULT_MODEL}" is not in the cache; using "${found}"`;
+  const rank = (n: string) => BEST_FIRST.indexOf(n);
+  const note = rank(found) > rank(DEFAULT_MODEL)
+    ? `the default model "${DEFAULT_MODEL}" is not in the cache; using "${found}"`
+    : found === DEFAULT_MODEL ? undefined : `using "${found}", the best model in the cache`;
   return { name: found, dir: cachedModelDir(found, locations), note };
 }
 

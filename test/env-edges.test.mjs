@@ -125,6 +125,19 @@ t.test('the CLI honours CT2_WHISPER_CACHE and the HF_* variables', async (t) => 
   t.equal(words(byDefault.stdout), JFK_WORDS, 'the default model from CT2_WHISPER_CACHE');
   t.match(byDefault.stderr, /the default model "small" is not in the cache; using "tiny\.en"/);
 
+  // With no --model, the best model in the cache: base over tiny.en, and a model ranked above
+  // the default (here base's files under the name large-v3) over it.
+  const ranked = tmpDir(t);
+  fs.mkdirSync(path.join(ranked, 'models'));
+  for (const [name, from] of [['tiny.en', 'tiny.en'], ['base', 'base']]) fs.symlinkSync(modelDir(from), path.join(ranked, 'models', name));
+  const best = await runCli(['transcribe', jfk, '--threads', '2', '--format', 'json'], cleanEnv({ CT2_WHISPER_CACHE: ranked }));
+  t.equal(best.status, 0, best.stderr);
+  t.match(best.stderr, /the default model "small" is not in the cache; using "base"/, 'base over tiny.en');
+  fs.symlinkSync(modelDir('base'), path.join(ranked, 'models', 'large-v3'));
+  const better = await runCli(['transcribe', jfk, '--threads', '2'], cleanEnv({ CT2_WHISPER_CACHE: ranked }));
+  t.equal(better.status, 0, better.stderr);
+  t.match(better.stderr, /using "large-v3", the best model in the cache/, 'a model ranked above the default is used');
+
   const none = await runCli(['transcribe', jfk], cleanEnv({ CT2_WHISPER_CACHE: empty }));
   t.equal(none.status, 1);
   t.match(none.stderr, `no model given and none in ${path.join(empty, 'models')}`);
