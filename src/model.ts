@@ -124,6 +124,16 @@ async function withControl<T>(
   }
 }
 
+/** Runs `work` with the caller's signal joined to its `timeoutMs` limit, the timer cleared after. */
+async function withinTimeLimit<O extends CallOptions, T>(options: O, what: string, work: (o: O) => Promise<T>): Promise<T> {
+  const { signal, done } = callSignal(options.signal, options.timeoutMs, what);
+  try {
+    return await work({ ...options, signal });
+  } finally {
+    done();
+  }
+}
+
 export class WhisperModel {
   private native: NativeModel | null;
   readonly modelPath: string;
@@ -184,12 +194,7 @@ export class WhisperModel {
 
   /** Transcribes a file path, an encoded file in memory, or 16 kHz mono samples. */
   async transcribe(input: AudioInput, options: TranscribeOptions = {}): Promise<Transcription> {
-    const { signal, done } = callSignal(options.signal, options.timeoutMs, 'the transcription');
-    try {
-      return await this.transcribeWithin(input, { ...options, signal });
-    } finally {
-      done();
-    }
+    return withinTimeLimit(options, 'the transcription', (o) => this.transcribeWithin(input, o));
   }
 
   private async transcribeWithin(input: AudioInput, options: TranscribeOptions): Promise<Transcription> {
@@ -302,12 +307,7 @@ export class WhisperModel {
 
   /** Detects the spoken language from the first 30 s windows of the audio. */
   async detectLanguage(input: AudioInput, options: DetectLanguageOptions = {}): Promise<LanguageDetection> {
-    const { signal, done } = callSignal(options.signal, options.timeoutMs, 'the language detection');
-    try {
-      return await this.detectLanguageWithin(input, { ...options, signal });
-    } finally {
-      done();
-    }
+    return withinTimeLimit(options, 'the language detection', (o) => this.detectLanguageWithin(input, o));
   }
 
   private async detectLanguageWithin(input: AudioInput, options: DetectLanguageOptions): Promise<LanguageDetection> {

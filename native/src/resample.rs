@@ -190,9 +190,7 @@ pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String> {
     Ok(r.finish())
 }
 
-// The test binary links napi, whose Node-API symbols only node provides: build it with
-// RUSTFLAGS="-C link-arg=-Wl,--unresolved-symbols=ignore-all" and run it with an LD_PRELOAD stub
-// that defines the napi_* functions it names.
+// Run by scripts/test-native.mjs (`cargo test` without Node).
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
 use crate::model::WhisperModel;
 use crate::options::DecodeOptions;
-use crate::result::{Segment, Transcription, TranscriptionInfo};
+use crate::result::{Segment, Transcription};
 use crate::word_timestamps::{add_word_timestamps, SubSegment};
 
 /// One stretch of audio to transcribe, placed at `offset` seconds of the audio that was kept.
@@ -163,16 +163,7 @@ impl<'m> BatchedPipeline<'m> {
             done += batch_chunks.iter().map(|c| c.duration()).sum::<f64>();
             control.set_done(done);
         }
-        Ok(Transcription {
-            segments,
-            info: TranscriptionInfo {
-                language: language.language,
-                language_probability: language.probability,
-                duration,
-                duration_after_vad,
-                all_language_probs: language.all,
-            },
-        })
+        Ok(language.into_transcription(segments, duration, duration_after_vad))
     }
 }
 

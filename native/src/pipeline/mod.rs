@@ -22,7 +22,7 @@ use crate::features::{Features, HOP_LENGTH, INPUT_STRIDE, N_FRAMES, TIME_PRECISI
 use crate::languages::LANGUAGE_CODES;
 use crate::model::WhisperModel;
 use crate::options::DecodeOptions;
-use crate::result::{LanguageDetection, LanguageProbs};
+use crate::result::{LanguageDetection, LanguageProbs, Segment, Transcription, TranscriptionInfo};
 use crate::word_timestamps::SubSegment;
 
 /// The most tokens the decoder holds: prompt and output together.
@@ -53,6 +53,22 @@ pub struct LanguageChoice {
     pub probability: f64,
     /// Every language's probability, when it was detected.
     pub all: Option<LanguageProbs>,
+}
+
+impl LanguageChoice {
+    /// The transcription of `segments` in this language, with the info both pipelines report.
+    pub fn into_transcription(self, segments: Vec<Segment>, duration: f64, duration_after_vad: f64) -> Transcription {
+        Transcription {
+            segments,
+            info: TranscriptionInfo {
+                language: self.language,
+                language_probability: self.probability,
+                duration,
+                duration_after_vad,
+                all_language_probs: self.all,
+            },
+        }
+    }
 }
 
 /// The language to transcribe in: the one asked for (checked against Whisper's codes; English

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE, TIME_PER_FRAME};
 use crate::model::WhisperModel;
 use crate::options::DecodeOptions;
-use crate::result::{Segment, Transcription, TranscriptionInfo, Word};
+use crate::result::{Segment, Transcription, Word};
 use crate::word_timestamps::{add_word_timestamps, get_end, SubSegment};
 
 /// Punctuation that does not count towards a segment's anomaly score.
@@ -90,16 +90,7 @@ impl<'m> SequentialPipeline<'m> {
         })?;
         let segments = self.generate_segments(&features, &language.language, opts, window_frames, control)?;
         control.set_done(duration);
-        Ok(Transcription {
-            segments,
-            info: TranscriptionInfo {
-                language: language.language,
-                language_probability: language.probability,
-                duration,
-                duration_after_vad: duration,
-                all_language_probs: language.all,
-            },
-        })
+        Ok(language.into_transcription(segments, duration, duration))
     }
 
     /// faster-whisper's `generate_segments`: each clip's windows in turn.
