@@ -14,7 +14,8 @@ const pcm = new Int16Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf
 const audio = Float32Array.from(pcm, (v) => v / 32768);
 const model = await WhisperModel.load(modelDir, { device: load.device, computeType: load.compute_type, cpuThreads: load.cpu_threads });
 const t1 = performance.now();
-const { segments, info } = await model.transcribe(audio, options);
+let firstSegment = null;
+const { segments, info } = await model.transcribe(audio, { ...options, onSegment: () => { firstSegment ??= (performance.now() - t1) / 1000; } });
 const t2 = performance.now();
 console.log(JSON.stringify({
   engine: 'ct2-whisper',
@@ -25,6 +26,7 @@ console.log(JSON.stringify({
   })),
   load_s: (t1 - t0) / 1000,
   transcribe_s: (t2 - t1) / 1000,
+  first_segment_s: firstSegment,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
 }));
 model.dispose();

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Side-by-side benchmark: faster-whisper (installed from PyPI into a venv of its own) and
 // ct2-whisper, on the same model directory and the same decoded samples, one process per run.
-// Writes bench/RESULTS.md. Usage: node bench/run.mjs [--quick] [--repeat N]
+// Writes bench/RESULTS.md. Usage: node bench/run.mjs [--quick] [--repeat N] [--duration-hour]
+// --duration-hour adds cases on one hour of audio made by concatenating the English fixtures'
+// samples (Arthur, NM014, gettysburg, jfk, over and over), run once each.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ const FW_VERSION = '1.2.1';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const repeat = Number(args[args.indexOf('--repeat') + 1]) || (quick ? 1 : 2);
+const hour = args.includes('--duration-hour');
 const threads = 2;
 
 function sh(cmd, argv, opts = {}) {
@@ -45,6 +48,19 @@ function samples(name) {
   return out;
 }
 
+/** One hour of the English fixtures' samples, one after another, as many times as it takes. */
+const HOUR = 'one-hour (English fixtures concatenated)';
+function hourOfSamples() {
+  const out = path.join(work, 'hour.s16');
+  if (fs.existsSync(out)) return out;
+  const bytes = 3600 * 16000 * 2;
+  const parts = ['Arthur.mp3', 'NM014.mp3', 'gettysburg.wav', 'jfk.flac'].map((n) => fs.readFileSync(samples(n)));
+  const buf = Buffer.alloc(bytes);
+  for (let at = 0, i = 0; at < bytes; i++) at += parts[i % parts.length].copy(buf, at);
+  fs.writeFileSync(out, buf);
+  return out;
+}
+
 const CASES = [
   { model: 'tiny.en', audio: 'jfk.flac', options: { beam_size: 5 } },
   { model: 'tiny.en', audio: 'Arthur.mp3', options: { beam_size: 5 } },
@@ -55,13 +71,16 @@ const CASES = [
   { model: 'tiny.en', audio: 'Arthur.mp3', options: { batch_size: 8 } },
   { model: 'base', audio: 'NM014.mp3', options: { batch_size: 8, word_timestamps: true } },
   { model: 'tiny.en', audio: 'Arthur.mp3', options: { beam_size: 5 }, computeType: 'float32' },
-].filter((c, i) => !quick || i < 2);
+].filter((c, i) => !quick || i < 2).concat(hour ? [
+  { model: 'tiny.en', audio: HOUR, options: { beam_size: 5 }, once: true },
+  { model: 'tiny.en', audio: HOUR, options: { batch_size: 8 }, once: true },
+] : []);
 
 function runOne(engine, c) {
   const load = { device: 'cpu', compute_type: c.computeType ?? 'int8', cpu_threads: threads };
   const opts = JSON.stringify({ ...c.options, load });
   const modelDir = path.join(cache, 'models', c.model);
-  const input = samples(c.audio);
+  const input = c.audio === HOUR ? hourOfSamples() : samples(c.audio);
   const started = performance.now();
   const out = engine === 'faster-whisper'
     ? sh(py, [path.join(here, 'fw_run.py'), modelDir, input, opts])
@@ -74,7 +93,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 for (const c of CASES) {
   const runs = { 'faster-whisper': [], 'ct2-whisper': [] };
-  for (let i = 0; i < repeat; i++) {
+  for (let i = 0; i < (c.once ? 1 : repeat); i++) {
     for (const engine of i % 2 ? ['ct2-whisper', 'faster-whisper'] : ['faster-whisper', 'ct2-whisper']) {
       runs[engine].push(runOne(engine, c));
     }
@@ -90,6 +109,7 @@ for (const c of CASES) {
     fwWall: median(fw.map((r) => r.wall_s)), usWall: median(us.map((r) => r.wall_s)),
     fwTime: median(fw.map((r) => r.transcribe_s)), usTime: median(us.map((r) => r.transcribe_s)),
     fwLoad: median(fw.map((r) => r.load_s)), usLoad: median(us.map((r) => r.load_s)),
+    fwFirst: median(fw.map((r) => r.first_segment_s ?? NaN)), usFirst: median(us.map((r) => r.first_segment_s ?? NaN)),
     fwRss: Math.max(...fw.map((r) => r.peak_rss_mb)), usRss: Math.max(...us.map((r) => r.peak_rss_mb)),
     sameText, sameSegments, fwText: text(fw[0]), usText: text(us[0]), wer: wordErrorRate(text(fw[0]), text(us[0])),
   };
@@ -106,12 +126,13 @@ const lines = [
   'cases with batch_size use the batched pipeline (faster-whisper\'s BatchedInferencePipeline, Silero VAD chunks);',
   'the same model directory and the same samples (decoded once by ffmpeg to 16 kHz 16-bit PCM), one process per run,',
   `median of ${repeat} run(s), the two engines alternating. Wall is the whole process (start, imports, model load, transcription, exit);`,
-  'transcribe excludes start-up and model loading; peak memory is the whole process\'s peak RSS. Ratio: ours / faster-whisper\'s (below 1 is faster).',
+  'transcribe excludes start-up and model loading; first segment: from the transcribe call to the first segment (faster-whisper: its generator\'s first item; ours: the first onSegment);',
+  'peak memory is the whole process\'s peak RSS. Ratio: ours / faster-whisper\'s (below 1 is faster).',
   'WER vs fw: word error rate of our text against faster-whisper\'s (int8 is held to WER, float32 to identity).',
   '',
-  '| model | audio | options | fw wall s | our wall s | wall ratio | fw transcribe s | our transcribe s | fw peak MB | our peak MB | load s (fw / ours) | same text | WER vs fw | same segment times |',
-  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |',
-  ...rows.map((r) => `| ${r.model} | ${r.audio} | ${[...Object.entries(r.options).map(([k, v]) => `${k}=${v}`), ...(r.computeType ? [r.computeType] : [])].join(' ')} | ${r.fwWall.toFixed(2)} | ${r.usWall.toFixed(2)} | ${(r.usWall / r.fwWall).toFixed(2)} | ${r.fwTime.toFixed(2)} | ${r.usTime.toFixed(2)} | ${r.fwRss.toFixed(0)} | ${r.usRss.toFixed(0)} | ${r.fwLoad.toFixed(2)} / ${r.usLoad.toFixed(2)} | ${r.sameText ? 'yes' : 'no'} | ${(100 * r.wer).toFixed(1)}% | ${r.sameSegments ? 'yes' : 'no'} |`),
+  '| model | audio | options | fw wall s | our wall s | wall ratio | fw transcribe s | our transcribe s | fw first segment s | our first segment s | first-segment ratio | fw peak MB | our peak MB | load s (fw / ours) | same text | WER vs fw | same segment times |',
+  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |',
+  ...rows.map((r) => `| ${r.model} | ${r.audio} | ${[...Object.entries(r.options).map(([k, v]) => `${k}=${v}`), ...(r.computeType ? [r.computeType] : [])].join(' ')} | ${r.fwWall.toFixed(2)} | ${r.usWall.toFixed(2)} | ${(r.usWall / r.fwWall).toFixed(2)} | ${r.fwTime.toFixed(2)} | ${r.usTime.toFixed(2)} | ${r.fwFirst.toFixed(2)} | ${r.usFirst.toFixed(2)} | ${(r.usFirst / r.fwFirst).toFixed(2)} | ${r.fwRss.toFixed(0)} | ${r.usRss.toFixed(0)} | ${r.fwLoad.toFixed(2)} / ${r.usLoad.toFixed(2)} | ${r.sameText ? 'yes' : 'no'} | ${(100 * r.wer).toFixed(1)}% | ${r.sameSegments ? 'yes' : 'no'} |`),
   '',
 ];
 const diffs = rows.filter((r) => !r.sameText);
@@ -121,7 +142,7 @@ if (diffs.length) {
     lines.push(`### ${r.model}, ${r.audio}, ${r.computeType ?? 'int8'}, ${JSON.stringify(r.options)}`, '', '```', `faster-whisper: ${r.fwText.trim()}`, '', `ct2-whisper:    ${r.usText.trim()}`, '```', '');
   }
 }
-for (const extra of ['NOTES.md', 'HISTORY.md'].map((f) => path.join(here, f))) {
+for (const extra of ['PROFILE.md', 'NOTES.md', 'HISTORY.md'].map((f) => path.join(here, f))) {
   if (fs.existsSync(extra)) lines.push(fs.readFileSync(extra, 'utf8'));
 }
 fs.writeFileSync(path.join(here, 'RESULTS.md'), lines.join('\n'));

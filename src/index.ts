@@ -2,7 +2,7 @@
 export { WhisperModel } from './model.js';
 export type {
   LoadOptions, Device, ComputeType, TranscribeOptions, Transcription, TranscriptionInfo, Segment, Word,
-  LanguageDetection, DetectLanguageOptions, CallOptions,
+  LanguageDetection, DetectLanguageOptions, CallOptions, Timings,
 } from './model.js';
 export type { DecodingOptions } from './options.js';
 export { decodeAudio, SAMPLE_RATE, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MAX_AUDIO_BYTES } from './audio.js';

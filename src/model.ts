@@ -4,7 +4,7 @@
 import os from 'node:os';
 import {
   native, type NativeModel, type JobControl, type Segment as NativeSegment, type TranscriptionInfo as NativeTranscriptionInfo,
-  type LanguageDetection as NativeLanguageDetection,
+  type LanguageDetection as NativeLanguageDetection, type StageTimings,
 } from './native.js';
 import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
 import { decodingOptions, type DecodingOptions } from './options.js';
@@ -53,7 +53,26 @@ export interface CallOptions {
   onProgress?: (secondsDone: number, secondsTotal: number) => void;
   /** Called with each segment as soon as it is decoded (in the recording's time). */
   onSegment?: (segment: Segment) => void;
+  /** Called once the call is done, with the seconds each stage took (for profiling). */
+  onTimings?: (timings: Timings) => void;
 }
+
+/** Seconds per stage of one call: audio decoding and VAD here, the engine's stages natively. */
+export interface Timings extends StageTimings {
+  decode: number;
+  vad: number;
+}
+
+/**
+ * The engine reads samples in place on its own thread (no copy of the audio there): a caller's
+ * Float32Array is copied at once, before the caller can change, reuse or transfer it.
+ */
+function ownSamples(input: AudioInput): AudioInput {
+  return input instanceof Float32Array ? input.slice() : input;
+}
+
+/** Seconds since `t0` (a `performance.now()`). */
+const since = (t0: number) => (performance.now() - t0) / 1000;
 
 export interface PipelineOptions {
   /** Drop non-speech with Silero VAD first (default: off; on for the batched pipeline). */
@@ -86,6 +105,7 @@ async function withControl<T>(
   call: CallOptions,
   run: (c: JobControl) => Promise<T>,
   mapSegment: (s: Segment) => Segment = (s) => s,
+  stages: { decode: number; vad: number } = { decode: 0, vad: 0 },
 ): Promise<T> {
   const { signal, onProgress, onSegment } = call;
   if (signal?.aborted) throw abortError(signal);
@@ -110,6 +130,7 @@ async function withControl<T>(
   try {
     const out = await run(control);
     drainSegments();
+    call.onTimings?.({ ...stages, ...control.timings() });
     if (onProgress) {
       const [, total] = control.progress();
       if (total > 0 && last !== total) onProgress(total, total);
@@ -194,17 +215,21 @@ export class WhisperModel {
 
   /** Transcribes a file path, an encoded file in memory, or 16 kHz mono samples. */
   async transcribe(input: AudioInput, options: TranscribeOptions = {}): Promise<Transcription> {
-    return withinTimeLimit(options, 'the transcription', (o) => this.transcribeWithin(input, o));
+    const own = ownSamples(input);
+    return withinTimeLimit(options, 'the transcription', (o) => this.transcribeWithin(own, o));
   }
 
   private async transcribeWithin(input: AudioInput, options: TranscribeOptions): Promise<Transcription> {
     const engine = this.engine;
     // Checked by the engine before any audio is read; what it read is what the result reports.
     const decoding = decodingOptions(options);
+    const stages = { decode: 0, vad: 0 };
+    const t0 = performance.now();
     const channels = await decodeAudio(input, { ...options, signal: options.signal });
+    stages.decode = since(t0);
     const run = async (audio: Float32Array, call: CallOptions): Promise<Transcription> => {
       try {
-        const r = await withControl(call, (c) => engine.transcribe(audio, decoding, c));
+        const r = await withControl(call, (c) => engine.transcribe(audio, decoding, c), undefined, stages);
         return { segments: r.segments, info: { ...r.info, transcription_options: { ...decoding } } };
       } catch (e) {
         throw fromNative(e);
@@ -215,11 +240,11 @@ export class WhisperModel {
     }
     if (options.batchSize !== undefined) {
       if (options.splitChannels) throw new InputError('splitChannels is not supported with batchSize');
-      return this.transcribeBatched(channels[0], options, decoding);
+      return this.transcribeBatched(channels[0], options, decoding, stages);
     }
     if (options.vadFilter) {
       if (options.splitChannels) throw new InputError('splitChannels is not supported with vadFilter');
-      return this.transcribeWithVad(channels[0], options, decoding, (audio, call) => run(audio, call));
+      return this.transcribeWithVad(channels[0], options, decoding, (audio, call) => run(audio, call), stages);
     }
     if (!options.splitChannels) return run(channels[0], options);
     const total = channels.reduce((s, c) => s + c.length, 0) / SAMPLE_RATE;
@@ -244,10 +269,13 @@ export class WhisperModel {
     options: TranscribeOptions,
     decoding: DecodingOptions,
     run: (audio: Float32Array, call: CallOptions) => Promise<Transcription>,
+    stages: { decode: number; vad: number },
   ): Promise<Transcription> {
     const clips = decoding.clipTimestamps as number[] | undefined;
     if (clips && !(clips.length === 1 && clips[0] === 0)) return run(audio, options);
+    const t0 = performance.now();
     const speech = await getSpeechTimestamps(audio, options.vadParameters, options.vadModelPath);
+    stages.vad = since(t0);
     if (options.signal?.aborted) throw abortError(options.signal);
     const [kept] = collectChunks(audio, speech);
     const onSegment = options.onSegment && ((s: Segment) => options.onSegment!(restoreSpeechTimestamps([s], speech)[0]));
@@ -260,7 +288,12 @@ export class WhisperModel {
   }
 
   /** faster-whisper's BatchedInferencePipeline over VAD speech chunks (or given clips). */
-  private async transcribeBatched(audio: Float32Array, options: TranscribeOptions, decoding: DecodingOptions): Promise<Transcription> {
+  private async transcribeBatched(
+    audio: Float32Array,
+    options: TranscribeOptions,
+    decoding: DecodingOptions,
+    stages: { decode: number; vad: number },
+  ): Promise<Transcription> {
     const engine = this.engine;
     const chunkLength = options.chunkLength ?? 30;
     const duration = audio.length / SAMPLE_RATE;
@@ -275,7 +308,9 @@ export class WhisperModel {
       for (let i = 0; i < list.length; i += 2) clips.push({ start: Math.trunc(list[i] * SAMPLE_RATE), end: Math.trunc(list[i + 1] * SAMPLE_RATE) });
       restore = false;
     } else if (options.vadFilter ?? true) {
+      const t0 = performance.now();
       clips = await getSpeechTimestamps(audio, { minSilenceDurationMs: 160, ...options.vadParameters, maxSpeechDurationS: chunkLength }, options.vadModelPath);
+      stages.vad = since(t0);
     } else if (duration < chunkLength) {
       clips = [{ start: 0, end: audio.length }];
     } else {
@@ -293,6 +328,7 @@ export class WhisperModel {
         options,
         (c) => engine.transcribeBatched(chunks.map((ch) => ch.samples), chunks.map((ch) => ch.offset), duration, batchSize, batched, c),
         (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s),
+        stages,
       );
       if (restore) restoreSpeechTimestamps(r.segments, clips);
       const kept = clips.reduce((a, c) => a + (c.end - c.start), 0) / SAMPLE_RATE;
@@ -307,15 +343,18 @@ export class WhisperModel {
 
   /** Detects the spoken language from the first 30 s windows of the audio. */
   async detectLanguage(input: AudioInput, options: DetectLanguageOptions = {}): Promise<LanguageDetection> {
-    return withinTimeLimit(options, 'the language detection', (o) => this.detectLanguageWithin(input, o));
+    const own = ownSamples(input);
+    return withinTimeLimit(options, 'the language detection', (o) => this.detectLanguageWithin(own, o));
   }
 
   private async detectLanguageWithin(input: AudioInput, options: DetectLanguageOptions): Promise<LanguageDetection> {
     const engine = this.engine;
+    const t0 = performance.now();
     const [audio] = await decodeAudio(input, { ...options, splitChannels: false });
+    const stages = { decode: since(t0), vad: 0 };
     const { languageDetectionSegments, languageDetectionThreshold } = options;
     try {
-      return await withControl(options, (c) => engine.detectLanguage(audio, { languageDetectionSegments, languageDetectionThreshold }, c));
+      return await withControl(options, (c) => engine.detectLanguage(audio, { languageDetectionSegments, languageDetectionThreshold }, c), undefined, stages);
     } catch (e) {
       throw fromNative(e);
     }

@@ -26,6 +26,7 @@ use crate::model::{LoadOptions, WhisperModel};
 use crate::options::{self, LanguageDetectionOptions, TranscribeOptions};
 use crate::pipeline::{self, BatchedPipeline, Chunk, SequentialPipeline};
 use crate::result::{LanguageDetection, Segment, Transcription};
+use crate::timings::{self, StageTimings};
 
 fn to_js(e: Error) -> napi::Error<ErrorCode> {
     napi::Error::new(e.code, e.message)
@@ -87,6 +88,14 @@ fn same<T>(v: T) -> T {
     v
 }
 
+/// Runs a job's work with its stage timings counted into `control`.
+fn profiled<T>(control: &Control, work: impl FnOnce() -> crate::error::Result<T>) -> crate::error::Result<T> {
+    timings::begin();
+    let out = work();
+    control.set_timings(timings::end());
+    out
+}
+
 /// Abort flag and progress of one running call.
 #[napi]
 pub struct JobControl {
@@ -112,6 +121,12 @@ impl JobControl {
     #[napi]
     pub fn take_segments(&self) -> Result<Vec<Segment>, ErrorCode> {
         sync(|| Ok(self.inner.take_segments()))
+    }
+
+    /// Seconds per stage of the finished call (zeros before it ends).
+    #[napi]
+    pub fn timings(&self) -> Result<StageTimings, ErrorCode> {
+        sync(|| Ok(self.inner.timings()))
     }
 
     /// `[secondsDone, secondsTotal]`
@@ -297,8 +312,10 @@ impl NativeModel {
     ) -> Result<AsyncTask<Job<Transcription, Transcription>>, ErrorCode> {
         sync(|| {
             let opts = options.resolve()?;
-            let (model, audio, control) = (self.model()?, audio.to_vec(), control.inner.clone());
-            Ok(Job::new(move || SequentialPipeline::new(&model).transcribe(&audio, &opts, &control), same))
+            // The JS array itself, not a copy (230 MB an hour): the TS layer hands over samples
+            // that nothing else holds (see src/model.ts).
+            let (model, control) = (self.model()?, control.inner.clone());
+            Ok(Job::new(move || profiled(&control, || SequentialPipeline::new(&model).transcribe(&audio, &opts, &control)), same))
         })
     }
 
@@ -322,7 +339,7 @@ impl NativeModel {
             let opts = options.for_batched().resolve()?;
             let chunks: Vec<Chunk> = chunks.iter().zip(offsets).map(|(c, offset)| Chunk { samples: c.to_vec(), offset }).collect();
             let (model, control, batch_size) = (self.model()?, control.inner.clone(), batch_size.max(1) as usize);
-            Ok(Job::new(move || BatchedPipeline::new(&model).transcribe(&chunks, duration, &opts, batch_size, &control), same))
+            Ok(Job::new(move || profiled(&control, || BatchedPipeline::new(&model).transcribe(&chunks, duration, &opts, batch_size, &control)), same))
         })
     }
 
@@ -336,11 +353,11 @@ impl NativeModel {
     ) -> Result<AsyncTask<Job<LanguageDetection, LanguageDetection>>, ErrorCode> {
         sync(|| {
             let (segments, threshold) = options.resolve()?;
-            let (model, audio, control) = (self.model()?, audio.to_vec(), control.inner.clone());
+            let (model, control) = (self.model()?, control.inner.clone());
             Ok(Job::new(
                 move || {
                     control.check()?;
-                    pipeline::detect_language(&model, &audio, segments, threshold)
+                    profiled(&control, || pipeline::detect_language(&model, &audio, segments, threshold))
                 },
                 same,
             ))

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::result::Segment;
+use crate::timings::StageTimings;
 
 #[derive(Default)]
 pub struct Control {
@@ -14,6 +15,8 @@ pub struct Control {
     total_ms: AtomicU64,
     /// Segments finished since the JS side last took them.
     segments: Mutex<Vec<Segment>>,
+    /// Seconds per stage, once the call is done.
+    timings: Mutex<StageTimings>,
 }
 
 impl Control {
@@ -42,6 +45,14 @@ impl Control {
 
     pub fn take_segments(&self) -> Vec<Segment> {
         std::mem::take(&mut *self.segments.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    pub fn set_timings(&self, timings: StageTimings) {
+        *self.timings.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = timings;
+    }
+
+    pub fn timings(&self) -> StageTimings {
+        self.timings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// (seconds done, seconds in total)

@@ -107,6 +107,13 @@ fn reflect(i: isize, len: usize) -> usize {
     k as usize
 }
 
+/// Per-thread buffers for computing frames.
+struct FrameBuffers {
+    fft: Vec<Complex<f64>>,
+    scratch: Vec<Complex<f64>>,
+    power: Vec<f32>,
+}
+
 impl FeatureExtractor {
     pub fn new(n_mels: usize) -> Self {
         let window = (0..N_FFT)
@@ -116,52 +123,152 @@ impl FeatureExtractor {
         Self { n_mels, filters: mel_filters(n_mels), window, fft }
     }
 
-    pub fn compute(&self, audio: &[f32]) -> Features {
+    /// Frames of the centred STFT of `audio` (with `HOP_LENGTH` zeros after it), less the last one.
+    pub fn n_frames(samples: usize) -> usize {
+        (samples + HOP_LENGTH + 2 * (N_FFT / 2) - N_FFT) / HOP_LENGTH
+    }
+
+    fn buffers(&self) -> FrameBuffers {
+        FrameBuffers {
+            fft: vec![Complex::new(0f64, 0f64); N_FFT],
+            scratch: vec![Complex::new(0f64, 0f64); self.fft.get_inplace_scratch_len()],
+            power: vec![0f32; N_FFT / 2 + 1],
+        }
+    }
+
+    /// Frame `f`'s mel bins as log10 of the power, clamped at 1e-10, into `out` (one per bin).
+    fn log_mel_frame(&self, audio: &[f32], f: usize, b: &mut FrameBuffers, out: &mut [f32]) {
         // The audio with HOP_LENGTH zeros after it, read in place: a padded copy would cost as
         // much memory as the audio itself (230 MB an hour).
         let len = audio.len() + HOP_LENGTH;
         let padded = |i: usize| if i < audio.len() { audio[i] } else { 0.0 };
         let half = (N_FFT / 2) as isize;
-        // Frames of the centred STFT, less the last one.
-        let n_frames = (len + 2 * half as usize - N_FFT) / HOP_LENGTH;
-        let n_bins = N_FFT / 2 + 1;
-        let mut mel = vec![0f32; self.n_mels * n_frames];
-        let mut buf = vec![Complex::new(0f64, 0f64); N_FFT];
-        let mut scratch = vec![Complex::new(0f64, 0f64); self.fft.get_inplace_scratch_len()];
-        let mut power = vec![0f32; n_bins];
-        for f in 0..n_frames {
-            let origin = (f * HOP_LENGTH) as isize - half;
-            for (k, slot) in buf.iter_mut().enumerate() {
-                let idx = origin + k as isize;
-                let sample = if idx >= 0 && (idx as usize) < len {
-                    padded(idx as usize)
-                } else {
-                    padded(reflect(idx, len))
-                };
-                *slot = Complex::new((sample * self.window[k]) as f64, 0.0);
-            }
-            self.fft.process_with_scratch(&mut buf, &mut scratch);
-            for (b, p) in power.iter_mut().enumerate() {
-                let c = Complex::new(buf[b].re as f32, buf[b].im as f32);
-                let mag = (c.re * c.re + c.im * c.im).sqrt();
-                *p = mag * mag;
-            }
-            for (m, filter) in self.filters.iter().enumerate() {
-                let bins = &power[filter.first..filter.first + filter.weights.len()];
-                let s: f32 = bins.iter().zip(&filter.weights).map(|(a, w)| a * w).sum();
-                mel[m * n_frames + f] = s;
-            }
+        let origin = (f * HOP_LENGTH) as isize - half;
+        for (k, slot) in b.fft.iter_mut().enumerate() {
+            let idx = origin + k as isize;
+            let sample = if idx >= 0 && (idx as usize) < len { padded(idx as usize) } else { padded(reflect(idx, len)) };
+            *slot = Complex::new((sample * self.window[k]) as f64, 0.0);
         }
+        self.fft.process_with_scratch(&mut b.fft, &mut b.scratch);
+        for (bin, p) in b.power.iter_mut().enumerate() {
+            let c = Complex::new(b.fft[bin].re as f32, b.fft[bin].im as f32);
+            let mag = (c.re * c.re + c.im * c.im).sqrt();
+            *p = mag * mag;
+        }
+        for (filter, o) in self.filters.iter().zip(out.iter_mut()) {
+            let bins = &b.power[filter.first..filter.first + filter.weights.len()];
+            let s: f32 = bins.iter().zip(&filter.weights).map(|(a, w)| a * w).sum();
+            *o = s.max(1e-10).log10();
+        }
+    }
+
+    /// The whole spectrogram at once (short audio: batched chunks, language detection).
+    pub fn compute(&self, audio: &[f32]) -> Features {
+        let n_frames = Self::n_frames(audio.len());
+        let mut mel = vec![0f32; self.n_mels * n_frames];
+        let mut b = self.buffers();
+        let mut column = vec![0f32; self.n_mels];
         let mut max = f32::NEG_INFINITY;
-        for v in mel.iter_mut() {
-            *v = v.max(1e-10).log10();
-            max = max.max(*v);
+        for f in 0..n_frames {
+            self.log_mel_frame(audio, f, &mut b, &mut column);
+            for (m, &v) in column.iter().enumerate() {
+                mel[m * n_frames + f] = v;
+                max = max.max(v);
+            }
         }
         let floor = max - 8.0;
         for v in mel.iter_mut() {
             *v = (v.max(floor) + 4.0) / 4.0;
         }
         Features { n_mels: self.n_mels, n_frames, data: mel }
+    }
+
+    /// The largest log-mel value over all of `audio`'s frames (the floor is this less 8), in
+    /// `threads` parallel stretches; nothing is kept but the maximum.
+    fn max_log_mel(&self, audio: &[f32], threads: usize) -> f32 {
+        let n_frames = Self::n_frames(audio.len());
+        let threads = threads.clamp(1, 8).min(n_frames.max(1));
+        let per = n_frames.div_ceil(threads);
+        let stretch_max = |from: usize, to: usize| {
+            let mut b = self.buffers();
+            let mut column = vec![0f32; self.n_mels];
+            let mut max = f32::NEG_INFINITY;
+            for f in from..to {
+                self.log_mel_frame(audio, f, &mut b, &mut column);
+                max = column.iter().fold(max, |a, &v| a.max(v));
+            }
+            max
+        };
+        if threads == 1 {
+            return stretch_max(0, n_frames);
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (from, to) = (t * per, ((t + 1) * per).min(n_frames));
+                    s.spawn(move || stretch_max(from, to))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(f32::NEG_INFINITY)).fold(f32::NEG_INFINITY, f32::max)
+        })
+    }
+}
+
+/// Where a pipeline reads its windows of features from.
+pub trait FeatureSource {
+    /// Frames in all (the last frame is the padding's).
+    fn n_frames(&self) -> usize;
+    /// Frames `[start, start + len)` of every mel bin, zero-padded (or trimmed) to `width`,
+    /// row-major `[n_mels, width]`.
+    fn window(&self, start: usize, len: usize, width: usize) -> Vec<f32>;
+}
+
+impl FeatureSource for Features {
+    fn n_frames(&self) -> usize {
+        self.n_frames
+    }
+    fn window(&self, start: usize, len: usize, width: usize) -> Vec<f32> {
+        Features::window(self, start, len, width)
+    }
+}
+
+/// The spectrogram of long audio, computed window by window as the pipeline asks for it: one
+/// pass finds the global maximum (the floor depends on it), then each window's frames are
+/// computed when read. Memory stays one window's, whatever the audio's length; the values
+/// equal `FeatureExtractor::compute`'s exactly (same frames, same maximum).
+pub struct LazyFeatures<'a> {
+    extractor: &'a FeatureExtractor,
+    audio: &'a [f32],
+    n_frames: usize,
+    floor: f32,
+}
+
+impl<'a> LazyFeatures<'a> {
+    /// `threads`: how many threads the maximum's pass may use.
+    pub fn new(extractor: &'a FeatureExtractor, audio: &'a [f32], threads: usize) -> Self {
+        let floor = extractor.max_log_mel(audio, threads) - 8.0;
+        Self { extractor, audio, n_frames: FeatureExtractor::n_frames(audio.len()), floor }
+    }
+}
+
+impl FeatureSource for LazyFeatures<'_> {
+    fn n_frames(&self) -> usize {
+        self.n_frames
+    }
+    fn window(&self, start: usize, len: usize, width: usize) -> Vec<f32> {
+        let n_mels = self.extractor.n_mels;
+        let mut out = vec![0f32; n_mels * width];
+        let end = (start + len).min(self.n_frames);
+        let take = end.saturating_sub(start).min(width);
+        let mut b = self.extractor.buffers();
+        let mut column = vec![0f32; n_mels];
+        for i in 0..take {
+            self.extractor.log_mel_frame(self.audio, start + i, &mut b, &mut column);
+            for (m, &v) in column.iter().enumerate() {
+                out[m * width + i] = (v.max(self.floor) + 4.0) / 4.0;
+            }
+        }
+        out
     }
 }
 
@@ -188,6 +295,24 @@ mod tests {
         assert!((10..=12).contains(&peak), "peak in band {peak}");
         let max = f.data.iter().cloned().fold(f32::MIN, f32::max);
         assert!(f.data.iter().all(|&v| v >= max - 2.0), "floored at the maximum less 8 in log10, (x + 4) / 4");
+    }
+
+    #[test]
+    fn lazy_windows_equal_the_whole_spectrogram() {
+        // A chirp with a loud burst late on, so that the floor comes from far outside the windows read.
+        let mut audio: Vec<f32> = (0..SAMPLE_RATE * 3).map(|i| ((i as f64 * i as f64 * 1e-6).sin() * 0.1) as f32).collect();
+        for s in &mut audio[SAMPLE_RATE * 2..SAMPLE_RATE * 2 + 800] {
+            *s *= 9.0;
+        }
+        let x = FeatureExtractor::new(80);
+        let whole = x.compute(&audio);
+        for threads in [1, 2, 3] {
+            let lazy = LazyFeatures::new(&x, &audio, threads);
+            assert_eq!(lazy.n_frames(), whole.n_frames);
+            for (start, len, width) in [(0, 100, 100), (37, 120, 150), (250, 1000, 80), (whole.n_frames - 5, 5, 10)] {
+                assert_eq!(FeatureSource::window(&lazy, start, len, width), whole.window(start, len, width), "{start} {len} {width} ({threads} threads)");
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - `features`, `tokenizer`, `word_timestamps`: what the pipelines are made of.
 //! - `audio` (with `headers`, `resample`): decoding hostile audio to 16 kHz float32.
 //! - `error`, `guard`: errors with codes; panics caught at the boundary.
+//! - `timings`: seconds per stage of a call, for profiling.
 //!
 //! `cargo test` (scripts/test-native.mjs) runs the unit tests without Node: the test binary leaves
 //! the Node-API symbols unresolved, as the addon does, and no test calls them.
@@ -25,5 +26,6 @@ mod options;
 mod pipeline;
 mod resample;
 mod result;
+mod timings;
 mod tokenizer;
 mod word_timestamps;

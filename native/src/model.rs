@@ -7,8 +7,9 @@ use ct2rs::sys::{Config, Device, StorageView, Whisper, WhisperOptions};
 
 use crate::device::{resolve_compute_type, resolve_device};
 use crate::error::{Context, Error, ErrorCode, Result};
-use crate::features::{FeatureExtractor, Features, N_FRAMES};
+use crate::features::{FeatureExtractor, FeatureSource, N_FRAMES};
 use crate::result::LanguageProbs;
+use crate::timings::{measure, Stage};
 use crate::tokenizer::WhisperTokenizer;
 
 pub struct LoadOptions {
@@ -103,17 +104,18 @@ impl WhisperModel {
     pub fn encode(&self, mut windows: Vec<f32>, batch: usize) -> Result<StorageView<'static>> {
         let shape = [batch, self.n_mels(), N_FRAMES];
         let view = StorageView::new(&shape, &mut windows, Device::CPU).or_engine("cannot build the feature tensor")?;
-        self.whisper.encode(&view, false).or_engine("encoder failed")
+        measure(Stage::Encode, || self.whisper.encode(&view, false)).or_engine("encoder failed")
     }
 
     /// Encodes frames `[start, start + len)` of `features`, zero-padded to one window.
-    pub fn encode_window(&self, features: &Features, start: usize, len: usize) -> Result<StorageView<'static>> {
-        self.encode(features.window(start, len, N_FRAMES), 1)
+    pub fn encode_window(&self, features: &dyn FeatureSource, start: usize, len: usize) -> Result<StorageView<'static>> {
+        let window = measure(Stage::Features, || features.window(start, len, N_FRAMES));
+        self.encode(window, 1)
     }
 
     /// Language probabilities for each item of an encoded batch, best first, as (code, probability).
     pub fn detect_language(&self, encoded: &StorageView) -> Result<Vec<LanguageProbs>> {
-        let results = self.whisper.detect_language(encoded).or_engine("")?;
+        let results = measure(Stage::Language, || self.whisper.detect_language(encoded)).or_engine("")?;
         Ok(results
             .iter()
             .map(|items| {
@@ -133,7 +135,7 @@ impl WhisperModel {
             .iter()
             .map(|p| p.iter().map(|&id| self.tokenizer.id_to_token(id)).collect())
             .collect();
-        let results = self.whisper.generate(encoded, &prompt_tokens, options).or_engine("")?;
+        let results = measure(Stage::Generate, || self.whisper.generate(encoded, &prompt_tokens, options)).or_engine("")?;
         Ok(results
             .into_iter()
             .map(|r| {
@@ -158,9 +160,7 @@ impl WhisperModel {
         num_frames: &[usize],
         median_filter_width: i64,
     ) -> Result<Vec<Alignment>> {
-        let results = self
-            .whisper
-            .align(encoded, start_sequence, text_tokens, num_frames, median_filter_width)
+        let results = measure(Stage::Align, || self.whisper.align(encoded, start_sequence, text_tokens, num_frames, median_filter_width))
             .or_engine("word alignment failed")?;
         Ok(results
             .into_iter()

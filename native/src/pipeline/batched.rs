@@ -9,6 +9,7 @@ use crate::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
 use crate::model::WhisperModel;
 use crate::options::DecodeOptions;
 use crate::result::{Segment, Transcription};
+use crate::timings::{measure, Stage};
 use crate::word_timestamps::{add_word_timestamps, SubSegment};
 
 /// One stretch of audio to transcribe, placed at `offset` seconds of the audio that was kept.
@@ -50,14 +51,16 @@ impl<'m> BatchedPipeline<'m> {
         control.set_total(duration_after_vad);
         let chunks: Vec<&Chunk> = chunks.iter().filter(|c| !c.samples.is_empty()).collect();
         // Each chunk's features, less the last frame, as faster-whisper computes them.
-        let features: Vec<Features> = chunks
-            .iter()
-            .map(|c| {
-                let f = model.extractor.compute(&c.samples);
-                let keep = f.n_frames.saturating_sub(1);
-                Features { n_mels: f.n_mels, n_frames: keep, data: f.window(0, keep, keep) }
-            })
-            .collect();
+        let features: Vec<Features> = measure(Stage::Features, || {
+            chunks
+                .iter()
+                .map(|c| {
+                    let f = model.extractor.compute(&c.samples);
+                    let keep = f.n_frames.saturating_sub(1);
+                    Features { n_mels: f.n_mels, n_frames: keep, data: f.window(0, keep, keep) }
+                })
+                .collect()
+        });
         control.check()?;
 
         let language = choose_language(model, opts, || {

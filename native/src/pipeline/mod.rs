@@ -18,11 +18,12 @@ use std::io::Write;
 use ct2rs::sys::{StorageView, WhisperOptions};
 
 use crate::error::{input_error, Error, Result};
-use crate::features::{Features, HOP_LENGTH, INPUT_STRIDE, N_FRAMES, TIME_PRECISION};
+use crate::features::{FeatureSource, HOP_LENGTH, INPUT_STRIDE, N_FRAMES, TIME_PRECISION};
 use crate::languages::LANGUAGE_CODES;
 use crate::model::WhisperModel;
 use crate::options::DecodeOptions;
 use crate::result::{LanguageDetection, LanguageProbs, Segment, Transcription, TranscriptionInfo};
+use crate::timings::{measure, Stage};
 use crate::word_timestamps::SubSegment;
 
 /// The most tokens the decoder holds: prompt and output together.
@@ -101,14 +102,14 @@ pub fn choose_language(
 /// at its best probability.
 pub fn detect_language_features(
     model: &WhisperModel,
-    features: &Features,
+    features: &dyn FeatureSource,
     start_frame: usize,
     segments: usize,
     window_frames: usize,
     threshold: f64,
 ) -> Result<LanguageDetection> {
     let nothing = || Error::engine("language detection returned nothing");
-    let end = (start_frame + segments * window_frames).min(features.n_frames);
+    let end = (start_frame + segments * window_frames).min(features.n_frames());
     let mut counts: Vec<(String, Vec<f64>)> = Vec::new();
     let mut all: LanguageProbs;
     let mut i = start_frame;
@@ -149,7 +150,7 @@ pub fn detect_language(model: &WhisperModel, audio: &[f32], segments: usize, thr
         });
     }
     let n = audio.len().min(segments * N_FRAMES * HOP_LENGTH);
-    let features = model.extractor.compute(&audio[..n]);
+    let features = measure(Stage::Features, || model.extractor.compute(&audio[..n]));
     detect_language_features(model, &features, 0, segments, N_FRAMES, threshold)
 }
 

@@ -10,10 +10,11 @@ use super::{
 };
 use crate::control::Control;
 use crate::error::{Error, Result};
-use crate::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE, TIME_PER_FRAME};
+use crate::features::{FeatureSource, LazyFeatures, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE, TIME_PER_FRAME};
 use crate::model::WhisperModel;
 use crate::options::DecodeOptions;
 use crate::result::{Segment, Transcription, Word};
+use crate::timings::{measure, Stage};
 use crate::word_timestamps::{add_word_timestamps, get_end, SubSegment};
 
 /// Punctuation that does not count towards a segment's anomaly score.
@@ -77,12 +78,12 @@ impl<'m> SequentialPipeline<'m> {
         let model = self.model;
         let duration = audio.len() as f64 / SAMPLE_RATE as f64;
         control.set_total(duration);
-        let features = model.extractor.compute(audio);
+        let features = measure(Stage::Features, || LazyFeatures::new(&model.extractor, audio, feature_threads()));
         control.check()?;
         let window_frames = opts.chunk_length.map(|c| c * FRAMES_PER_SECOND).unwrap_or(N_FRAMES);
         let language = choose_language(model, opts, || {
             // From the first clip's start, when it lies within the audio.
-            let content_frames = features.n_frames.saturating_sub(1);
+            let content_frames = features.n_frames().saturating_sub(1);
             let start = opts.clip_timestamps.first().copied().unwrap_or(0.0);
             let start_frame = (start * FRAMES_PER_SECOND as f64) as usize;
             let seek = if (start * FRAMES_PER_SECOND as f64) < content_frames as f64 { start_frame } else { 0 };
@@ -96,14 +97,14 @@ impl<'m> SequentialPipeline<'m> {
     /// faster-whisper's `generate_segments`: each clip's windows in turn.
     fn generate_segments(
         &self,
-        features: &Features,
+        features: &dyn FeatureSource,
         language: &str,
         opts: &DecodeOptions,
         window_frames: usize,
         control: &Control,
     ) -> Result<Vec<Segment>> {
         let tok = &self.model.tokenizer;
-        let content_frames = features.n_frames.saturating_sub(1);
+        let content_frames = features.n_frames().saturating_sub(1);
         let content = Content { frames: content_frames, duration: content_frames as f64 * TIME_PER_FRAME };
         let clips = clip_ranges(&opts.clip_timestamps, content_frames);
         let suppress = tok.resolve_suppressed(&opts.suppress_tokens);
@@ -149,7 +150,7 @@ impl<'m> SequentialPipeline<'m> {
     fn transcribe_window(
         &self,
         state: &mut State,
-        features: &Features,
+        features: &dyn FeatureSource,
         w: &Window,
         content: &Content,
         opts: &DecodeOptions,
@@ -313,6 +314,12 @@ impl<'m> SequentialPipeline<'m> {
         result.temperature = last_temperature;
         Ok(result)
     }
+}
+
+/// Threads for the features' pass over the whole audio: the cores, as the engine's own
+/// default, since nothing else runs yet when it does.
+fn feature_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8)
 }
 
 /// The clips to transcribe, as (start, end) frames: `clip_timestamps` in pairs, an odd one
