@@ -60,6 +60,25 @@ try {
   process.exit(1);
 }
 
+/** Newest modification time of the addon's sources (the crate's files and the napi settings). */
+function newestSource() {
+  const inputs = [path.join(root, 'package.json'), ...['Cargo.toml', 'Cargo.lock', 'build.rs'].map((f) => path.join(nativeDir, f))];
+  const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : inputs.push(path.join(dir, e.name))));
+  walk(path.join(nativeDir, 'src'));
+  return Math.max(...inputs.filter((f) => fs.existsSync(f)).map((f) => fs.statSync(f).mtimeMs));
+}
+
+// Nothing to do when the addon, its loader and types, and the libraries beside it are newer than
+// every source (cargo would agree, but napi's CLI makes the first rebuild of a fresh target dir
+// a full one). CT2_WHISPER_FORCE_BUILD=1 builds anyway.
+const addon = path.join(nativeDir, 'ct2-whisper.linux-x64-gnu.node');
+const outputs = [addon, path.join(nativeDir, 'binding.cjs'), path.join(nativeDir, 'binding.d.cts'), ...libraries.map((l) => path.join(nativeDir, path.basename(l)))];
+if (!fromSource && !debug && !process.env.CT2_WHISPER_FORCE_BUILD && outputs.every((f) => fs.existsSync(f)) &&
+  Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs)) > newestSource()) {
+  console.log(`native addon: native/${path.basename(addon)} is newer than its sources (CT2_WHISPER_FORCE_BUILD=1 to build anyway)`);
+  process.exit(0);
+}
+
 const napiArgs = ['build', '--platform', '--manifest-path', path.join(nativeDir, 'Cargo.toml'), '--output-dir', nativeDir,
   '--package-json-path', path.join(root, 'package.json'), '--target-dir', targetDir, '--js', 'binding.cjs', '--dts', 'binding.d.cts'];
 if (!debug) napiArgs.push('--release');

@@ -3,7 +3,9 @@
 // (npm/linux-x64-gnu: the .node, CTranslate2's released library, its libgomp, licence texts)
 // and writes every tarball into dist/: ct2-whisper-<version>.tgz and
 // ct2-whisper-linux-x64-gnu-<version>.tgz. Installing both (npm install dist/*.tgz) needs no
-// compiler, cargo or cmake. Usage: node scripts/package.mjs [--no-build]
+// compiler, cargo or cmake. Usage: node scripts/package.mjs [--no-build] [--out DIR]
+// (--out: write the tarballs there instead of dist/; the packages are staged in temporary
+// folders, so that two runs at once, as tests do, never share a file.)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +13,8 @@ import { cacheDir, crateDir, root } from './ctranslate2-release.mjs';
 
 const platform = 'linux-x64-gnu';
 const pkgDir = path.join(root, 'npm', platform);
-const dist = path.join(root, 'dist');
+const outArg = process.argv.indexOf('--out');
+const dist = outArg > 0 ? path.resolve(process.argv[outArg + 1]) : path.join(root, 'dist');
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
@@ -31,9 +34,19 @@ if (!process.argv.includes('--no-build')) {
   run('npx', ['tsc', '-p', 'tsconfig.json']);
 }
 
-// The platform package's payload, fresh each time.
+// The tarballs are written into a fresh `dist`, each package staged in a folder of its own there.
+fs.rmSync(dist, { recursive: true, force: true });
+fs.mkdirSync(dist, { recursive: true });
+function stageDir() {
+  const stage = fs.mkdtempSync(path.join(dist, '.stage-'));
+  process.on('exit', () => fs.rmSync(stage, { recursive: true, force: true }));
+  return stage;
+}
+
+// The platform package: its package.json and notices from npm/, the payload and licences added.
+const platformStage = stageDir();
 for (const name of fs.readdirSync(pkgDir)) {
-  if (name.endsWith('.node') || name.includes('.so') || name === 'licenses') fs.rmSync(path.join(pkgDir, name), { recursive: true });
+  if (!(name.endsWith('.node') || name.includes('.so') || name === 'licenses')) fs.cpSync(path.join(pkgDir, name), path.join(platformStage, name), { recursive: true });
 }
 const nativeDir = path.join(root, 'native');
 const payload = fs.readdirSync(nativeDir).filter((n) => n === `ct2-whisper.${platform}.node` || /^lib(ctranslate2|gomp)-.*\.so/.test(n));
@@ -41,10 +54,10 @@ if (!payload.some((n) => n.endsWith('.node')) || !payload.some((n) => n.startsWi
   console.error('package: native/ has no prebuilt-library build of the addon (run node scripts/build-native.mjs without --from-source)');
   process.exit(1);
 }
-for (const name of payload) fs.copyFileSync(path.join(nativeDir, name), path.join(pkgDir, name));
+for (const name of payload) fs.copyFileSync(path.join(nativeDir, name), path.join(platformStage, name));
 
 // Licence texts, from the sources of the components the build reads.
-const licenses = path.join(pkgDir, 'licenses');
+const licenses = path.join(platformStage, 'licenses');
 fs.mkdirSync(licenses);
 const ct2 = path.join(crateDir('ct2rs'), 'CTranslate2');
 const texts = {
@@ -78,6 +91,8 @@ function mklLicense() {
     run('python3', ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '-d', tmp, 'mkl-include==2026.2.0']);
     const wheel = path.join(tmp, fs.readdirSync(tmp).find((f) => f.endsWith('.whl')));
     fs.mkdirSync(dir, { recursive: true });
+    // Written beside, then renamed: a run at the same time never reads half a file.
+    const part = `${out}.${process.pid}.part`;
     run('python3', ['-c', `
 import sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
@@ -85,7 +100,8 @@ name = next(n for n in z.namelist() if n.endswith('.dist-info/LICENSE.txt'))
 text = z.read(name)
 assert text.startswith(b'Intel Simplified Software License'), text[:80]
 open(sys.argv[2], 'wb').write(text)
-`, wheel, out]);
+`, wheel, part]);
+    fs.renameSync(part, out);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -99,8 +115,7 @@ open(sys.argv[2], 'wb').write(text)
  * satisfy `npm ci`).
  */
 function stageMain() {
-  const stage = fs.mkdtempSync(path.join(dist, '.stage-'));
-  process.on('exit', () => fs.rmSync(stage, { recursive: true, force: true }));
+  const stage = stageDir();
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const platformPkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
   if (platformPkg.version !== pkg.version) {
@@ -118,14 +133,12 @@ function stageMain() {
 }
 
 // The tarballs.
-fs.rmSync(dist, { recursive: true, force: true });
-fs.mkdirSync(dist);
-for (const dir of [pkgDir, stageMain()]) {
+for (const dir of [platformStage, stageMain()]) {
   const r = spawnSync('npm', ['pack', '--json', '--pack-destination', dist], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) {
     console.error(`package: npm pack in ${dir} failed`);
     process.exit(1);
   }
   const [info] = JSON.parse(r.stdout);
-  console.log(`dist/${info.filename}: ${(info.size / 1e6).toFixed(1)} MB packed, ${(info.unpackedSize / 1e6).toFixed(1)} MB unpacked, ${info.entryCount} files`);
+  console.log(`${path.relative(root, path.join(dist, info.filename))}: ${(info.size / 1e6).toFixed(1)} MB packed, ${(info.unpackedSize / 1e6).toFixed(1)} MB unpacked, ${info.entryCount} files`);
 }

@@ -4,6 +4,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { root, fixture, modelDir, tmpDir, words, JFK_WORDS } from './helpers.mjs';
 
@@ -28,12 +29,16 @@ function barePath(dir) {
   return bin;
 }
 
+// Packed into a folder of this test's own (the Docker test packs into dist/ at the same time).
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ct2w-package-'));
+t.teardown(() => fs.rmSync(out, { recursive: true, force: true }));
+
 t.test('npm run package writes both tarballs', async (t) => {
-  const r = sh('node', ['scripts/package.mjs', '--no-build'], { cwd: root });
+  const r = sh('node', ['scripts/package.mjs', '--no-build', '--out', out], { cwd: root });
   t.equal(r.status, 0, r.stderr);
-  const dist = fs.readdirSync(path.join(root, 'dist')).sort();
+  const dist = fs.readdirSync(out).sort();
   t.same(dist, [`${PLATFORM_PKG}-${version}.tgz`, `ct2-whisper-${version}.tgz`].sort());
-  const list = (tgz) => sh('tar', ['-tzf', path.join(root, 'dist', tgz)]).stdout.split('\n').filter(Boolean);
+  const list = (tgz) => sh('tar', ['-tzf', path.join(out, tgz)]).stdout.split('\n').filter(Boolean);
   const platform = list(`${PLATFORM_PKG}-${version}.tgz`);
   for (const re of [/ct2-whisper\.linux-x64-gnu\.node$/, /libctranslate2-[0-9a-f]+\.so\.[0-9.]+$/, /libgomp-[0-9a-f]+\.so\./,
     /licenses\/CTranslate2-LICENSE$/, /licenses\/oneDNN-LICENSE$/, /licenses\/Intel-MKL-LICENSE$/, /licenses\/libgomp-COPYING$/, /THIRD-PARTY-NOTICES\.md$/]) {
@@ -42,7 +47,7 @@ t.test('npm run package writes both tarballs', async (t) => {
   const main = list(`ct2-whisper-${version}.tgz`);
   t.ok(main.includes('package/native/binding.cjs') && main.includes('package/lib/cli.js'), 'main package holds the loader and lib/');
   t.notOk(main.some((f) => f.endsWith('.node') || f.includes('.so')), 'main package carries no native binary');
-  const mainJson = JSON.parse(sh('tar', ['-xzOf', path.join(root, 'dist', `ct2-whisper-${version}.tgz`), 'package/package.json']).stdout);
+  const mainJson = JSON.parse(sh('tar', ['-xzOf', path.join(out, `ct2-whisper-${version}.tgz`), 'package/package.json']).stdout);
   t.same(mainJson.optionalDependencies, { [PLATFORM_PKG]: version });
 });
 
@@ -56,7 +61,7 @@ t.test('installed from dist/ with no compiler on PATH, npx ct2-whisper transcrib
   const app = path.join(dir, 'app');
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'package.json'), '{"name":"app","private":true}\n');
-  const tarballs = fs.readdirSync(path.join(root, 'dist')).map((f) => path.join(root, 'dist', f));
+  const tarballs = fs.readdirSync(out).map((f) => path.join(out, f));
   const inst = sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs], { cwd: app, env });
   t.equal(inst.status, 0, inst.stderr);
   const installed = path.join(app, 'node_modules', PLATFORM_PKG);
