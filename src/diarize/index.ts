@@ -9,6 +9,7 @@ import { InputError, abortError, callSignal } from '../errors.js';
 import type { ModelLocations } from '../model-path.js';
 import type { HubOptions } from '../hub-download.js';
 import { modelSession, resolveDiarizationModels } from './models.js';
+export { resolveDiarizationModels } from './models.js';
 import { segment, LOCAL_SPEAKERS } from './segmentation.js';
 import { embedClip, embedLocalSpeakers } from './embedding.js';
 import { centroids, cluster } from './clustering.js';
