@@ -516,6 +516,8 @@ export class TranscriptionService {
       } else {
         message = `transcription failed: ${err.message}`;
       }
+      // The job's field names, not the library's.
+      message = message.replace(/\bspeakerSamples\[/g, 'speaker_samples[');
       // Name the job's audio, not the private path it was saved under.
       if (file) message = message.split(file).join('the audio');
       if (dir) message = message.split(dir).join('the job directory');
