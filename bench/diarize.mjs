@@ -55,6 +55,8 @@ Written by \`node bench/diarize.mjs --minutes ${minutes}\` on ${new Date().toISO
 ONNX Runtime on the CPU with ${threads} threads; the machine was shared with other work while it ran, so the time is an upper bound.
 The audio is the shared fixtures joined in turn (${SOURCES.join(', ')}) up to ${minutes} minutes, decoded before the clock starts.
 Peak memory is the whole process's peak RSS, which includes the decoded audio (${Math.round((total * 4) / 2 ** 20)} MB of float samples) and the fixtures it was built from.
+The joined audio holds ${SOURCES.length} source recordings, each repeated; more speakers found than that is over-splitting
+(Arthur.mp3 alone, a reader doing character voices, gives several at the default clustering threshold).
 
 | audio | wall s | real-time factor | speakers found | turns | peak RSS MB | RSS before diarize MB |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |

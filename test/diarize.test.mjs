@@ -9,6 +9,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fixture, modelDir, tmpDir, runCli, diarizationErrorRate, wavBytes, words } from './helpers.mjs';
+import { startHubStandIn } from './servers.mjs';
 import { WhisperModel, decodeAudio, getSpeechTimestamps } from '../lib/index.js';
 import { diarize } from '../lib/index.js';
 
@@ -170,4 +171,17 @@ t.test('bad inputs: clear errors; no speech: no speakers and no error', async (t
   t.ok(quiet.segments.every((s) => s.speaker === undefined), 'and no labels');
   // The model still works after all that (the errors were the calls', not the process's).
   t.equal((await diarize(mixed)).speakers.length, 2);
+});
+
+t.test('the models by Hub repository id: fetched into the Hub cache, then found offline', async (t) => {
+  const hub = await startHubStandIn(t, 'someone/diarization-onnx', modelDir('diarization'));
+  const hubCache = tmpDir(t);
+  const locations = { hub: { endpoint: hub.base, cacheDir: hubCache } };
+  const d = await diarize(mixed, { diarizationModel: 'someone/diarization-onnx', locations });
+  t.equal(d.speakers.length, 2, 'diarized with the downloaded models');
+  t.ok(hub.requests.some((r) => r.includes('/resolve/') && r.includes('embedding.onnx')), 'embedding.onnx fetched');
+  t.notOk(hub.requests.some((r) => r.includes('/resolve/') && r.includes('LICENSE')), 'only the two model files');
+  const offline = await diarize(mixed, { diarizationModel: 'someone/diarization-onnx', locations: { hub: { cacheDir: hubCache, offline: true } } });
+  t.equal(offline.speakers.length, 2, 'offline: from the Hub cache');
+  await t.rejects(diarize(mixed, { diarizationModel: 'someone/elsewhere', locations }), { code: 'ERR_MODEL', message: /someone\/elsewhere/ });
 });
