@@ -163,7 +163,7 @@ t.test('bad inputs: clear errors; no speech: no speakers and no error', async (t
   await t.rejects(model.transcribe(mixed, { diarize: { maxSpeakers: 0 } }), { code: 'ERR_INPUT', message: /maxSpeakers/ });
   await t.rejects(model.transcribe(fixture('stereo_diarization.wav'), { diarize: true, splitChannels: true }), { code: 'ERR_INPUT', message: /splitChannels/ });
 
-  await t.rejects(diarize(conversation, { signal: AbortSignal.abort() }), { name: 'AbortError' }, 'an aborted call stops with the signal's reason');
+  await t.rejects(diarize(conversation, { signal: AbortSignal.abort() }), { name: 'AbortError' }, "an aborted call stops with the signal's reason");
   await t.rejects(diarize(conversation, { timeoutMs: 1 }), { code: 'ERR_TIMEOUT', message: /the diarization ran past its time limit/ });
   const silence = new Float32Array(6 * SR);
   const none = await diarize(silence);
