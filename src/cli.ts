@@ -16,6 +16,7 @@ import { settingsFromEnv, type Env, type EnvSettings } from './env.js';
 import { InputError } from './errors.js';
 import { native } from './native.js';
 import { vadModelPath, type VadOptions } from './vad.js';
+import { MAX_SPEAKERS, resolveDiarizationModels } from './diarize/index.js';
 import {
   UsageError, decodingFlags, vadFlags, parseFlags, intArg, numberArg, boolArg, valueOf, vadValue, toFlagMessage, type FlagSpec,
 } from './cli/args.js';
@@ -45,6 +46,9 @@ function transcribeSpecs(): Map<string, FlagSpec> {
     ['--vad-filter', s('bool')],
     ...vadFlags(),
     ['--batch-size', s()],
+    ['--diarize', s('bool')],
+    ['--min-speakers', s()],
+    ['--max-speakers', s()],
     ['--format', s()],
     ['--output', s()],
     ['--output-dir', s()],
@@ -164,6 +168,22 @@ function transcribeOptions(values: Map<string, string>, specs: Map<string, FlagS
   if (options.splitChannels && (batchSize !== undefined || vadFilter)) {
     throw new UsageError(`--split-channels cannot be combined with ${batchSize !== undefined ? '--batch-size' : '--vad-filter'}`);
   }
+  const minSpeakers = intArg('--min-speakers', values.get('--min-speakers'), 1, MAX_SPEAKERS);
+  const maxSpeakers = intArg('--max-speakers', values.get('--max-speakers'), 1, MAX_SPEAKERS);
+  const diarize = values.has('--diarize') ? boolArg('--diarize', values.get('--diarize')!) : minSpeakers !== undefined || maxSpeakers !== undefined;
+  if (!diarize && (minSpeakers !== undefined || maxSpeakers !== undefined)) throw new UsageError('--min-speakers and --max-speakers need --diarize');
+  if (minSpeakers !== undefined && maxSpeakers !== undefined && minSpeakers > maxSpeakers) {
+    throw new UsageError(`--min-speakers (${minSpeakers}) is more than --max-speakers (${maxSpeakers})`);
+  }
+  if (diarize) {
+    if (options.splitChannels) throw new UsageError('--diarize cannot be combined with --split-channels');
+    options.diarize = {
+      ...(minSpeakers !== undefined ? { minSpeakers } : {}),
+      ...(maxSpeakers !== undefined ? { maxSpeakers } : {}),
+      ...(settings.diarizationModel ? { diarizationModel: settings.diarizationModel } : {}),
+      locations: { cacheDir: settings.cacheDir, hub: settings.hub },
+    };
+  }
   const decoder = decoderOf(values);
   if (decoder) options.decoder = decoder;
   // The engine's checks (bounds, lists, the rules between values), named by flag.
@@ -191,6 +211,8 @@ async function transcribeCommand(argv: string[], env: Env): Promise<void> {
   const settings = settingsFromEnv(env);
   const options = transcribeOptions(values, specs, settings);
   const outputs = await planOutputs(positionals, { output: values.get('--output'), outputDir: values.get('--output-dir') }, formats);
+  // The diarization models are found (or fetched from the Hub) before the Whisper model loads.
+  if (options.diarize && typeof options.diarize === 'object') await resolveDiarizationModels(options.diarize.diarizationModel, options.diarize.locations);
   const model = await loadModel(values, settings, load);
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());

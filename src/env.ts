@@ -8,6 +8,8 @@
 //   CT2_WHISPER_CACHE        cacheDir       ct2-whisper's cache (models by name in its models/)
 //   CT2_WHISPER_VAD_MODEL,   vadModelPath   Silero VAD's ONNX file (else <cacheDir>/models/silero_vad_v6.onnx);
 //     VAD_MODEL_PATH                         VAD_MODEL_PATH is the seed workers' name, CT2_WHISPER_VAD_MODEL wins
+//   CT2_WHISPER_DIARIZATION_MODEL  diarizationModel  a directory with segmentation.onnx and embedding.onnx,
+//                                                   or a Hub id (else <cacheDir>/models/diarization)
 //   FFMPEG_PATH              ffmpegPath     the ffmpeg executable (else `ffmpeg` on PATH)
 //   HF_HUB_CACHE,            hub.cacheDir   the Hugging Face hub cache, as huggingface_hub finds it, in
 //     HUGGINGFACE_HUB_CACHE,                 this order (HUGGINGFACE_HUB_CACHE and TRANSFORMERS_CACHE are
@@ -38,6 +40,8 @@ export interface EnvSettings {
   vadModelPath: string;
   /** FFMPEG_PATH; unset: `ffmpeg` on PATH. */
   ffmpegPath?: string;
+  /** CT2_WHISPER_DIARIZATION_MODEL; unset: <cacheDir>/models/diarization. */
+  diarizationModel?: string;
 }
 
 /** The value of `name`; undefined when unset, empty or blank. */
@@ -73,5 +77,7 @@ export function settingsFromEnv(env: Env): EnvSettings {
   };
   const ffmpeg = value(env, 'FFMPEG_PATH');
   if (ffmpeg) settings.ffmpegPath = ffmpeg;
+  const diarization = value(env, 'CT2_WHISPER_DIARIZATION_MODEL');
+  if (diarization) settings.diarizationModel = diarization;
   return settings;
 }

@@ -19,18 +19,23 @@ export function joinedText(segments: Segment[]): string {
   return segments.map((s) => s.text).join('').trim();
 }
 
+/** A segment's text, prefixed with its speaker as WhisperX writes it (`[SPEAKER_00]: ...`) when it has one. */
+function line(s: Segment): string {
+  return s.speaker !== undefined ? `[${s.speaker}]: ${s.text.trim()}` : s.text.trim();
+}
+
 export function toText(t: Transcription): string {
-  return t.segments.map((s) => s.text.trim()).join('\n') + (t.segments.length ? '\n' : '');
+  return t.segments.map(line).join('\n') + (t.segments.length ? '\n' : '');
 }
 
 export function toSrt(t: Transcription): string {
   return t.segments
-    .map((s, i) => `${i + 1}\n${formatTimestamp(s.start, ',')} --> ${formatTimestamp(s.end, ',')}\n${s.text.trim()}\n`)
+    .map((s, i) => `${i + 1}\n${formatTimestamp(s.start, ',')} --> ${formatTimestamp(s.end, ',')}\n${line(s)}\n`)
     .join('\n');
 }
 
 export function toVtt(t: Transcription): string {
-  const cues = t.segments.map((s) => `${formatTimestamp(s.start, '.')} --> ${formatTimestamp(s.end, '.')}\n${s.text.trim()}\n`);
+  const cues = t.segments.map((s) => `${formatTimestamp(s.start, '.')} --> ${formatTimestamp(s.end, '.')}\n${line(s)}\n`);
   return ['WEBVTT\n', ...cues].join('\n');
 }
 
@@ -42,6 +47,7 @@ export function toJsonObject(t: Transcription): Record<string, unknown> {
     language_probability: t.info.language_probability,
     duration: t.info.duration,
     segments: t.segments,
+    ...(t.speakers ? { speakers: t.speakers } : {}),
   };
 }
 

@@ -94,7 +94,7 @@ function repoFolder(repo: string, hub: HubOptions): string {
 }
 
 /** A snapshot of `repo` already in the cache (the revision's ref, else the newest snapshot). */
-export function cachedSnapshot(repo: string, revision = 'main', hub: HubOptions = {}): string | undefined {
+export function cachedSnapshot(repo: string, revision = 'main', hub: HubOptions = {}, required = 'model.bin'): string | undefined {
   const folder = repoFolder(repo, hub);
   const refFile = path.join(folder, 'refs', revision);
   const candidates: string[] = [];
@@ -106,7 +106,7 @@ export function cachedSnapshot(repo: string, revision = 'main', hub: HubOptions 
     all.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
     candidates.push(...all);
   }
-  return candidates.find((d) => fs.existsSync(path.join(d, 'model.bin')));
+  return candidates.find((d) => fs.existsSync(path.join(d, required)));
 }
 
 export interface DownloadOptions {
@@ -114,6 +114,11 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** The Hub and its cache (default: huggingface.co, ~/.cache/huggingface/hub, online, no token). */
   hub?: HubOptions;
+  /**
+   * The files to fetch, all required (a repository of other models than Whisper's, such as the
+   * diarization models); default: a CTranslate2 model's files, model.bin required.
+   */
+  files?: string[];
 }
 
 /**
@@ -125,8 +130,10 @@ export async function downloadModel(repo: string, opts: DownloadOptions = {}): P
   const revision = opts.revision ?? 'main';
   const hub = opts.hub ?? {};
   const cacheDir = hubCacheDir(hub);
+  const required = opts.files ?? ['model.bin'];
+  const wanted = (p: string) => (opts.files ? opts.files.includes(p) : WANTED.some((re) => re.test(p)));
   if (hub.offline) {
-    const dir = cachedSnapshot(repo, revision, hub);
+    const dir = cachedSnapshot(repo, revision, hub, required[0]);
     if (!dir) throw new ModelError(`model ${repo} is not in the Hugging Face cache (${cacheDir}) and the Hub is offline (hub.offline; HF_HUB_OFFLINE for the CLI and the worker)`);
     return dir;
   }
@@ -137,10 +144,10 @@ export async function downloadModel(repo: string, opts: DownloadOptions = {}): P
   try {
     files = [];
     for await (const entry of listFiles({ ...common, recursive: false })) {
-      if (entry.type === 'file' && WANTED.some((re) => re.test(entry.path))) files.push(entry.path);
+      if (entry.type === 'file' && wanted(entry.path)) files.push(entry.path);
     }
   } catch (e) {
-    const cached = cachedSnapshot(repo, revision, hub);
+    const cached = cachedSnapshot(repo, revision, hub, required[0]);
     if (cached) return cached;
     const why = (e as Error).message;
     const status = hubStatus(e);
@@ -150,7 +157,9 @@ export async function downloadModel(repo: string, opts: DownloadOptions = {}): P
     }
     throw new ModelError(`cannot list the files of ${repo} on ${hubUrl}: ${why}`);
   }
-  if (!files.includes('model.bin')) throw new ModelError(`${repo} on ${hubUrl} is not a CTranslate2 model (no model.bin)`);
+  if (!opts.files && !files.includes('model.bin')) throw new ModelError(`${repo} on ${hubUrl} is not a CTranslate2 model (no model.bin)`);
+  const missing = required.filter((f) => !files.includes(f));
+  if (missing.length) throw new ModelError(`${repo} on ${hubUrl} does not hold ${missing.join(', ')}`);
   let snapshot = '';
   for (const file of files) {
     if (opts.signal?.aborted) throw abortError(opts.signal);

@@ -2,7 +2,7 @@
 export { WhisperModel } from './model.js';
 export type {
   LoadOptions, Device, ComputeType, TranscribeOptions, Transcription, TranscriptionInfo, Segment, Word,
-  LanguageDetection, DetectLanguageOptions, CallOptions, Timings,
+  LanguageDetection, DetectLanguageOptions, CallOptions, Timings, TranscribeDiarizeOptions,
 } from './model.js';
 export type { DecodingOptions } from './options.js';
 export { decodeAudio, SAMPLE_RATE, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MAX_AUDIO_BYTES } from './audio.js';
@@ -35,3 +35,5 @@ export function languageCodes(): string[] {
 export function cudaDeviceCount(): number {
   return native().cudaDeviceCount();
 }
+export { diarize, diarizeSamples, assignSpeakers, resolveDiarizationModels, MAX_SPEAKERS } from './diarize/index.js';
+export type { DiarizeOptions, Diarization, SpeakerTurn, SpeakerSummary, SpeakerSample } from './diarize/index.js';

@@ -10,6 +10,8 @@ import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from '.
 import { decodingOptions, type DecodingOptions } from './options.js';
 import { InputError, abortError, callSignal, fromNative } from './errors.js';
 import { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
+import { assignSpeakers, checkDiarizeOptions, diarizeSamples, type DiarizeOptions, type SpeakerSummary, type SpeakerTurn } from './diarize/index.js';
+import type { Word as NativeWord } from './native.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 export type ComputeType = 'auto' | 'default' | 'int8' | 'int8_float32' | 'int8_float16' | 'float16' | 'float32';
@@ -26,11 +28,17 @@ export interface LoadOptions {
 }
 
 // The result types are the engine's (native/src/result.rs), with faster-whisper's field names.
-export type { Word } from './native.js';
+export interface Word extends NativeWord {
+  /** With diarize: the speaker whose turns overlap this word most (absent when none does). */
+  speaker?: string;
+}
 
-export interface Segment extends NativeSegment {
+export interface Segment extends Omit<NativeSegment, 'words'> {
+  words: Word[] | null;
   /** With splitChannels: the channel this segment came from. */
   channel?: number;
+  /** With diarize: the speaker of most of its words (or whose turns overlap it most). */
+  speaker?: string;
 }
 
 export interface TranscriptionInfo extends NativeTranscriptionInfo {
@@ -43,7 +51,14 @@ export interface Transcription {
   info: TranscriptionInfo;
   /** With splitChannels: each channel's own transcription (segments above are all of them, by time). */
   channels?: Transcription[];
+  /** With diarize: each speaker's speech time and turn count. */
+  speakers?: SpeakerSummary[];
+  /** With diarize: who spoke when (overlapping turns for overlapping speech). */
+  turns?: SpeakerTurn[];
 }
+
+/** transcribe's diarization settings: DiarizeOptions without what the call itself gives. */
+export type TranscribeDiarizeOptions = Omit<DiarizeOptions, 'signal' | 'timeoutMs' | 'decoder' | 'ffmpegPath' | 'maxAudioSeconds' | 'maxAudioBytes'>;
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -85,6 +100,12 @@ export interface PipelineOptions {
    * BatchedInferencePipeline: no conditioning on previous text, first temperature only).
    */
   batchSize?: number;
+  /**
+   * Label speakers (diarization with pyannote segmentation-3.0 and CAM++ on ONNX Runtime): `true`,
+   * or its options (`minSpeakers`, `maxSpeakers`, `speakerSamples`, ...). Segments and words get
+   * `speaker`; the result gets `speakers` and `turns`.
+   */
+  diarize?: boolean | TranscribeDiarizeOptions;
 }
 
 export type TranscribeOptions = DecodingOptions & PipelineOptions & Omit<DecodeOptions, 'signal'> & CallOptions;
@@ -220,13 +241,42 @@ export class WhisperModel {
   }
 
   private async transcribeWithin(input: AudioInput, options: TranscribeOptions): Promise<Transcription> {
-    const engine = this.engine;
+    const { diarize, ...rest } = options;
+    const diarization = diarize === true ? {} : diarize || undefined;
+    if (diarize !== undefined && typeof diarize !== 'boolean' && (typeof diarize !== 'object' || diarize === null || Array.isArray(diarize))) {
+      throw new InputError(`diarize must be true, false or an object of diarization options, got ${JSON.stringify(diarize)}`);
+    }
+    if (diarization) {
+      checkDiarizeOptions(diarization);
+      if (options.splitChannels) throw new InputError('diarize is not supported with splitChannels (each channel is one speaker already)');
+    }
     // Checked by the engine before any audio is read; what it read is what the result reports.
-    const decoding = decodingOptions(options);
+    const decoding = decodingOptions(rest);
     const stages = { decode: 0, vad: 0 };
     const t0 = performance.now();
-    const channels = await decodeAudio(input, { ...options, signal: options.signal });
+    const channels = await decodeAudio(input, { ...rest, signal: options.signal });
     stages.decode = since(t0);
+    const result = await this.transcribeChannels(channels, rest, decoding, stages);
+    if (!diarization) return result;
+    const d = await diarizeSamples(channels[0], { ...diarization, signal: options.signal });
+    assignSpeakers(result.segments, d.turns);
+    result.speakers = d.speakers;
+    result.turns = d.turns;
+    const { speakerSamples, ...settings } = diarization;
+    result.info.transcription_options = {
+      ...result.info.transcription_options,
+      diarize: speakerSamples ? { ...settings, speakerSamples: speakerSamples.map((s) => s.name) } : settings,
+    };
+    return result;
+  }
+
+  private async transcribeChannels(
+    channels: Float32Array[],
+    options: TranscribeOptions,
+    decoding: DecodingOptions,
+    stages: { decode: number; vad: number },
+  ): Promise<Transcription> {
+    const engine = this.engine;
     const run = async (audio: Float32Array, call: CallOptions): Promise<Transcription> => {
       try {
         const r = await withControl(call, (c) => engine.transcribe(audio, decoding, c), undefined, stages);

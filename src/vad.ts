@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ModelError } from './errors.js';
 import { cacheDir } from './model-path.js';
 import { SAMPLE_RATE } from './ffmpeg.js';
+import { onnxSession } from './onnx-session.js';
 
 export const VAD_MODEL_FILE = 'silero_vad_v6.onnx';
 const WINDOW = 512;
@@ -50,47 +51,9 @@ export function vadModelPath(explicit?: string): string {
   return p;
 }
 
-/**
- * onnxruntime 1.30's Linux build starts Microsoft's 1DS telemetry SDK when its environment is
- * created (the first session), unless ORT_DISABLE_TELEMETRY=1. That SDK writes an empty
- * `mat-debug-<pid>.log` and a `.ses` file into TMPDIR, shells out `blkid; hostname` for a device
- * id, and matches /proc/self/cmdline against the regex `(.*)[ ]*.*[\n]*` with libstdc++'s
- * std::regex, whose matcher recurses once per character: a command line of ~30 KB or more (a
- * worker given `--test_input` with base64 audio) overflows the main thread's stack and the process
- * dies with SIGSEGV. The variable is read when the environment is created, so setting it here,
- * before the first session, is enough; it is forced on because the crash is not optional.
- */
-function disableOrtTelemetry(): void {
-  process.env.ORT_DISABLE_TELEMETRY = '1';
-}
-
-type Ort = typeof import('onnxruntime-node');
-type Session = import('onnxruntime-node').InferenceSession;
-const sessions = new Map<string, Promise<{ ort: Ort; session: Session }>>();
-
-async function session(modelPath: string) {
-  let s = sessions.get(modelPath);
-  if (!s) {
-    s = (async () => {
-      disableOrtTelemetry();
-      const ort = (await import('onnxruntime-node')) as unknown as Ort;
-      const session = await ort.InferenceSession.create(modelPath, {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        enableCpuMemArena: false,
-        logSeverityLevel: 4,
-      });
-      return { ort, session };
-    })();
-    sessions.set(modelPath, s);
-    s.catch(() => sessions.delete(modelPath));
-  }
-  return s;
-}
-
 /** Speech probability of each 512-sample window (audio padded to a whole number of windows). */
 export async function speechProbabilities(audio: Float32Array, modelPath?: string): Promise<Float32Array> {
-  const { ort, session: sess } = await session(vadModelPath(modelPath));
+  const { ort, session: sess } = await onnxSession(vadModelPath(modelPath));
   const n = Math.floor(audio.length / WINDOW) + 1; // faster-whisper always pads, even a whole window
   const padded = new Float32Array(n * WINDOW);
   padded.set(audio);

@@ -92,3 +92,69 @@ export function runCli(args, { cwd = root, env = process.env, timeoutMs = 240_00
     });
   });
 }
+
+/** A 16-bit PCM mono WAV file of 16 kHz float samples. */
+export function wavBytes(samples, sampleRate = 16000) {
+  const b = Buffer.alloc(44 + samples.length * 2);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + samples.length * 2, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(sampleRate, 24);
+  b.writeUInt32LE(sampleRate * 2, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(samples.length * 2, 40);
+  samples.forEach((x, i) => b.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(x * 32767))), 44 + i * 2));
+  return b;
+}
+
+/**
+ * Diarization error rate, scored on 10 ms frames without a collar, overlaps included (as
+ * pyannote.metrics and md-eval score them): (missed + false alarm + confusion) / reference speech,
+ * each frame counting max(0, ref − hyp) missed, max(0, hyp − ref) false alarm and
+ * min(ref, hyp) − correct confused speakers, under the mapping of hypothesis speakers to
+ * reference speakers that maximizes the correct time (every mapping tried: a few speakers).
+ * `reference` and `hypothesis`: lists of { start, end, speaker } in seconds.
+ */
+export function diarizationErrorRate(reference, hypothesis, step = 0.01) {
+  const end = Math.max(0, ...reference.map((r) => r.end), ...hypothesis.map((h) => h.end));
+  const frames = Math.ceil(end / step);
+  const activity = (turns) => {
+    const names = [...new Set(turns.map((x) => x.speaker))];
+    const rows = names.map(() => new Uint8Array(frames));
+    for (const x of turns) {
+      const row = rows[names.indexOf(x.speaker)];
+      for (let f = Math.floor(x.start / step); f < Math.min(frames, Math.ceil(x.end / step)); f++) row[f] = 1;
+    }
+    return { names, rows };
+  };
+  const ref = activity(reference);
+  const hyp = activity(hypothesis);
+  // co[i][j]: frames where reference speaker i and hypothesis speaker j both speak.
+  const co = ref.rows.map((r) => hyp.rows.map((h) => r.reduce((a, v, f) => a + (v & h[f]), 0)));
+  const best = (i, used) => {
+    if (i === ref.rows.length) return 0;
+    let b = best(i + 1, used); // reference speaker i left unmapped
+    for (let j = 0; j < hyp.rows.length; j++) if (!used.has(j)) b = Math.max(b, co[i][j] + best(i + 1, new Set([...used, j])));
+    return b;
+  };
+  let missed = 0;
+  let falseAlarm = 0;
+  let overlapMin = 0;
+  let total = 0;
+  for (let f = 0; f < frames; f++) {
+    const r = ref.rows.reduce((a, row) => a + row[f], 0);
+    const h = hyp.rows.reduce((a, row) => a + row[f], 0);
+    total += r;
+    missed += Math.max(0, r - h);
+    falseAlarm += Math.max(0, h - r);
+    overlapMin += Math.min(r, h);
+  }
+  const correct = best(0, new Set());
+  const confusion = overlapMin - correct;
+  return { der: total ? (missed + falseAlarm + confusion) / total : 0, missed: missed * step, falseAlarm: falseAlarm * step, confusion: confusion * step, reference: total * step };
+}

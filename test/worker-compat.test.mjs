@@ -49,7 +49,7 @@ t.test('job fields: WhisperX-style jobs are accepted; vad_onset/vad_offset turn 
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', batch_size: 1025 }), /batch_size: Number must be less than or equal to 1024/);
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', min_speakers: 0 }), /min_speakers/);
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', result_mode: 'some' }), /result_mode/);
-  t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', diarization: true, min_speakers: 2 }), /diarization: not supported yet/);
+  t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', diarization: true, min_speakers: 3, max_speakers: 2 }), /min_speakers \(3\) is more than max_speakers \(2\)/);
   const opts = jobOptions(job);
   t.notOk('huggingfaceAccessToken' in opts, 'the token is not a transcription option');
   t.notOk('minSpeakers' in opts);

@@ -65,7 +65,7 @@ t.test('jobs through the RunPod protocol', async (t) => {
     ['negative-temperature', { audio: `${audio}/audio/jfk.flac`, temperature: -0.5 }, /temperature/],
     ['wrong-type', { audio: `${audio}/audio/jfk.flac`, word_timestamps: 'yes' }, /word_timestamps: Expected boolean, received string/],
     ['unknown-field', { audio: `${audio}/audio/jfk.flac`, colour: 'blue' }, /unknown field\(s\): colour/],
-    ['diarization', { audio: `${audio}/audio/jfk.flac`, diarization: true }, /diarization: not supported yet/],
+    ['diarization-speakers-0', { audio: `${audio}/audio/jfk.flac`, diarization: true, max_speakers: 0 }, /max_speakers: Number must be greater than or equal to 1/],
     ['bad-format', { audio: `${audio}/audio/jfk.flac`, output_formats: ['docx'] }, /output_formats\.0/],
     ['input-not-object', 'just a string', /input: must be a JSON object/],
   ];

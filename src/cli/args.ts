@@ -267,7 +267,7 @@ export function vadValue(flag: string, vad: keyof VadOptions, v: string): number
   return n;
 }
 
-const OPTION_NAMES = [...DECODING_OPTION_NAMES, 'batchSize', 'vadParameters', 'splitChannels', 'vadFilter'].sort((a, b) => b.length - a.length);
+const OPTION_NAMES = [...DECODING_OPTION_NAMES, 'batchSize', 'vadParameters', 'splitChannels', 'vadFilter', 'minSpeakers', 'maxSpeakers', 'diarize'].sort((a, b) => b.length - a.length);
 /** camelCase names anywhere; one-word names (language, temperature, …) only as the message's subject. */
 const CAMEL_FLAGS: Array<[RegExp, string]> = OPTION_NAMES.filter((o) => /[A-Z]/.test(o)).map((o) => [new RegExp(`\\b${o}\\b`, 'g'), flagOf(o)]);
 const WORD_FLAGS: Array<[RegExp, string]> = OPTION_NAMES.filter((o) => !/[A-Z]/.test(o)).map((o) => [new RegExp(`^${o}(?=[ :])`), flagOf(o)]);

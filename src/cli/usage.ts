@@ -94,6 +94,10 @@ Pipeline:
   --vad-filter [true|false]           drop non-speech with Silero VAD first (default off; on with --batch-size)
 ${vad.join('\n')}
   --batch-size <n>                    batched pipeline over speech chunks, 1 to 1024 at a time
+  --diarize [true|false]              label speakers (pyannote segmentation-3.0 + CAM++ on ONNX Runtime;
+                                      models: npm run models, or CT2_WHISPER_DIARIZATION_MODEL)
+  --min-speakers <n>, --max-speakers <n>
+                                      bounds on the number of speakers (1 to 64; imply --diarize)
 
 Output:
   --format <f>                        json, text (txt), srt, vtt, or all (json, srt, vtt and txt)
@@ -112,6 +116,7 @@ Examples:
   ct2-whisper transcribe talk.wav --format srt --output talk.srt --word-timestamps
   ct2-whisper transcribe *.flac --format all --output-dir transcripts/
   ct2-whisper transcribe long.mp3 --vad-filter --vad-min-silence-duration-ms 500 --batch-size 16
+  ct2-whisper transcribe meeting.wav --diarize --max-speakers 4 --format srt
   ct2-whisper transcribe noisy.wav --temperature 0,0.4,0.8 --no-condition-on-previous-text \\
       --log-prob-threshold -1.5 --hallucination-silence-threshold 2 --word-timestamps
   ct2-whisper transcribe call.wav --hotwords "Kubernetes Grafana" --initial-prompt "Ops standup."

@@ -47,6 +47,8 @@ export interface WorkerConfig {
   hub: HubOptions;
   /** Silero VAD's ONNX file (CT2_WHISPER_VAD_MODEL, else in the cache's models/). */
   vadModelPath: string;
+  /** CT2_WHISPER_DIARIZATION_MODEL: the diarization models' directory or Hub id (else <cacheDir>/models/diarization). */
+  diarizationModel?: string;
   /** The ffmpeg executable (FFMPEG_PATH; unset: `ffmpeg` on PATH). */
   ffmpegPath?: string;
 }
@@ -264,6 +266,7 @@ export function configFromEnv(env: Env): WorkerConfig {
     cacheDir: settings.cacheDir,
     hub: settings.hub,
     vadModelPath: settings.vadModelPath,
+    ...(settings.diarizationModel ? { diarizationModel: settings.diarizationModel } : {}),
     ffmpegPath: settings.ffmpegPath,
   };
 }

@@ -16,7 +16,7 @@ import { native } from '../native.js';
 import { render, joinedText, toJsonObject } from '../formats.js';
 import { AbortError, TimeoutError, ModelError, ErrorCode } from '../errors.js';
 import { hubCacheDir } from '../hub-download.js';
-import { parseJobInput, JobInputError, type JobInput } from './schema.js';
+import { parseJobInput, JobInputError, speakerSamples, wantsDiarization, type JobInput } from './schema.js';
 import { jobOptions } from './job-options.js';
 import { downloadAudio, saveBase64Audio } from './audio-source.js';
 import { ArtifactStore, type Artifact, type UploadedArtifact } from './storage.js';
@@ -313,11 +313,30 @@ export class TranscriptionService {
       batch = CPU_MAX_BATCH_SIZE;
     }
     if (batch !== undefined) opts.batchSize = batch;
-    if ((job.min_speakers != null || job.max_speakers != null) && !job.diarization) {
+    if ((job.min_speakers != null || job.max_speakers != null) && !wantsDiarization(job)) {
       notes.push('min_speakers and max_speakers are used only with diarization: ignored');
+    }
+    if (job.speaker_samples?.length && !wantsDiarization(job)) {
+      notes.push('speaker_samples are used only with diarization or speaker_verification: ignored');
     }
     if (this.config.ffmpegPath) opts.ffmpegPath = this.config.ffmpegPath;
     return opts;
+  }
+
+  /** Downloads a job's speaker samples into its directory; a sample that cannot be had fails the job, naming it. */
+  private async fetchSpeakerSamples(job: JobInput, dir: string, signal: AbortSignal): Promise<Array<{ name: string; audio: string }>> {
+    const out: Array<{ name: string; audio: string }> = [];
+    for (const [i, { url, name }] of speakerSamples(job).entries()) {
+      const into = path.join(dir, `sample-${i}`);
+      await fs.mkdir(into);
+      try {
+        out.push({ name, audio: await downloadAudio(url, into, this.config.limits, signal) });
+      } catch (e) {
+        if (signal.aborted) throw e;
+        throw new JobInputError(`speaker_samples[${i}] (${JSON.stringify(name)}): ${(e as Error).message.replace(/^audio URL: /, '')}`);
+      }
+    }
+    return out;
   }
 
   /** The jobs in hand; close() waits for them before it disposes the models. */
@@ -372,6 +391,17 @@ export class TranscriptionService {
       const { language, fallback } = this.language(input);
       const notes: string[] = [];
       const options = { ...this.options(input, model.device, notes), language, signal, onProgress: hooks.onProgress, onSegment: hooks.onSegment };
+      if (wantsDiarization(input)) {
+        t = Date.now();
+        options.diarize = {
+          ...(input.min_speakers != null ? { minSpeakers: input.min_speakers } : {}),
+          ...(input.max_speakers != null ? { maxSpeakers: input.max_speakers } : {}),
+          ...(this.config.diarizationModel ? { diarizationModel: this.config.diarizationModel } : {}),
+          locations: this.locations(secret),
+          speakerSamples: input.speaker_verification === false ? [] : await this.fetchSpeakerSamples(input, dir, signal),
+        };
+        if (input.speaker_samples?.length) lap('samples_fetch_s', t);
+      }
       // DEBUG: what the job runs with (its options hold no secret: the token is not one).
       const { signal: _s, onProgress: _p, onSegment: _g, ...shown } = options;
       log.debug({ model: modelName, options: shown, notes }, 'transcribe options');
@@ -405,6 +435,7 @@ export class TranscriptionService {
         device: model.device,
         compute_type: model.computeType,
       };
+      if (result.speakers) full.speakers = result.speakers;
       if (fallback) full.language_fallback = fallback;
       if (notes.length) full.notes = notes;
       if (options.wordTimestamps) {
@@ -485,6 +516,8 @@ export class TranscriptionService {
       } else {
         message = `transcription failed: ${err.message}`;
       }
+      // The job's field names, not the library's.
+      message = message.replace(/\bspeakerSamples\[/g, 'speaker_samples[');
       // Name the job's audio, not the private path it was saved under.
       if (file) message = message.split(file).join('the audio');
       if (dir) message = message.split(dir).join('the job directory');

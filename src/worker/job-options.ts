@@ -67,7 +67,8 @@ export const NON_OPTION_JOB_FIELDS = [
   'audio', 'audio_url', 'audio_file', 'audio_base_64', 'model', 'output_formats', 'debug', 'result_mode',
   // the Hub token for this job's model (handler.ts; never logged nor echoed)
   'huggingface_access_token',
-  // accepted only to answer "not supported yet" (diarization) or to be ignored without it (the speaker counts)
+  // diarization and speaker verification: the handler builds transcribe's `diarize` from them
+  // (the samples are downloaded first); the speaker counts are ignored without diarization
   'diarization', 'speaker_verification', 'speaker_samples', 'min_speakers', 'max_speakers',
 ] as const;
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { MAX_BATCH_SIZE } from '../model.js';
+import { MAX_SPEAKERS } from '../diarize/index.js';
 
 const url = z
   .string()
@@ -11,6 +12,9 @@ const url = z
   .refine((s) => /^https?:\/\//i.test(s), 'must be an http(s) URL');
 
 const probability = z.number().min(0).max(1);
+
+/** Most speaker samples a job may give. */
+export const MAX_SPEAKER_SAMPLES = 20;
 
 export const OUTPUT_FORMATS = ['json', 'srt', 'vtt', 'text'] as const;
 
@@ -68,13 +72,19 @@ export const JobInputSchema = z
     result_mode: z.enum(['auto', 'full']).optional(),
     /** WhisperX workers' token for Hub downloads of this job's model; never logged nor echoed. */
     huggingface_access_token: z.string().trim().min(1, 'must not be empty').max(1000).nullable().optional(),
-    /** WhisperX workers' speaker counts: only meaningful with diarization (not supported yet). */
-    min_speakers: z.number().int().min(1).max(100).nullable().optional(),
-    max_speakers: z.number().int().min(1).max(100).nullable().optional(),
-    // Accepted so that the error says what is missing rather than "unknown field".
-    diarization: z.unknown().optional(),
-    speaker_verification: z.unknown().optional(),
-    speaker_samples: z.unknown().optional(),
+    /** WhisperX workers' diarization: speaker labels on segments and words, and a `speakers` summary. */
+    diarization: z.boolean().nullable().optional(),
+    /** Speaker counts, used with diarization (1 to MAX_SPEAKERS; min at most max). */
+    min_speakers: z.number().int().min(1).max(MAX_SPEAKERS).nullable().optional(),
+    max_speakers: z.number().int().min(1).max(MAX_SPEAKERS).nullable().optional(),
+    /** Name the speakers after speaker_samples (turns diarization on). */
+    speaker_verification: z.boolean().nullable().optional(),
+    /** Recordings of known speakers: { url, name }, or a URL (named after its file, without the extension). */
+    speaker_samples: z
+      .array(z.union([url, z.object({ url, name: z.string().trim().min(1, 'must not be empty').max(200) }).strict()]))
+      .max(MAX_SPEAKER_SAMPLES)
+      .nullable()
+      .optional(),
   })
   .strict();
 
@@ -92,6 +102,25 @@ function describe(issue: z.ZodIssue): string {
   return `${field}: ${issue.message}`;
 }
 
+/** The job's speaker samples with their names (a bare URL is named after its file). */
+export function speakerSamples(job: JobInput): Array<{ url: string; name: string }> {
+  return (job.speaker_samples ?? []).map((s, i) => {
+    if (typeof s !== 'string') return s;
+    let base = '';
+    try {
+      base = decodeURIComponent(new URL(s).pathname.split('/').pop() ?? '');
+    } catch {
+      // not a URL the schema let through; the download names the problem
+    }
+    return { url: s, name: base.replace(/\.[^.]*$/, '') || `sample_${i + 1}` };
+  });
+}
+
+/** Whether the job asks for speaker labels: diarization, or speaker verification (which needs it). */
+export function wantsDiarization(job: JobInput): boolean {
+  return !!job.diarization || !!job.speaker_verification;
+}
+
 /** Validates a job's `input`; throws a JobInputError naming every bad field. */
 export function parseJobInput(input: unknown): JobInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -100,12 +129,15 @@ export function parseJobInput(input: unknown): JobInput {
   const r = JobInputSchema.safeParse(input);
   if (!r.success) throw new JobInputError(r.error.issues.map(describe).join('; '));
   const job = r.data;
-  for (const f of ['diarization', 'speaker_verification', 'speaker_samples'] as const) {
-    const v = job[f];
-    if (v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0)) {
-      throw new JobInputError(`${f}: not supported yet by ct2-whisper`);
-    }
+  if (job.min_speakers != null && job.max_speakers != null && job.min_speakers > job.max_speakers) {
+    throw new JobInputError(`min_speakers (${job.min_speakers}) is more than max_speakers (${job.max_speakers})`);
   }
+  if (job.speaker_verification && !job.speaker_samples?.length) {
+    throw new JobInputError('speaker_verification: needs speaker_samples (a list of { url, name } or URLs)');
+  }
+  const names = speakerSamples(job).map((s) => s.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new JobInputError(`speaker_samples: the name ${JSON.stringify(twice)} is given twice`);
   const sources = (['audio', 'audio_url', 'audio_file', 'audio_base_64'] as const).filter((k) => job[k] !== undefined);
   if (sources.length === 0) throw new JobInputError('audio: is required (give one of audio, audio_url, audio_file, audio_base_64)');
   if (sources.length > 1) throw new JobInputError(`${sources.join(', ')}: give only one audio source`);

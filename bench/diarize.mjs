@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Diarization cost: an hour (or --minutes N) of speech built by joining the shared fixtures
+// (Arthur.mp3, NM014.mp3, multilingual.mp3, jfk.flac, gettysburg.wav, hotwords.mp3, in turn, until
+// the length is reached), diarized once in this process; wall time per stage, the speakers found,
+// and the process's peak RSS. Writes its section of bench/RESULTS.md (## Diarization), leaving the
+// rest of the file as it is.
+//   node bench/diarize.mjs [--minutes 60] [--threads 2] [--no-write]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeAudio, diarize } from '../lib/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = process.env.CT2_WHISPER_FIXTURES || path.resolve(here, '..', '..', 'shared', 'fixtures');
+const arg = (name, def) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : def;
+};
+const minutes = Number(arg('--minutes', '60'));
+const threads = Number(arg('--threads', String(Math.min(4, os.availableParallelism()))));
+const SOURCES = ['Arthur.mp3', 'NM014.mp3', 'multilingual.mp3', 'jfk.flac', 'gettysburg.wav', 'hotwords.mp3'];
+
+const clips = [];
+for (const name of SOURCES) clips.push((await decodeAudio(path.join(fixtures, 'audio', name)))[0]);
+const total = Math.round(minutes * 60 * 16000);
+const audio = new Float32Array(total);
+for (let at = 0, i = 0; at < total; i++) {
+  const c = clips[i % clips.length].subarray(0, total - at);
+  audio.set(c, at);
+  at += c.length;
+}
+const rssBefore = process.resourceUsage().maxRSS / 1024;
+const started = process.hrtime.bigint();
+const d = await diarize(audio, { threads });
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const peak = process.resourceUsage().maxRSS / 1024;
+const line = {
+  audio_s: total / 16000,
+  wall_s: +seconds.toFixed(1),
+  real_time_factor: +(seconds / (total / 16000)).toFixed(4),
+  speakers: d.speakers.length,
+  turns: d.turns.length,
+  peak_rss_mb: Math.round(peak),
+  rss_before_diarize_mb: Math.round(rssBefore),
+  threads,
+};
+console.log(JSON.stringify(line));
+if (!process.argv.includes('--no-write')) {
+  const file = path.join(here, 'RESULTS.md');
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const section = `## Diarization
+
+Written by \`node bench/diarize.mjs --minutes ${minutes}\` on ${new Date().toISOString().slice(0, 10)}: ${os.availableParallelism()} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB,
+ONNX Runtime on the CPU with ${threads} threads; the machine was shared with other work while it ran, so the time is an upper bound.
+The audio is the shared fixtures joined in turn (${SOURCES.join(', ')}) up to ${minutes} minutes, decoded before the clock starts.
+Peak memory is the whole process's peak RSS, which includes the decoded audio (${Math.round((total * 4) / 2 ** 20)} MB of float samples) and the fixtures it was built from.
+The joined audio holds ${SOURCES.length} source recordings, each repeated; more speakers found than that is over-splitting
+(Arthur.mp3 alone, a reader doing character voices, gives several at the default clustering threshold).
+
+| audio | wall s | real-time factor | speakers found | turns | peak RSS MB | RSS before diarize MB |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| ${(total / 16000 / 60).toFixed(0)} min | ${line.wall_s} | ${line.real_time_factor} | ${line.speakers} | ${line.turns} | ${line.peak_rss_mb} | ${line.rss_before_diarize_mb} |
+`;
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const start = old.indexOf('## Diarization');
+  let next = start >= 0 ? old.indexOf('\n## ', start + 3) : -1;
+  const updated = start < 0 ? `${old.trimEnd()}\n\n${section}` : `${old.slice(0, start)}${section}${next >= 0 ? old.slice(next) : ''}`;
+  fs.writeFileSync(file, updated);
+}

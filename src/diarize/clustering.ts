@@ -1,0 +1,67 @@
+// Agglomerative clustering of speaker embeddings, average linkage on cosine similarity: the two
+// closest clusters are merged while their similarity is at least the threshold, and always while
+// there are more than maxSpeakers clusters; never below minSpeakers.
+import { cosine, normalize } from './embedding.js';
+
+export interface ClusteringOptions {
+  /** Average cosine similarity at or above which two clusters are one speaker. */
+  threshold: number;
+  minSpeakers: number;
+  maxSpeakers: number;
+}
+
+/** Cluster index of each embedding (0..k-1, in order of first member). */
+export function cluster(vectors: Float32Array[], opts: ClusteringOptions): number[] {
+  const n = vectors.length;
+  if (n === 0) return [];
+  // sim[i][j]: average similarity between clusters i and j (kept for live clusters only).
+  const sim = vectors.map((a) => Float32Array.from(vectors, (b) => cosine(a, b)));
+  const size = new Array<number>(n).fill(1);
+  const alive = new Array<boolean>(n).fill(true);
+  const parent = Array.from({ length: n }, (_, i) => i);
+  const best = new Array<number>(n).fill(-1);
+  const rowBest = (i: number) => {
+    let b = -1;
+    for (let j = 0; j < n; j++) if (j !== i && alive[j] && (b < 0 || sim[i][j] > sim[i][b])) b = j;
+    best[i] = b;
+  };
+  for (let i = 0; i < n; i++) rowBest(i);
+  let count = n;
+  while (count > 1) {
+    let a = -1;
+    for (let i = 0; i < n; i++) if (alive[i] && best[i] >= 0 && (a < 0 || sim[i][best[i]] > sim[a][best[a]])) a = i;
+    if (a < 0) break;
+    const b = best[a];
+    const s = sim[a][b];
+    const merge = count > opts.maxSpeakers || (s >= opts.threshold && count > opts.minSpeakers);
+    if (!merge) break;
+    // Lance-Williams update for average linkage: b is folded into a.
+    for (let k = 0; k < n; k++) {
+      if (!alive[k] || k === a || k === b) continue;
+      const v = (size[a] * sim[a][k] + size[b] * sim[b][k]) / (size[a] + size[b]);
+      sim[a][k] = v;
+      sim[k][a] = v;
+    }
+    size[a] += size[b];
+    alive[b] = false;
+    parent[b] = a;
+    count--;
+    rowBest(a);
+    for (let k = 0; k < n; k++) if (alive[k] && k !== a && (best[k] === a || best[k] === b || sim[k][a] > sim[k][best[k]])) rowBest(k);
+  }
+  const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i])));
+  const ids = new Map<number, number>();
+  return vectors.map((_, i) => {
+    const r = root(i);
+    if (!ids.has(r)) ids.set(r, ids.size);
+    return ids.get(r)!;
+  });
+}
+
+/** Mean direction of each cluster's members (normalized). */
+export function centroids(vectors: Float32Array[], labels: number[]): Float32Array[] {
+  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
+  const sums = Array.from({ length: k }, () => new Float32Array(vectors[0]?.length ?? 0));
+  labels.forEach((l, i) => vectors[i].forEach((v, d) => (sums[l][d] += v)));
+  return sums.map(normalize);
+}

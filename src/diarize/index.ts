@@ -1,0 +1,180 @@
+// Who spoke when, in the pyannote style, on ONNX Runtime: pyannote segmentation-3.0 over sliding
+// 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of each local
+// speaker, agglomerative clustering of the embeddings into the recording's speakers (bounded by
+// minSpeakers/maxSpeakers), turns rebuilt from the windows and smoothed; optionally the speakers
+// named after speaker samples (verification).
+import os from 'node:os';
+import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from '../audio.js';
+import { InputError, abortError, callSignal } from '../errors.js';
+import type { ModelLocations } from '../model-path.js';
+import type { HubOptions } from '../hub-download.js';
+import { modelSession, resolveDiarizationModels } from './models.js';
+export { resolveDiarizationModels } from './models.js';
+import { segment, LOCAL_SPEAKERS } from './segmentation.js';
+import { embedClip, embedLocalSpeakers } from './embedding.js';
+import { centroids, cluster } from './clustering.js';
+import { reconstruct, type SpeakerTurn } from './turns.js';
+import { matchSpeakers } from './verification.js';
+
+export type { SpeakerTurn } from './turns.js';
+export { assignSpeakers } from './assign-speakers.js';
+
+/** Most speakers a recording may be given (min/maxSpeakers). */
+export const MAX_SPEAKERS = 64;
+
+export interface SpeakerSample {
+  /** The name the matched speaker takes. */
+  name: string;
+  /** A recording of that speaker alone (a path, encoded bytes, or 16 kHz mono samples). */
+  audio: AudioInput;
+}
+
+export interface DiarizeOptions extends Omit<DecodeOptions, 'signal' | 'splitChannels'> {
+  /** Exactly this many speakers (sets minSpeakers and maxSpeakers). */
+  numSpeakers?: number;
+  minSpeakers?: number;
+  maxSpeakers?: number;
+  /** A directory holding segmentation.onnx and embedding.onnx, or a Hub repository id (default: <cache>/models/diarization). */
+  diarizationModel?: string;
+  /** Where the model cache and the Hub cache are (as resolveModel takes them). */
+  locations?: ModelLocations & { hub?: HubOptions };
+  /** Average cosine similarity at or above which two clusters are one speaker (default 0.4). */
+  clusteringThreshold?: number;
+  /** Seconds between two segmentation windows (10 s long; default 5). */
+  step?: number;
+  /** Known speakers: a speaker whose voice matches a sample takes its name. */
+  speakerSamples?: SpeakerSample[];
+  /** Cosine similarity a speaker must reach to take a sample's name (default 0.45). */
+  verificationThreshold?: number;
+  /** ONNX Runtime threads (default: up to 4, the cores there are). */
+  threads?: number;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface SpeakerSummary {
+  speaker: string;
+  /** Seconds of speech (overlaps count for each speaker in them). */
+  duration: number;
+  turns: number;
+  /** With speaker samples: the sample matched (its name is `speaker`), and the best similarity to any sample. */
+  matched?: boolean;
+  similarity?: number;
+}
+
+export interface Diarization {
+  turns: SpeakerTurn[];
+  speakers: SpeakerSummary[];
+  /** Seconds of audio diarized. */
+  duration: number;
+}
+
+function count(name: string, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_SPEAKERS) {
+    throw new InputError(`${name} must be a whole number from 1 to ${MAX_SPEAKERS}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function fraction(name: string, v: unknown, def: number, min: number, max: number): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new InputError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The options checked, with their defaults (an InputError names a bad one). */
+export function checkDiarizeOptions(o: DiarizeOptions) {
+  const num = count('numSpeakers', o.numSpeakers);
+  const min = num ?? count('minSpeakers', o.minSpeakers) ?? 1;
+  const max = num ?? count('maxSpeakers', o.maxSpeakers) ?? MAX_SPEAKERS;
+  if (num !== undefined && (o.minSpeakers !== undefined || o.maxSpeakers !== undefined) && (o.minSpeakers !== undefined && o.minSpeakers !== num || o.maxSpeakers !== undefined && o.maxSpeakers !== num)) {
+    throw new InputError(`numSpeakers (${num}) disagrees with minSpeakers/maxSpeakers`);
+  }
+  if (min > max) throw new InputError(`minSpeakers (${min}) is more than maxSpeakers (${max})`);
+  const samples = o.speakerSamples ?? [];
+  if (!Array.isArray(samples)) throw new InputError('speakerSamples must be a list of { name, audio }');
+  samples.forEach((s, i) => {
+    if (!s || typeof s.name !== 'string' || !s.name.trim() || s.name.length > 200) throw new InputError(`speakerSamples[${i}].name must be a non-empty string of at most 200 characters`);
+    if (s.audio === undefined || s.audio === null) throw new InputError(`speakerSamples[${i}].audio is missing`);
+  });
+  if (new Set(samples.map((s) => s.name)).size !== samples.length) throw new InputError('speakerSamples have the same name twice');
+  const cores = os.availableParallelism();
+  const threads = o.threads ?? Math.min(4, cores);
+  if (!Number.isInteger(threads) || threads < 1 || threads > cores * 4) throw new InputError(`threads must be an integer from 1 to ${cores * 4}, got ${JSON.stringify(o.threads)}`);
+  return {
+    minSpeakers: min,
+    maxSpeakers: max,
+    threshold: fraction('clusteringThreshold', o.clusteringThreshold, 0.4, -1, 1),
+    verificationThreshold: fraction('verificationThreshold', o.verificationThreshold, 0.45, -1, 1),
+    step: fraction('step', o.step, 5, 0.5, 10),
+    samples,
+    threads,
+  };
+}
+
+/** Diarizes a recording: its speakers' turns and a summary per speaker. */
+export async function diarize(input: AudioInput, options: DiarizeOptions = {}): Promise<Diarization> {
+  checkDiarizeOptions(options);
+  const { signal, done } = callSignal(options.signal, options.timeoutMs, 'the diarization');
+  try {
+    const [audio] = await decodeAudio(input, { ...options, splitChannels: false, signal });
+    return await diarizeSamples(audio, { ...options, signal });
+  } finally {
+    done();
+  }
+}
+
+/** diarize() on 16 kHz mono samples already decoded (what transcribe's `diarize` option runs). */
+export async function diarizeSamples(audio: Float32Array, options: DiarizeOptions = {}): Promise<Diarization> {
+  const o = checkDiarizeOptions(options);
+  const check = () => {
+    if (options.signal?.aborted) throw abortError(options.signal);
+  };
+  const files = await resolveDiarizationModels(options.diarizationModel, options.locations);
+  const seg = await modelSession(files.segmentation, o.threads);
+  const emb = await modelSession(files.embedding, o.threads);
+  // Samples first: a bad sample fails the call before the long work.
+  const sampleVectors: Float32Array[] = [];
+  for (const [i, s] of o.samples.entries()) {
+    check();
+    let clip: Float32Array;
+    try {
+      [clip] = await decodeAudio(s.audio, { ...options, splitChannels: false, signal: options.signal });
+    } catch (e) {
+      throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) could not be read as audio: ${(e as Error).message}`);
+    }
+    const v = await embedClip(clip, emb);
+    if (!v) throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) is too short: at least 0.5 s of speech is needed`);
+    sampleVectors.push(v);
+  }
+  const duration = audio.length / SAMPLE_RATE;
+  const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), seg, check);
+  const local = await embedLocalSpeakers(audio, windows, emb, check);
+  check();
+  const labels = cluster(local.map((l) => l.vector), { threshold: o.threshold, minSpeakers: Math.min(o.minSpeakers, local.length), maxSpeakers: o.maxSpeakers });
+  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
+  const assignment = windows.map(() => new Array<number>(LOCAL_SPEAKERS).fill(-1));
+  local.forEach((l, i) => (assignment[l.window][l.speaker] = labels[i]));
+  const perSpeaker = reconstruct(windows, assignment, k, audio.length, { minGap: 0.3, minDuration: 0.1 });
+  const centres = centroids(local.map((l) => l.vector), labels);
+  // Speakers named SPEAKER_00, 01, ... in order of first speech; those with no turn left are dropped.
+  const order = perSpeaker.map((t, s) => ({ s, first: t[0]?.start ?? Infinity })).filter((x) => x.first < Infinity).sort((a, b) => a.first - b.first);
+  const matches = sampleVectors.length ? matchSpeakers(order.map(({ s }) => centres[s]), sampleVectors, o.verificationThreshold) : [];
+  const names = order.map((_, i) => (matches[i]?.sample >= 0 ? o.samples[matches[i].sample].name : `SPEAKER_${String(i).padStart(2, '0')}`));
+  const turns: SpeakerTurn[] = [];
+  const speakers: SpeakerSummary[] = order.map(({ s }, i) => {
+    const list = perSpeaker[s];
+    for (const t of list) turns.push({ start: round(t.start), end: round(t.end), speaker: names[i] });
+    const summary: SpeakerSummary = { speaker: names[i], duration: round(list.reduce((a, t) => a + t.end - t.start, 0)), turns: list.length };
+    if (sampleVectors.length) {
+      summary.matched = matches[i].sample >= 0;
+      summary.similarity = round(matches[i].similarity);
+    }
+    return summary;
+  });
+  turns.sort((a, b) => a.start - b.start || a.end - b.end);
+  return { turns, speakers, duration };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
