@@ -3,7 +3,7 @@
 import type { FastifyRequest } from 'fastify';
 import { native } from '../native.js';
 import { MAX_BATCH_SIZE } from '../model.js';
-import { badRequest } from './openai-errors.js';
+import { badRequest, tooLarge } from './openai-errors.js';
 
 export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
@@ -44,8 +44,20 @@ function bool(name: string, v: string | undefined, fallback: boolean): boolean {
   return b;
 }
 
-/** Reads the form; the file's size limit is the multipart plugin's (a 413). */
-export async function readAudioForm(request: FastifyRequest, translation: boolean): Promise<AudioRequest> {
+/** The upload's bytes; past the multipart plugin's size limit, a 413 that says the limit. */
+async function fileBytes(part: { toBuffer(): Promise<Buffer>; filename: string }, maxFileBytes: number): Promise<Buffer> {
+  try {
+    return await part.toBuffer();
+  } catch (e) {
+    if ((e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+      throw tooLarge(`${part.filename || 'the file'} is larger than this server's limit of ${maxFileBytes} bytes (--max-file-bytes)`);
+    }
+    throw e;
+  }
+}
+
+/** Reads the form; the upload is held in memory, at most `maxFileBytes`. */
+export async function readAudioForm(request: FastifyRequest, translation: boolean, maxFileBytes: number): Promise<AudioRequest> {
   if (!request.isMultipart()) throw badRequest('the request must be multipart/form-data with a `file` field (as OpenAI\'s audio API takes it)');
   const fields = new Map<string, string[]>();
   let file: Buffer | undefined;
@@ -58,7 +70,7 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
         throw badRequest(`unexpected file field ${JSON.stringify(part.fieldname)}: send the audio as \`file\``, part.fieldname);
       }
       if (file) throw badRequest('send one `file`', 'file');
-      file = await part.toBuffer();
+      file = await fileBytes(part, maxFileBytes);
       filename = part.filename || filename;
     } else if (FIELDS.has(name)) {
       const list = fields.get(name) ?? [];

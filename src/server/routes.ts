@@ -51,7 +51,7 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
   reply.raw.on('close', onClose);
   let stream: EventStream | undefined;
   try {
-    const form = await readAudioForm(request, task === 'translate');
+    const form = await readAudioForm(request, task === 'translate', ctx.maxFileBytes);
     const served = ctx.models.find(form.model);
     const audio = await decodeUpload(form, ctx, gone.signal);
     if (task === 'translate' && !(await ctx.models.get(served)).isMultilingual) {
