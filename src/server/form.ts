@@ -111,7 +111,6 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
     throw badRequest('timestamp_granularities needs response_format verbose_json', 'timestamp_granularities');
   }
   const stream = bool('stream', one('stream'), false);
-  if (stream && translation) throw badRequest('translations are not streamed', 'stream');
   let batchSize: number | undefined;
   const b = one('batch_size');
   if (b !== undefined) {
