@@ -385,4 +385,44 @@ mod tests {
         assert_eq!(j.data, vec![1.0, 2.0, 5.0, -1.5, 3.0, 4.0, 6.0, -1.5]);
         assert_eq!(join_features(3, &[]).data, vec![-1.5; 3]);
     }
+
+    fn progress(sot: Vec<usize>) -> Option<Progress> {
+        Some(Progress {
+            language: LanguageChoice { language: "en".into(), probability: 1.0, all: None },
+            sot_sequence: sot,
+            prompt: Vec::new(),
+            max_length: 448,
+            language_index: None,
+            segments: Vec::new(),
+            last_speech_timestamp: 0.0,
+            done: 0.0,
+        })
+    }
+
+    #[test]
+    fn batches_across_requests() {
+        let chunk = Chunk { samples: vec![0.0; 10], offset: 0.0 };
+        let item = |request| Item { request, chunk: &chunk, features: Features { n_mels: 1, n_frames: 0, data: vec![] } };
+        // Requests 0 and 2 transcribe in one language, request 1 in another.
+        let states = vec![progress(vec![1, 2]), progress(vec![1, 3]), progress(vec![1, 2])];
+        let items = vec![item(0), item(0), item(1), item(2), item(2)];
+        assert_eq!(plan_batches(&items, &states, false, 2), vec![vec![0, 1], vec![2, 3], vec![4]], "in order, across requests");
+        assert_eq!(
+            plan_batches(&items, &states, true, 2),
+            vec![vec![0, 1], vec![3, 4], vec![2]],
+            "with word timestamps, one start-of-transcript sequence per batch"
+        );
+        assert_eq!(plan_batches(&items, &states, false, 8), vec![vec![0, 1, 2, 3, 4]]);
+    }
+
+    #[test]
+    fn batch_settings_ignore_what_each_prompt_holds() {
+        let a = DecodeOptions::default();
+        let b = DecodeOptions { language: Some("de".into()), task: "translate".into(), initial_prompt: Some("x".into()), hotwords: Some("y".into()), ..DecodeOptions::default() };
+        assert!(shares_batch_settings(&a, &b));
+        let c = DecodeOptions { beam_size: 1, ..DecodeOptions::default() };
+        assert!(!shares_batch_settings(&a, &c));
+        let d = DecodeOptions { word_timestamps: true, ..DecodeOptions::default() };
+        assert!(!shares_batch_settings(&a, &d));
+    }
 }
