@@ -87,6 +87,8 @@ struct Progress {
     language: LanguageChoice,
     sot_sequence: Vec<usize>,
     prompt: Vec<usize>,
+    /// Where `<|startoftranscript|>` is in the prompt (after the previous text or hotwords).
+    sot_position: usize,
     max_length: usize,
     /// Where the language token is in the prompt, when each item is decoded in its own language.
     language_index: Option<usize>,
@@ -216,7 +218,8 @@ impl<'m> BatchedPipeline<'m> {
         let max_length = max_length_for(prompt.len(), opts.max_new_tokens)?;
         let multilingual = opts.multilingual && model.is_multilingual();
         let language_index = if multilingual { prompt.iter().position(|&t| Some(t) == tok.language_token(&language.language)) } else { None };
-        Ok(Progress { language, sot_sequence, prompt, max_length, language_index, segments: Vec::new(), last_speech_timestamp: 0.0, done: 0.0 })
+        let sot_position = prompt.iter().position(|&t| t == tok.sot).unwrap_or(0);
+        Ok(Progress { language, sot_sequence, prompt, sot_position, max_length, language_index, segments: Vec::new(), last_speech_timestamp: 0.0, done: 0.0 })
     }
 
     /// Encodes and decodes one batch of items and adds their segments to their requests.
@@ -339,14 +342,17 @@ fn state_of(states: &[Option<Progress>], request: usize) -> Result<&Progress> {
     states[request].as_ref().ok_or_else(|| Error::internal("internal error: a request has no state"))
 }
 
-/// The items (indices into `items`) of each batch, in order: `batch_size` at a time; with word
-/// timestamps, items with the same start-of-transcript sequence together.
+/// The items (indices into `items`) of each batch, in order, `batch_size` at a time. Items go
+/// together only when their prompts have `<|startoftranscript|>` at the same place (CTranslate2's
+/// `generate` requires it: requests with previous text or hotwords of different lengths are
+/// decoded in batches of their own) and, with word timestamps, the same start-of-transcript
+/// sequence (the alignment takes one per batch).
 fn plan_batches(items: &[Item], states: &[Option<Progress>], word_timestamps: bool, batch_size: usize) -> Vec<Vec<usize>> {
-    let mut kinds: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut kinds: Vec<((usize, Vec<usize>), Vec<usize>)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let key = match (word_timestamps, &states[item.request]) {
-            (true, Some(p)) => p.sot_sequence.clone(),
-            _ => Vec::new(),
+        let key = match &states[item.request] {
+            Some(p) => (p.sot_position, if word_timestamps { p.sot_sequence.clone() } else { Vec::new() }),
+            None => (0, Vec::new()),
         };
         match kinds.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(i),
@@ -387,10 +393,15 @@ mod tests {
     }
 
     fn progress(sot: Vec<usize>) -> Option<Progress> {
+        progress_at(sot, 0)
+    }
+
+    fn progress_at(sot: Vec<usize>, sot_position: usize) -> Option<Progress> {
         Some(Progress {
             language: LanguageChoice { language: "en".into(), probability: 1.0, all: None },
             sot_sequence: sot,
             prompt: Vec::new(),
+            sot_position,
             max_length: 448,
             language_index: None,
             segments: Vec::new(),
@@ -413,6 +424,9 @@ mod tests {
             "with word timestamps, one start-of-transcript sequence per batch"
         );
         assert_eq!(plan_batches(&items, &states, false, 8), vec![vec![0, 1, 2, 3, 4]]);
+        // Request 1 has a prompt of previous text: its start of transcript is elsewhere.
+        let states = vec![progress(vec![1, 2]), progress_at(vec![1, 2], 5), progress(vec![1, 2])];
+        assert_eq!(plan_batches(&items, &states, false, 8), vec![vec![0, 1, 3, 4], vec![2]], "one start-of-transcript position per batch");
     }
 
     #[test]
