@@ -4,7 +4,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import OpenAI from 'openai';
-import { fixture, words, wordErrorRate, tmpDir, JFK_WORDS } from './helpers.mjs';
+import { fixture, words, wordErrorRate, tmpDir, runCli, JFK_WORDS } from './helpers.mjs';
 import { startServe } from './servers.mjs';
 
 const KEY = 'test-key-123';
@@ -157,4 +157,17 @@ t.test('extras under their own names', async (t) => {
   const d = await fetch(`${url}/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${KEY}` } });
   t.equal(d.status, 400);
   t.equal((await d.json()).error.param, 'diarize');
+});
+
+t.test('serve command line', async (t) => {
+  const help = await runCli(['serve', '--help']);
+  t.equal(help.status, 0);
+  t.match(help.stdout, /usage: ct2-whisper serve/);
+  t.match(help.stdout, /--api-key KEY/);
+  const badPort = await runCli(['serve', '--port', 'eighty']);
+  t.equal(badPort.status, 2, 'a usage error');
+  t.match(badPort.stderr, /--port must be an integer from 0 to 65535/);
+  const badModel = await runCli(['serve', '--model', '/nonexistent/model-dir']);
+  t.equal(badModel.status, 1);
+  t.match(badModel.stderr, /unknown model|not a directory/);
 });
