@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { Env, EnvSettings } from '../env.js';
 import { defaultLocalModel, resolveModel } from '../model-path.js';
-import { MAX_BATCH_SIZE, type ComputeType, type Device, type LoadOptions } from '../model.js';
+import { MAX_BATCH_SIZE, type LoadOptions } from '../model.js';
 import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_SCHEDULER } from '../server/app.js';
 import type { ServedModel } from '../server/models.js';
 import { vadModelPath } from '../vad.js';

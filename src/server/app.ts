@@ -1,5 +1,5 @@
 // The OpenAI-compatible server: fastify with @fastify/multipart (uploads held in memory, size
-// limited by the parser), Bearer auth on /v1, OpenAI's error bodies for every failure, the
+// limited by the parser), Bearer auth on every route but / and /health, OpenAI's error bodies for every failure, the
 // scheduler that batches requests, and the page. `startServer` listens; `buildServer` only builds.
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -29,6 +29,9 @@ export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_MAX_AUDIO_SECONDS = 2 * 3600;
 export const DEFAULT_SCHEDULER: SchedulerOptions = { batching: true, batchSize: 8, gatherMs: 15, maxQueue: 64, maxRequestsPerCall: 32 };
 
+/** Routes open without the API key: the page (it asks for the key) and the health check. */
+const OPEN_ROUTES = new Set(['/', '/health']);
+
 export const PAGE_PATH = fileURLToPath(new URL('../../web/index.html', import.meta.url));
 
 export interface Server {
@@ -44,8 +47,9 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
   const scheduler = new Scheduler(models, { ...DEFAULT_SCHEDULER, ...config.scheduler });
   const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: 64 * 1024, parts: 40 } });
+  // Every route but the page and /health needs the key (decided by the matched route, not the raw URL).
   app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/v1/')) checkBearer(req.headers.authorization, config.apiKey);
+    if (!OPEN_ROUTES.has(req.routeOptions.url ?? '')) checkBearer(req.headers.authorization, config.apiKey);
   });
   app.setErrorHandler((e, _req, reply) => {
     const api = toApiError(e);

@@ -1,7 +1,6 @@
 // The models a server offers: by our names (a cache name such as `tiny.en`, or a directory's
 // base name), `whisper-1` for the default one (what OpenAI clients send), loaded on first use
 // and kept loaded.
-import path from 'node:path';
 import { WhisperModel, type LoadOptions } from '../model.js';
 import { ApiError } from './openai-errors.js';
 
@@ -59,7 +58,3 @@ export class ModelRegistry {
   }
 }
 
-/** A model's id from what was given for it: the cache name, or a directory's base name. */
-export function modelId(given: string): string {
-  return given.includes(path.sep) ? path.basename(path.resolve(given)) : given;
-}
