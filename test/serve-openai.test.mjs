@@ -171,3 +171,33 @@ t.test('serve command line', async (t) => {
   t.equal(badModel.status, 1);
   t.match(badModel.stderr, /unknown model|not a directory/);
 });
+
+t.test('malformed requests: 400 naming what is wrong', async (t) => {
+  const auth = { authorization: `Bearer ${KEY}` };
+  const post = async (body, headers = {}) => {
+    const r = await fetch(`${url}/v1/audio/transcriptions`, { method: 'POST', body, headers: { ...auth, ...headers } });
+    return { status: r.status, error: (await r.json()).error };
+  };
+  const jfk = new Blob([fs.readFileSync(fixture('jfk.flac'))]);
+  const form = (entries) => {
+    const f = new FormData();
+    for (const [k, v, name] of entries) (name ? f.append(k, v, name) : f.append(k, v));
+    return f;
+  };
+  const json = await post(JSON.stringify({ model: 'whisper-1' }), { 'content-type': 'application/json' });
+  t.equal(json.status, 400);
+  t.match(json.error.message, /multipart\/form-data/);
+  const noFile = await post(form([['model', 'whisper-1']]));
+  t.same([noFile.status, noFile.error.param], [400, 'file']);
+  const noModel = await post(form([['file', jfk, 'jfk.flac']]));
+  t.same([noModel.status, noModel.error.param], [400, 'model']);
+  const twoFiles = await post(form([['file', jfk, 'a.flac'], ['file', jfk, 'b.flac'], ['model', 'whisper-1']]));
+  t.same([twoFiles.status, twoFiles.error.param], [400, 'file']);
+  const wrongField = await post(form([['audio', jfk, 'jfk.flac'], ['model', 'whisper-1']]));
+  t.same([wrongField.status, wrongField.error.param], [400, 'audio']);
+  const granularity = await post(form([['file', jfk, 'jfk.flac'], ['model', 'whisper-1'], ['timestamp_granularities[]', 'word']]));
+  t.same([granularity.status, granularity.error.param], [400, 'timestamp_granularities'], 'granularities need verbose_json');
+  const unknownRoute = await fetch(`${url}/v1/audio/speech`, { method: 'POST', headers: auth });
+  t.equal(unknownRoute.status, 404);
+  t.equal((await unknownRoute.json()).error.code, 'unknown_url');
+});

@@ -33,11 +33,13 @@ export const tooLarge = (message: string, param = 'file') => new ApiError(413, m
 function fromFramework(e: { code?: string; statusCode?: number; message: string }): ApiError | undefined {
   switch (e.code) {
     case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return tooLarge(e.message);
     case 'FST_FILES_LIMIT':
+      return badRequest('send one `file` per request', 'file');
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return tooLarge(e.message.replace(/^reach /, 'the request reached the '));
+      return badRequest('the form has too many fields');
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return badRequest('the request must be multipart/form-data with a `file` field (as OpenAI\'s audio API takes it)');
