@@ -94,6 +94,7 @@ const section = [
   `Written by \`node bench/serve.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${cpu}). One \`ct2-whisper serve\` per mode`,
   `(${model}, CPU int8, 2 threads, --batch-size ${BATCH_SIZE}); each client sends ${perClient} requests one after another (json, whisper-1) from ${clips.length} clips`,
   'of 4-11 s (pieces of jfk.flac and gettysburg.wav; one speech chunk each), after one warm-up request. Latency is from the upload to the parsed answer.',
+  'Each clip is one speech chunk, padded to a 30 s window whether it is batched or not, so sharing batches saves work only where a batch of windows costs less than the windows one by one (a GPU); on a small CPU one request already keeps the cores busy.',
   '**The machine was shared with other work while this ran** (two cores, other builds and test suites at times): the figures are one short run, not a controlled measurement; compare the two modes, not absolute values.',
   '',
   '| batching | clients | requests | wall s | requests/min | p50 s | p95 s | engine calls | encoder batches |',
@@ -107,7 +108,7 @@ let results = fs.existsSync(resultsPath) ? fs.readFileSync(resultsPath, 'utf8') 
 const at = results.indexOf('## serve: concurrent clients');
 if (at >= 0) {
   const end = results.indexOf('\n## ', at + 1);
-  results = results.slice(0, at) + section + (end >= 0 ? results.slice(end + 1) : '');
+  results = results.slice(0, at) + section + (end >= 0 ? '\n' + results.slice(end + 1) : '');
 } else {
   const notes = results.indexOf('## Notes on these figures');
   results = notes >= 0 ? results.slice(0, notes) + section + '\n' + results.slice(notes) : results + '\n' + section;
