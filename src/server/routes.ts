@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeAudio } from '../audio.js';
+import { tooLongMessage } from '../ffmpeg.js';
 import { AbortError } from '../errors.js';
 import { joinedText, render as renderFormat } from '../formats.js';
 import type { Segment, TranscribeOptions, Transcription } from '../model.js';
@@ -32,7 +33,8 @@ async function decodeUpload(form: AudioRequest, ctx: RouteContext, signal: Abort
     return audio;
   } catch (e) {
     const message = (e as Error).message;
-    if (message.includes('longer than the limit')) {
+    // The decoders' one message for audio past the limit (ffmpeg.ts and the native decoder say the same).
+    if (message.endsWith(tooLongMessage(ctx.maxAudioSeconds))) {
       throw tooLarge(`the audio of ${form.filename} is longer than this server's limit of ${ctx.maxAudioSeconds} s (--max-audio-seconds)`);
     }
     if (e instanceof AbortError) throw e;
