@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// ct2-whisper's command line: `transcribe`, `detect-language`, `models` and `worker`. One of the
+// ct2-whisper's command line: `transcribe`, `detect-language`, `models`, `serve` (cli/serve.ts) and `worker`. One of the
 // two places that read the environment (the other is the worker's entry, which this hands it
 // to): CT2_WHISPER_CACHE, CT2_WHISPER_VAD_MODEL, FFMPEG_PATH and the HF_* variables become the
 // library's options here (env.ts). Flags and their parsing are in cli/args.ts, output paths in
@@ -23,7 +23,7 @@ import {
 import { planOutputs, formatsOf } from './cli/outputs.js';
 import { ProgressBar, progressMode } from './cli/progress.js';
 import { listCachedModels, renderModels } from './cli/models.js';
-import { mainUsage, transcribeUsage, detectLanguageUsage, modelsUsage } from './cli/usage.js';
+import { mainUsage, transcribeUsage, detectLanguageUsage, modelsUsage, serveUsage } from './cli/usage.js';
 
 const s = (kind: FlagSpec['kind'] = 'string'): FlagSpec => ({ kind });
 
@@ -293,6 +293,7 @@ const HELP: Record<string, () => string> = {
   transcribe: transcribeUsage,
   'detect-language': detectLanguageUsage,
   models: modelsUsage,
+  serve: serveUsage,
 };
 
 export async function main(argv: string[], env: Env): Promise<number> {
@@ -309,6 +310,15 @@ export async function main(argv: string[], env: Env): Promise<number> {
     }
     if (Object.hasOwn(HELP, command) && wantsHelp(rest)) {
       process.stdout.write(HELP[command]());
+      return 0;
+    }
+    if (command === 'serve') {
+      if (wantsHelp(rest)) {
+        process.stdout.write(serveUsage());
+        return 0;
+      }
+      const { serveCommand } = await import('./cli/serve.js');
+      await serveCommand(rest, env, settingsFromEnv(env), loadOptions);
       return 0;
     }
     if (command === 'transcribe') await transcribeCommand(rest, env);

@@ -1,5 +1,5 @@
 // ct2-whisper: Whisper speech-to-text on CTranslate2, natively in Node.js.
-export { WhisperModel } from './model.js';
+export { WhisperModel, batchKey } from './model.js';
 export type {
   LoadOptions, Device, ComputeType, TranscribeOptions, Transcription, TranscriptionInfo, Segment, Word,
   LanguageDetection, DetectLanguageOptions, CallOptions, Timings, TranscribeDiarizeOptions,
@@ -18,7 +18,7 @@ export type { EnvSettings, Env } from './env.js';
 export { InputError, ModelError, EngineError, AbortError, TimeoutError, InternalError, CT2WhisperError, ErrorCode } from './errors.js';
 export { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, speechProbabilities, vadModelPath } from './vad.js';
 export type { VadOptions, SpeechTimestamp } from './vad.js';
-export type { PipelineOptions } from './model.js';
+export type { PipelineOptions, BatchedRequest } from './model.js';
 import { native } from './native.js';
 
 /** Log-mel features of 16 kHz mono samples, as the engine computes them (row-major [nMels, nFrames]). */

@@ -8,7 +8,7 @@ import {
 } from './native.js';
 import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
 import { decodingOptions, type DecodingOptions } from './options.js';
-import { InputError, abortError, callSignal, fromNative } from './errors.js';
+import { EngineError, InputError, abortError, callSignal, fromNative } from './errors.js';
 import { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
 import { assignSpeakers, checkDiarizeOptions, diarizeSamples, type DiarizeOptions, type SpeakerSummary, type SpeakerTurn } from './diarize/index.js';
 import type { Word as NativeWord } from './native.js';
@@ -121,15 +121,17 @@ const PROGRESS_INTERVAL_MS = 100;
 /** The largest batch of speech chunks (large GPUs take 128–1024). */
 export const MAX_BATCH_SIZE = 1024;
 
-/** Runs one native call with an abort wire and a progress and segment poll. */
-async function withControl<T>(
-  call: CallOptions,
-  run: (c: JobControl) => Promise<T>,
-  mapSegment: (s: Segment) => Segment = (s) => s,
-  stages: { decode: number; vad: number } = { decode: 0, vad: 0 },
-): Promise<T> {
+/** A native JobControl wired to a call's signal, progress and segment callbacks. */
+interface ControlWire {
+  control: JobControl;
+  /** Delivers what is left (segments, the final progress) once the work is done. */
+  settle(): void;
+  /** Stops the poll and unhooks the signal. */
+  release(): void;
+}
+
+function wireControl(call: CallOptions, mapSegment: (s: Segment) => Segment = (s) => s): ControlWire {
   const { signal, onProgress, onSegment } = call;
-  if (signal?.aborted) throw abortError(signal);
   const control = new (native().JobControl)();
   const onAbort = () => control.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -148,21 +150,42 @@ async function withControl<T>(
         }
       }, PROGRESS_INTERVAL_MS)
     : undefined;
+  return {
+    control,
+    settle() {
+      drainSegments();
+      if (onProgress) {
+        const [, total] = control.progress();
+        if (total > 0 && last !== total) onProgress(total, total);
+      }
+    },
+    release() {
+      if (poll) clearInterval(poll);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** Runs one native call with an abort wire and a progress and segment poll. */
+async function withControl<T>(
+  call: CallOptions,
+  run: (c: JobControl) => Promise<T>,
+  mapSegment: (s: Segment) => Segment = (s) => s,
+  stages: { decode: number; vad: number } = { decode: 0, vad: 0 },
+): Promise<T> {
+  const { signal } = call;
+  if (signal?.aborted) throw abortError(signal);
+  const wire = wireControl(call, mapSegment);
   try {
-    const out = await run(control);
-    drainSegments();
-    call.onTimings?.({ ...stages, ...control.timings() });
-    if (onProgress) {
-      const [, total] = control.progress();
-      if (total > 0 && last !== total) onProgress(total, total);
-    }
+    const out = await run(wire.control);
+    wire.settle();
+    call.onTimings?.({ ...stages, ...wire.control.timings() });
     return out;
   } catch (e) {
     if (signal?.aborted) throw abortError(signal);
     throw e;
   } finally {
-    if (poll) clearInterval(poll);
-    signal?.removeEventListener('abort', onAbort);
+    wire.release();
   }
 }
 
@@ -345,50 +368,81 @@ export class WhisperModel {
     stages: { decode: number; vad: number },
   ): Promise<Transcription> {
     const engine = this.engine;
-    const chunkLength = options.chunkLength ?? 30;
-    const duration = audio.length / SAMPLE_RATE;
-    let clips: SpeechTimestamp[];
-    let restore = true;
-    const given = options.clipTimestamps;
-    if (given !== undefined && !(typeof given === 'string' && given.trim() === '0')) {
-      // Parsed and checked by the engine (decodingOptions).
-      const list = [...(decoding.clipTimestamps as number[])];
-      if (list.length % 2 === 1) list.push(duration);
-      clips = [];
-      for (let i = 0; i < list.length; i += 2) clips.push({ start: Math.trunc(list[i] * SAMPLE_RATE), end: Math.trunc(list[i + 1] * SAMPLE_RATE) });
-      restore = false;
-    } else if (options.vadFilter ?? true) {
-      const t0 = performance.now();
-      clips = await getSpeechTimestamps(audio, { minSilenceDurationMs: 160, ...options.vadParameters, maxSpeechDurationS: chunkLength }, options.vadModelPath);
-      stages.vad = since(t0);
-    } else if (duration < chunkLength) {
-      clips = [{ start: 0, end: audio.length }];
-    } else {
-      throw new InputError('the batched pipeline needs speech chunks: turn vadFilter on or give clipTimestamps');
-    }
-    if (options.signal?.aborted) throw abortError(options.signal);
-    const chunks = restore
-      ? collectChunks(audio, clips, chunkLength)
-      : clips.map((c) => ({ samples: audio.subarray(c.start, c.end), offset: c.start / SAMPLE_RATE, duration: (c.end - c.start) / SAMPLE_RATE, segments: [c] }));
-    // The batched pipeline's fixed choices (first temperature only, no conditioning, ...), as the engine makes them.
-    const batched = decodingOptions(decoding, true);
+    const t0 = performance.now();
+    const plan = await planBatched(audio, options, decoding);
+    stages.vad = since(t0);
+
     const batchSize = options.batchSize ?? 8;
     try {
       const r = await withControl(
         options,
-        (c) => engine.transcribeBatched(chunks.map((ch) => ch.samples), chunks.map((ch) => ch.offset), duration, batchSize, batched, c),
-        (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s),
+        (c) => engine.transcribeBatched(plan.chunks.map((ch) => ch.samples), plan.chunks.map((ch) => ch.offset), plan.duration, batchSize, plan.batched, c),
+        plan.mapSegment,
         stages,
       );
-      if (restore) restoreSpeechTimestamps(r.segments, clips);
-      const kept = clips.reduce((a, c) => a + (c.end - c.start), 0) / SAMPLE_RATE;
-      return {
-        segments: r.segments,
-        info: { ...r.info, duration, duration_after_vad: kept, transcription_options: { ...batched, batchSize } },
-      };
+      return finishBatched(plan, r, batchSize);
     } catch (e) {
       throw fromNative(e);
     }
+  }
+
+  /**
+   * Transcribes several recordings with the batched pipeline in one native call, their speech
+   * chunks sharing encoder and decoder batches of `batchSize` (what a server does with requests
+   * that arrive together). Each request runs its own VAD and keeps its own language, task,
+   * initialPrompt, hotwords and call options (signal, onSegment, onProgress); the other decoding
+   * options must be equal across requests (`batchKey` says which requests may go together).
+   * Resolves with each request's transcription or its own error, in order.
+   */
+  async transcribeTogether(requests: BatchedRequest[], batchSize: number): Promise<Array<Transcription | Error>> {
+    const engine = this.engine;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+      throw new InputError(`batchSize must be an integer of at least 1 and at most ${MAX_BATCH_SIZE}, got ${JSON.stringify(batchSize)}`);
+    }
+    const plans = await Promise.all(
+      requests.map(async (r): Promise<BatchedPlan | Error> => {
+        try {
+          if (r.options.signal?.aborted) throw abortError(r.options.signal);
+          const plan = await planBatched(r.audio, r.options, decodingOptions(r.options));
+          if (r.options.signal?.aborted) throw abortError(r.options.signal);
+          return plan;
+        } catch (e) {
+          return fromNative(e);
+        }
+      }),
+    );
+    const runnable = plans.flatMap((p, i) => (p instanceof Error ? [] : [{ plan: p, request: requests[i] }]));
+    const outcomes = new Map<BatchedRequest, Transcription | Error>();
+    if (runnable.length) {
+      const wires = runnable.map(({ plan, request }) => wireControl(request.options, plan.mapSegment));
+      try {
+        const results = await engine.transcribeBatchedMany(
+          runnable.map(({ plan }) => ({ chunks: plan.chunks.map((c) => c.samples), offsets: plan.chunks.map((c) => c.offset), duration: plan.duration, options: plan.batched })),
+          batchSize,
+          wires.map((w) => w.control),
+        );
+        results.forEach((r, i) => {
+          const { plan, request } = runnable[i];
+          const signal = request.options.signal;
+          if (r.transcription) {
+            wires[i].settle();
+            outcomes.set(request, finishBatched(plan, r.transcription, batchSize));
+          } else if (signal?.aborted) {
+            outcomes.set(request, abortError(signal));
+          } else {
+            outcomes.set(request, fromNative(Object.assign(new Error(r.errorMessage ?? 'the batched call failed'), { code: r.errorCode })));
+          }
+        });
+      } catch (e) {
+        for (const { request } of runnable) outcomes.set(request, fromNative(e));
+      } finally {
+        for (const w of wires) w.release();
+      }
+    }
+    return requests.map((r, i) => {
+      const p = plans[i];
+      return p instanceof Error ? p : (outcomes.get(r) ?? new EngineError('the batched call returned no result'));
+    });
   }
 
   /** Detects the spoken language from the first 30 s windows of the audio. */
@@ -415,4 +469,82 @@ export class WhisperModel {
     this.native?.dispose();
     this.native = null;
   }
+}
+
+/** One recording for `transcribeTogether`: 16 kHz mono samples and its options. */
+export interface BatchedRequest {
+  audio: Float32Array;
+  options: TranscribeOptions;
+}
+
+/** The options that may differ between requests decoded in the same batches (each item has its own prompt). */
+const PER_REQUEST_OPTIONS = new Set(['language', 'task', 'initialPrompt', 'hotwords']);
+
+/**
+ * A key equal for requests whose batched decoding settings are equal, so that
+ * `transcribeTogether` may take them in one call: the decoding options as the engine reads
+ * them for the batched pipeline, less the ones each request keeps for itself.
+ */
+export function batchKey(options: TranscribeOptions): string {
+  const batched = decodingOptions(decodingOptions(options), true) as Record<string, unknown>;
+  const shared = Object.entries(batched).filter(([k, v]) => !PER_REQUEST_OPTIONS.has(k) && v !== undefined && v !== null);
+  return JSON.stringify(shared.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** What the batched pipeline decodes for one recording, and how its result maps back. */
+interface BatchedPlan {
+  chunks: Array<{ samples: Float32Array; offset: number }>;
+  clips: SpeechTimestamp[];
+  /** Whether times go back from speech-only time to the recording's (VAD chunks; not given clips). */
+  restore: boolean;
+  duration: number;
+  /** The options as the batched pipeline takes them. */
+  batched: DecodingOptions;
+  mapSegment: (s: Segment) => Segment;
+}
+
+/** The speech chunks of one recording (VAD, or the given clips) and its batched options. */
+async function planBatched(audio: Float32Array, options: TranscribeOptions, decoding: DecodingOptions): Promise<BatchedPlan> {
+  const chunkLength = options.chunkLength ?? 30;
+  const duration = audio.length / SAMPLE_RATE;
+  let clips: SpeechTimestamp[];
+  let restore = true;
+  const given = options.clipTimestamps;
+  if (given !== undefined && !(typeof given === 'string' && given.trim() === '0')) {
+    // Parsed and checked by the engine (decodingOptions).
+    const list = [...(decoding.clipTimestamps as number[])];
+    if (list.length % 2 === 1) list.push(duration);
+    clips = [];
+    for (let i = 0; i < list.length; i += 2) clips.push({ start: Math.trunc(list[i] * SAMPLE_RATE), end: Math.trunc(list[i + 1] * SAMPLE_RATE) });
+    restore = false;
+  } else if (options.vadFilter ?? true) {
+    clips = await getSpeechTimestamps(audio, { minSilenceDurationMs: 160, ...options.vadParameters, maxSpeechDurationS: chunkLength }, options.vadModelPath);
+  } else if (duration < chunkLength) {
+    clips = [{ start: 0, end: audio.length }];
+  } else {
+    throw new InputError('the batched pipeline needs speech chunks: turn vadFilter on or give clipTimestamps');
+  }
+  if (options.signal?.aborted) throw abortError(options.signal);
+  const chunks = restore
+    ? collectChunks(audio, clips, chunkLength)
+    : clips.map((c) => ({ samples: audio.subarray(c.start, c.end), offset: c.start / SAMPLE_RATE }));
+  return {
+    chunks,
+    clips,
+    restore,
+    duration,
+    // The batched pipeline's fixed choices (first temperature only, no conditioning, ...), as the engine makes them.
+    batched: decodingOptions(decoding, true),
+    mapSegment: (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s),
+  };
+}
+
+/** The engine's result of one planned recording, in the recording's time, with its info. */
+function finishBatched(plan: BatchedPlan, r: { segments: Segment[]; info: NativeTranscriptionInfo }, batchSize: number): Transcription {
+  if (plan.restore) restoreSpeechTimestamps(r.segments, plan.clips);
+  const kept = plan.clips.reduce((a, c) => a + (c.end - c.start), 0) / SAMPLE_RATE;
+  return {
+    segments: r.segments,
+    info: { ...r.info, duration: plan.duration, duration_after_vad: kept, transcription_options: { ...plan.batched, batchSize } },
+  };
 }

@@ -5,7 +5,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { root, fixture, modelDir, tmpDir, words, JFK_WORDS } from './helpers.mjs';
 
 const PLATFORM_PKG = 'ct2-whisper-linux-x64-gnu';
@@ -46,6 +46,7 @@ t.test('npm run package writes both tarballs', async (t) => {
   }
   const main = list(`ct2-whisper-${version}.tgz`);
   t.ok(main.includes('package/native/binding.cjs') && main.includes('package/lib/cli.js'), 'main package holds the loader and lib/');
+  t.ok(main.includes('package/web/index.html'), 'main package holds the page of `serve`');
   t.notOk(main.some((f) => f.endsWith('.node') || f.includes('.so')), 'main package carries no native binary');
   const mainJson = JSON.parse(sh('tar', ['-xzOf', path.join(out, `ct2-whisper-${version}.tgz`), 'package/package.json']).stdout);
   t.same(mainJson.optionalDependencies, { [PLATFORM_PKG]: version });
@@ -70,6 +71,22 @@ t.test('installed from dist/ with no compiler on PATH, npx ct2-whisper transcrib
   const r = sh('npx', ['--no-install', 'ct2-whisper', 'transcribe', fixture('jfk.flac'), '--model', modelDir('tiny.en'), '--format', 'text'], { cwd: app, env });
   t.equal(r.status, 0, r.stderr);
   t.equal(words(r.stdout), JFK_WORDS);
+
+  // `serve` from the installed package: its framework is a dependency and its page is shipped.
+  const server = spawn(path.join(app, 'node_modules', '.bin', 'ct2-whisper'), ['serve', '--port', '0', '--model', modelDir('tiny.en')], { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let err = '';
+      server.stderr.on('data', (b) => { err += b; const m = /on (http:\/\/[^\s;,]+)/.exec(err); if (m) resolve(m[1]); });
+      server.on('exit', (c) => reject(new Error(`serve exited (${c}): ${err}`)));
+    });
+    const page = await fetch(url);
+    t.equal(page.status, 200);
+    t.match(await page.text(), /<title>ct2-whisper<\/title>/, 'the installed server serves its page');
+    t.equal((await (await fetch(`${url}/health`)).json()).default_model, 'tiny.en');
+  } finally {
+    server.kill('SIGTERM');
+  }
 
   // Every shipped binary resolves all it needs on this stock Debian.
   for (const f of fs.readdirSync(installed).filter((n) => n.includes('.so') || n.endsWith('.node'))) {

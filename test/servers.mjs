@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { fixture, cache } from './helpers.mjs';
+import { fixture, cache, root } from './helpers.mjs';
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
@@ -202,4 +202,30 @@ export async function startS3(t) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('moto_server did not start');
+}
+
+/**
+ * Runs `ct2-whisper serve --port 0 ARGS` (the real CLI) and resolves with its base URL once it
+ * listens; stopped with SIGTERM at the test's end.
+ */
+export async function startServe(t, args, env = {}) {
+  const child = spawn(process.execPath, [path.join(root, 'lib', 'cli.js'), 'serve', '--port', '0', '--threads', '2', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stderr.on('data', (b) => {
+      stderr += b;
+      const m = /on (http:\/\/[^\s;,]+)/.exec(stderr);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited (${code}) before listening: ${stderr}`)));
+  });
+  t.teardown(() => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  }));
+  return { url, child, stderr: () => stderr };
 }

@@ -24,7 +24,7 @@ use crate::guard::guard;
 use crate::languages;
 use crate::model::{LoadOptions, WhisperModel};
 use crate::options::{self, LanguageDetectionOptions, TranscribeOptions};
-use crate::pipeline::{self, BatchedPipeline, Chunk, SequentialPipeline};
+use crate::pipeline::{self, BatchRequest, BatchedPipeline, Chunk, SequentialPipeline};
 use crate::result::{LanguageDetection, Segment, Transcription};
 use crate::timings::{self, StageTimings};
 
@@ -343,6 +343,49 @@ impl NativeModel {
         })
     }
 
+    /// Transcribes several requests' speech chunks together (the batched pipeline across
+    /// requests): their chunks share encoder and decoder batches of `batchSize`, each decoded
+    /// with its own prompt. Their options must agree in all but language, task, initialPrompt
+    /// and hotwords. `controls[i]` is request i's abort and progress. Resolves with one outcome
+    /// per request: its transcription, or its own error (a bad option, a cancel, an engine
+    /// failure of a batch it was in); the call itself rejects only when the arguments are wrong.
+    #[napi(ts_return_type = "Promise<BatchOutcome[]>")]
+    pub fn transcribe_batched_many(
+        &self,
+        requests: Vec<NativeBatchRequest>,
+        batch_size: u32,
+        controls: Vec<ClassInstance<JobControl>>,
+    ) -> Result<AsyncTask<Job<Vec<crate::error::Result<Transcription>>, Vec<BatchOutcome>>>, ErrorCode> {
+        sync(|| {
+            if requests.len() != controls.len() {
+                return Err(Error::input("requests and controls differ in length"));
+            }
+            let prepared: Vec<PreparedRequest> = requests
+                .iter()
+                .zip(&controls)
+                .map(|(r, c)| PreparedRequest { work: prepare_request(r), duration: r.duration, control: c.inner.clone() })
+                .collect();
+            let (model, batch_size) = (self.model()?, batch_size.max(1) as usize);
+            Ok(Job::new(
+                move || {
+                    let runnable: Vec<BatchRequest> = prepared
+                        .iter()
+                        .filter_map(|p| p.work.as_ref().ok().map(|(chunks, opts)| BatchRequest { chunks, duration: p.duration, opts, control: &p.control }))
+                        .collect();
+                    let mut results = BatchedPipeline::new(&model).transcribe_many(&runnable, batch_size).into_iter();
+                    Ok(prepared
+                        .iter()
+                        .map(|p| match &p.work {
+                            Err(e) => Err(Error::new(e.code, e.message.clone())),
+                            Ok(_) => results.next().unwrap_or_else(|| Err(Error::internal("internal error: a request has no result"))),
+                        })
+                        .collect())
+                },
+                batch_outcomes,
+            ))
+        })
+    }
+
     /// Detects the language from the first windows of 16 kHz mono samples.
     #[napi(ts_return_type = "Promise<LanguageDetection>")]
     pub fn detect_language(
@@ -453,4 +496,61 @@ pub fn log_mel_spectrogram(audio: Float32Array, n_mels: u32) -> Result<LogMel, E
         let f = FeatureExtractor::new(n_mels as usize).compute(&audio);
         Ok(LogMel { n_mels: f.n_mels as u32, n_frames: f.n_frames as u32, data: Float32Array::new(f.data) })
     })
+}
+
+/// One request of `transcribeBatchedMany`.
+#[napi(object)]
+pub struct NativeBatchRequest {
+    /// Speech chunks, each at most one window long.
+    pub chunks: Vec<Float32Array>,
+    /// Where each chunk starts, in seconds of the kept audio.
+    pub offsets: Vec<f64>,
+    /// The whole recording's seconds.
+    pub duration: f64,
+    /// The request's options (the batched pipeline's fixed choices are applied).
+    pub options: TranscribeOptions,
+}
+
+/// What one request of `transcribeBatchedMany` came to: a transcription, or an error with its code.
+#[napi(object)]
+pub struct BatchOutcome {
+    pub transcription: Option<Transcription>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// A request checked and copied off the JS heap, ready for the thread pool.
+struct PreparedRequest {
+    work: crate::error::Result<(Vec<Chunk>, crate::options::DecodeOptions)>,
+    duration: f64,
+    control: Arc<Control>,
+}
+
+fn prepare_request(r: &NativeBatchRequest) -> crate::error::Result<(Vec<Chunk>, crate::options::DecodeOptions)> {
+    if r.chunks.len() != r.offsets.len() {
+        return Err(Error::input("chunks and offsets differ in length"));
+    }
+    if !(r.duration.is_finite() && r.duration >= 0.0) {
+        return Err(Error::input(format!("duration must be a number of seconds, got {}", r.duration)));
+    }
+    let opts = r.options.for_batched().resolve()?;
+    let chunks = r.chunks.iter().zip(&r.offsets).map(|(c, &offset)| Chunk { samples: c.to_vec(), offset }).collect();
+    Ok((chunks, opts))
+}
+
+fn batch_outcomes(results: Vec<crate::error::Result<Transcription>>) -> Vec<BatchOutcome> {
+    results
+        .into_iter()
+        .map(|r| match r {
+            Ok(t) => BatchOutcome { transcription: Some(t), error_code: None, error_message: None },
+            Err(e) => BatchOutcome { transcription: None, error_code: Some(e.code.as_str().to_string()), error_message: Some(e.message) },
+        })
+        .collect()
+}
+
+/// Encoder batches the batched pipeline has run in this process (all models): what a server
+/// reports to show that concurrent requests shared batches.
+#[napi]
+pub fn encoder_batches() -> Result<f64, ErrorCode> {
+    sync(|| Ok(pipeline::encoder_batches() as f64))
 }

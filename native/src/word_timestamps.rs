@@ -143,8 +143,9 @@ fn contains_str(haystack: &str, needle: &str) -> bool {
     haystack.contains(needle)
 }
 
-/// Adds words to each subsegment of each group (one group per encoded batch item) and
-/// returns the updated end of the last speech.
+/// Adds words to each subsegment of each group (one group per encoded batch item).
+/// `owners[g]` is the request group `g` belongs to, and `last_speech[owner]` that request's
+/// end of the last speech, updated here (a batch may hold several requests' chunks).
 #[allow(clippy::too_many_arguments)]
 pub fn add_word_timestamps(
     model: &WhisperModel,
@@ -155,10 +156,11 @@ pub fn add_word_timestamps(
     num_frames: &[usize],
     prepend_punctuations: &str,
     append_punctuations: &str,
-    mut last_speech_timestamp: f64,
-) -> Result<f64> {
+    owners: &[usize],
+    last_speech: &mut [f64],
+) -> Result<()> {
     if groups.is_empty() {
-        return Ok(last_speech_timestamp);
+        return Ok(());
     }
     let eot = model.tokenizer.eot;
     let mut text_tokens = Vec::new();
@@ -206,6 +208,7 @@ pub fn add_word_timestamps(
         let time_offset = group[0].seek as f64 / FRAMES_PER_SECOND as f64;
         let (median_duration, max_duration) = median_max[gi];
         let alignment = &alignments[gi];
+        let last_speech_timestamp = &mut last_speech[owners[gi]];
         for (si, sub) in group.iter_mut().enumerate() {
             let mut saved_tokens = 0;
             let mut words: Vec<Word> = Vec::new();
@@ -224,7 +227,7 @@ pub fn add_word_timestamps(
             }
             if !words.is_empty() {
                 // Keep a first word that follows a long pause from swallowing the pause.
-                if words[0].end - last_speech_timestamp > median_duration * 4.0
+                if words[0].end - *last_speech_timestamp > median_duration * 4.0
                     && (words[0].end - words[0].start > max_duration
                         || (words.len() > 1 && words[1].end - words[0].start > max_duration * 2.0))
                 {
@@ -246,12 +249,12 @@ pub fn add_word_timestamps(
                 } else {
                     sub.end = words[last].end;
                 }
-                last_speech_timestamp = sub.end;
+                *last_speech_timestamp = sub.end;
             }
             sub.words = words;
         }
     }
-    Ok(last_speech_timestamp)
+    Ok(())
 }
 
 /// The end of the last word of the last segment that has words, else the last segment's end.

@@ -157,6 +157,7 @@ Commands:
   transcribe <input...>       transcribe audio files (ct2-whisper transcribe --help for every flag)
   detect-language <input...>  print the spoken language and its probability
   models                      list the models in the caches
+  serve                       an OpenAI-compatible transcription server (ct2-whisper serve --help)
   worker                      the RunPod serverless worker ([--test_input JSON] [--rp_serve_api [--rp_api_port N]])
   help [command]              this text, or a command's
 
@@ -165,5 +166,35 @@ Examples:
   ct2-whisper transcribe *.wav --format all --output-dir out/ --vad-filter
   ct2-whisper detect-language clip.wav --model base
   ct2-whisper models
+  ct2-whisper serve --model tiny.en --port 8000
+`;
+}
+
+export function serveUsage(): string {
+  return `usage: ct2-whisper serve [--host 127.0.0.1] [--port 8000] [--model NAME|DIR ...] [--api-key KEY] [options]
+
+An OpenAI-compatible server: POST /v1/audio/transcriptions and /v1/audio/translations
+(multipart: file, model, language, prompt, temperature, response_format json|text|srt|vtt|
+verbose_json, timestamp_granularities[] word|segment, stream=true; extras vad_filter,
+batch_size, hotwords, word_timestamps), GET /v1/models, GET /health, and a page at /.
+Requests that arrive together share the model and its batches.
+
+Options:
+  --host H               address to listen on (default 127.0.0.1: loopback only)
+  --port N               port (default 8000; 0: any free port)
+  --model NAME|DIR       a model to serve, repeatable; the first is the default, also called
+                         whisper-1 (default: every model in the cache, the best first)
+  --api-key KEY          require "Authorization: Bearer KEY" on /v1 (also CT2_WHISPER_API_KEY)
+  --batch-size N         speech chunks per encoder batch, across requests (default 8)
+  --batching true|false  gather concurrent requests into shared batches (default true)
+  --gather-ms N          how long a request waits for others to join its batch (default 15)
+  --max-queue N          requests queued or running at once; more get 429 (default 64)
+  --max-file-bytes N     largest upload (default 26214400, OpenAI's 25 MB); larger: 413
+  --max-audio-seconds N  longest audio (default 7200); longer: 413
+  --device, --compute-type, --threads   as for transcribe
+
+Example (any OpenAI client):
+  ct2-whisper serve --model tiny.en &
+  curl -s localhost:8000/v1/audio/transcriptions -F file=@jfk.flac -F model=whisper-1
 `;
 }

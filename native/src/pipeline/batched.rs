@@ -1,8 +1,18 @@
 //! Batched transcription over speech chunks (faster-whisper's `BatchedInferencePipeline`):
 //! each chunk (at most one window long) gets its own features, chunks are encoded and decoded
-//! in batches with one shared prompt and no fallback, and segments come out in chunk time.
+//! in batches with no fallback, and segments come out in chunk time.
+//!
+//! One call takes one or several requests (`BatchRequest`): the chunks of all of them are
+//! encoded and decoded together, `batch_size` at a time, each with its own prompt (language,
+//! task, initial prompt, hotwords), and each request gets its own transcription. The decoding
+//! settings that CTranslate2 takes per batch (beam size, penalties, suppressed tokens,
+//! temperature, word timestamps, ...) must be the same for all of them (`shares_batch_settings`);
+//! one request is the plain batched pipeline. A request whose control is cancelled, or whose
+//! language or prompt is refused, fails on its own and the others go on.
 
-use super::{avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options, LanguageChoice};
 use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
@@ -11,6 +21,14 @@ use crate::options::DecodeOptions;
 use crate::result::{Segment, Transcription};
 use crate::timings::{measure, Stage};
 use crate::word_timestamps::{add_word_timestamps, SubSegment};
+
+/// Encoder batches run by the batched pipeline in this process, all models together.
+static ENCODER_BATCHES: AtomicU64 = AtomicU64::new(0);
+
+/// How many encoder batches the batched pipeline has run in this process.
+pub fn encoder_batches() -> u64 {
+    ENCODER_BATCHES.load(Ordering::Relaxed)
+}
 
 /// One stretch of audio to transcribe, placed at `offset` seconds of the audio that was kept.
 pub struct Chunk {
@@ -22,6 +40,35 @@ impl Chunk {
     fn duration(&self) -> f64 {
         self.samples.len() as f64 / SAMPLE_RATE as f64
     }
+}
+
+/// One request of a batched call: its chunks, the whole recording's `duration`, its options
+/// (the batched pipeline's, `TranscribeOptions::for_batched`) and its control.
+pub struct BatchRequest<'a> {
+    pub chunks: &'a [Chunk],
+    pub duration: f64,
+    pub opts: &'a DecodeOptions,
+    pub control: &'a Control,
+}
+
+/// Whether two requests' options can share batches: equal in everything but the language, the
+/// task, the initial prompt and the hotwords, which go into each item's own prompt.
+pub fn shares_batch_settings(a: &DecodeOptions, b: &DecodeOptions) -> bool {
+    a.beam_size == b.beam_size
+        && a.patience == b.patience
+        && a.length_penalty == b.length_penalty
+        && a.repetition_penalty == b.repetition_penalty
+        && a.no_repeat_ngram_size == b.no_repeat_ngram_size
+        && a.temperature.first() == b.temperature.first()
+        && a.suppress_blank == b.suppress_blank
+        && a.suppress_tokens == b.suppress_tokens
+        && a.without_timestamps == b.without_timestamps
+        && a.max_initial_timestamp == b.max_initial_timestamp
+        && a.word_timestamps == b.word_timestamps
+        && a.prepend_punctuations == b.prepend_punctuations
+        && a.append_punctuations == b.append_punctuations
+        && a.multilingual == b.multilingual
+        && a.max_new_tokens == b.max_new_tokens
 }
 
 pub struct BatchedPipeline<'m> {
@@ -36,6 +83,35 @@ struct Decoded {
     no_speech_prob: f64,
 }
 
+/// Where a request stands during a call.
+struct Progress {
+    language: LanguageChoice,
+    sot_sequence: Vec<usize>,
+    prompt: Vec<usize>,
+    /// Where `<|startoftranscript|>` is in the prompt (after the previous text or hotwords).
+    sot_position: usize,
+    max_length: usize,
+    /// Where the language token is in the prompt, when each item is decoded in its own language.
+    language_index: Option<usize>,
+    segments: Vec<Segment>,
+    last_speech_timestamp: f64,
+    done: f64,
+}
+
+/// A chunk of a request, with its features.
+struct Item<'a> {
+    request: usize,
+    chunk: &'a Chunk,
+    features: Features,
+}
+
+/// Each chunk's features, less the last frame, as faster-whisper computes them.
+fn chunk_features(model: &WhisperModel, chunk: &Chunk) -> Features {
+    let f = measure(Stage::Features, || model.extractor.compute(&chunk.samples));
+    let keep = f.n_frames.saturating_sub(1);
+    Features { n_mels: f.n_mels, n_frames: keep, data: f.window(0, keep, keep) }
+}
+
 impl<'m> BatchedPipeline<'m> {
     pub fn new(model: &'m WhisperModel) -> Self {
         Self { model }
@@ -44,31 +120,96 @@ impl<'m> BatchedPipeline<'m> {
     /// Transcribes `chunks` (`duration`: the whole recording's seconds) `batch_size` at a time.
     /// `opts` are the batched pipeline's (`TranscribeOptions::for_batched`).
     pub fn transcribe(&self, chunks: &[Chunk], duration: f64, opts: &DecodeOptions, batch_size: usize, control: &Control) -> Result<Transcription> {
+        let request = BatchRequest { chunks, duration, opts, control };
+        self.transcribe_many(&[request], batch_size)
+            .pop()
+            .unwrap_or_else(|| Err(Error::internal("internal error: a batched call returned no result")))
+    }
+
+    /// Transcribes the chunks of all `requests` together, `batch_size` chunks per encoder and
+    /// decoder call, and returns each request's transcription (or its own failure), in order.
+    /// With word timestamps, a batch holds only chunks with the same start-of-transcript
+    /// sequence (language and task), which CTranslate2's alignment takes once per batch.
+    pub fn transcribe_many(&self, requests: &[BatchRequest], batch_size: usize) -> Vec<Result<Transcription>> {
+        let model = self.model;
+        let batch_size = batch_size.max(1);
+        let Some(first) = requests.first() else { return Vec::new() };
+        let shared = first.opts;
+        let mut failed: Vec<Option<Error>> = Vec::with_capacity(requests.len());
+        let mut states: Vec<Option<Progress>> = Vec::with_capacity(requests.len());
+        let mut items: Vec<Item> = Vec::new();
+        for (index, request) in requests.iter().enumerate() {
+            let after_vad: f64 = request.chunks.iter().map(|c| c.samples.len() as f64).sum::<f64>() / SAMPLE_RATE as f64;
+            request.control.set_total(after_vad);
+            if !shares_batch_settings(shared, request.opts) {
+                failed.push(Some(Error::input("requests batched together must have the same decoding settings (all but language, task, initial prompt and hotwords)")));
+                states.push(None);
+                continue;
+            }
+            let chunks: Vec<&Chunk> = request.chunks.iter().filter(|c| !c.samples.is_empty()).collect();
+            let features: Vec<Features> = chunks.iter().map(|c| chunk_features(model, c)).collect();
+            match self.prepare(request, &features) {
+                Ok(progress) => {
+                    states.push(Some(progress));
+                    failed.push(None);
+                    items.extend(chunks.into_iter().zip(features).map(|(chunk, features)| Item { request: index, chunk, features }));
+                }
+                Err(e) => {
+                    states.push(None);
+                    failed.push(Some(e));
+                }
+            }
+        }
+
+        let suppress = model.tokenizer.resolve_suppressed(&shared.suppress_tokens);
+        for batch in plan_batches(&items, &states, shared.word_timestamps, batch_size) {
+            for &i in &batch {
+                let r = items[i].request;
+                if failed[r].is_none() {
+                    if let Err(e) = requests[r].control.check() {
+                        failed[r] = Some(e);
+                    }
+                }
+            }
+            let batch: Vec<usize> = batch.into_iter().filter(|&i| failed[items[i].request].is_none()).collect();
+            if batch.is_empty() {
+                continue;
+            }
+            if let Err(e) = self.run_batch(requests, &items, &batch, &mut states, shared, &suppress) {
+                for &i in &batch {
+                    let r = items[i].request;
+                    if failed[r].is_none() {
+                        failed[r] = Some(Error::new(e.code, e.message.clone()));
+                    }
+                }
+            }
+        }
+
+        requests
+            .iter()
+            .zip(states)
+            .zip(failed)
+            .map(|((request, state), failure)| match (failure, state) {
+                (Some(e), _) => Err(e),
+                (None, Some(p)) => {
+                    let after_vad = request.chunks.iter().map(|c| c.samples.len() as f64).sum::<f64>() / SAMPLE_RATE as f64;
+                    Ok(p.language.into_transcription(p.segments, request.duration, after_vad))
+                }
+                (None, None) => Err(Error::internal("internal error: a request has no state")),
+            })
+            .collect()
+    }
+
+    /// A request's language (detected on its chunks when not given), prompt and decoder limit.
+    fn prepare(&self, request: &BatchRequest, features: &[Features]) -> Result<Progress> {
         let model = self.model;
         let tok = &model.tokenizer;
-        let batch_size = batch_size.max(1);
-        let duration_after_vad: f64 = chunks.iter().map(|c| c.samples.len() as f64).sum::<f64>() / SAMPLE_RATE as f64;
-        control.set_total(duration_after_vad);
-        let chunks: Vec<&Chunk> = chunks.iter().filter(|c| !c.samples.is_empty()).collect();
-        // Each chunk's features, less the last frame, as faster-whisper computes them.
-        let features: Vec<Features> = measure(Stage::Features, || {
-            chunks
-                .iter()
-                .map(|c| {
-                    let f = model.extractor.compute(&c.samples);
-                    let keep = f.n_frames.saturating_sub(1);
-                    Features { n_mels: f.n_mels, n_frames: keep, data: f.window(0, keep, keep) }
-                })
-                .collect()
-        });
-        control.check()?;
-
+        let opts = request.opts;
+        request.control.check()?;
         let language = choose_language(model, opts, || {
-            let joined = join_features(model.n_mels(), &features);
+            let joined = join_features(model.n_mels(), features);
             detect_language_features(model, &joined, 0, opts.language_detection_segments, N_FRAMES, opts.language_detection_threshold)
         })?;
-
-        let suppress = tok.resolve_suppressed(&opts.suppress_tokens);
         let sot_sequence = tok.sot_sequence(&language.language, &opts.task);
         let previous = match &opts.initial_prompt {
             Some(p) => tok.encode(p)?,
@@ -76,98 +217,150 @@ impl<'m> BatchedPipeline<'m> {
         };
         let prompt = get_prompt(model, &sot_sequence, &previous, opts.without_timestamps, None, opts.hotwords.as_deref())?;
         let max_length = max_length_for(prompt.len(), opts.max_new_tokens)?;
-        let mut wo = whisper_options(opts, &suppress, max_length);
-        let temperature = opts.temperature[0];
-        if temperature > 0.0 {
-            wo.sampling_temperature = temperature as f32;
-        }
         let multilingual = opts.multilingual && model.is_multilingual();
-        let language_index = prompt.iter().position(|&t| Some(t) == tok.language_token(&language.language));
+        let language_index = if multilingual { prompt.iter().position(|&t| Some(t) == tok.language_token(&language.language)) } else { None };
+        let sot_position = prompt.iter().position(|&t| t == tok.sot).unwrap_or(0);
+        Ok(Progress { language, sot_sequence, prompt, sot_position, max_length, language_index, segments: Vec::new(), last_speech_timestamp: 0.0, done: 0.0 })
+    }
 
-        let mut segments: Vec<Segment> = Vec::new();
-        let mut last_speech_timestamp = 0.0;
-        let mut done = 0.0;
-        for (batch_features, batch_chunks) in features.chunks(batch_size).zip(chunks.chunks(batch_size)) {
-            control.check()?;
-            let n = batch_features.len();
-            let mut windows = Vec::with_capacity(n * model.n_mels() * N_FRAMES);
-            for f in batch_features {
-                windows.extend(f.window(0, f.n_frames, N_FRAMES));
-            }
-            let encoded = model.encode(windows, n)?;
-            let mut prompts = vec![prompt.clone(); n];
-            let mut languages = vec![language.language.clone(); n];
-            if let (true, Some(li)) = (multilingual, language_index) {
-                // Each item decoded in its own language.
-                for (i, code) in detected_languages(model, &encoded)?.into_iter().enumerate() {
-                    if let Some(code) = code {
-                        if let Some(id) = tok.language_token(&code) {
-                            prompts[i][li] = id;
-                            languages[i] = code;
-                        }
+    /// Encodes and decodes one batch of items and adds their segments to their requests.
+    fn run_batch(
+        &self,
+        requests: &[BatchRequest],
+        items: &[Item],
+        batch: &[usize],
+        states: &mut [Option<Progress>],
+        shared: &DecodeOptions,
+        suppress: &[i32],
+    ) -> Result<()> {
+        let model = self.model;
+        let tok = &model.tokenizer;
+        let n = batch.len();
+        let mut windows = Vec::with_capacity(n * model.n_mels() * N_FRAMES);
+        for &i in batch {
+            let f = &items[i].features;
+            windows.extend(f.window(0, f.n_frames, N_FRAMES));
+        }
+        let encoded = model.encode(windows, n)?;
+        ENCODER_BATCHES.fetch_add(1, Ordering::Relaxed);
+
+        let progress: Vec<&Progress> = batch.iter().map(|&i| state_of(states, items[i].request)).collect::<Result<_>>()?;
+        let mut prompts: Vec<Vec<usize>> = progress.iter().map(|p| p.prompt.clone()).collect();
+        let mut languages: Vec<String> = progress.iter().map(|p| p.language.language.clone()).collect();
+        if progress.iter().any(|p| p.language_index.is_some()) {
+            // Each item decoded in its own language.
+            for (k, code) in detected_languages(model, &encoded)?.into_iter().enumerate() {
+                if let (Some(code), Some(li)) = (code, progress[k].language_index) {
+                    if let Some(id) = tok.language_token(&code) {
+                        prompts[k][li] = id;
+                        languages[k] = code;
                     }
                 }
             }
-            let mut decoded = Vec::with_capacity(n);
-            for (result, chunk) in model.generate(&encoded, &prompts, &wo)?.into_iter().zip(batch_chunks) {
-                let g = result.into_iter().next().ok_or_else(|| Error::engine("the decoder returned no hypothesis"))?;
-                let chunk_duration = chunk.duration();
-                let segment_size = chunk_duration.ceil() as usize * FRAMES_PER_SECOND;
-                let split = split_segments_by_timestamps(tok.timestamp_begin, &g.tokens, chunk.offset, segment_size, chunk_duration, 0);
-                let mut subs = split.segments;
-                let seek = (chunk.offset * FRAMES_PER_SECOND as f64) as usize;
-                for s in subs.iter_mut() {
-                    s.seek = seek;
-                }
-                decoded.push(Decoded {
-                    segments: subs,
-                    segment_size,
-                    avg_logprob: avg_logprob(g.score, g.tokens.len(), opts.length_penalty),
-                    no_speech_prob: g.no_speech_prob as f64,
-                });
-            }
-            let mut groups: Vec<Vec<SubSegment>> = decoded.iter_mut().map(|d| std::mem::take(&mut d.segments)).collect();
-            if opts.word_timestamps {
-                // One alignment call for the batch, and one language for its word splitting: the
-                // first item's, as faster-whisper does (each item was decoded in its own).
-                let sizes: Vec<usize> = decoded.iter().map(|d| d.segment_size).collect();
-                let lang = languages.first().cloned().unwrap_or_else(|| language.language.clone());
-                last_speech_timestamp = add_word_timestamps(
-                    model,
-                    &lang,
-                    &sot_sequence,
-                    &mut groups,
-                    &encoded,
-                    &sizes,
-                    &opts.prepend_punctuations,
-                    &opts.append_punctuations,
-                    last_speech_timestamp,
-                )?;
-            }
-            for (group, d) in groups.into_iter().zip(&decoded) {
-                for sub in group {
-                    let text = tok.decode(&sub.tokens);
-                    segments.push(Segment {
-                        id: segments.len() as u32 + 1,
-                        seek: sub.seek as u32,
-                        start: (sub.start * 1000.0).round() / 1000.0,
-                        end: (sub.end * 1000.0).round() / 1000.0,
-                        compression_ratio: compression_ratio(&text),
-                        text,
-                        tokens: sub.tokens.iter().map(|&t| t as u32).collect(),
-                        avg_logprob: d.avg_logprob,
-                        no_speech_prob: d.no_speech_prob,
-                        words: if opts.word_timestamps { Some(sub.words) } else { None },
-                        temperature,
-                    });
-                    control.push_segment(segments.last().unwrap());
-                }
-            }
-            done += batch_chunks.iter().map(|c| c.duration()).sum::<f64>();
-            control.set_done(done);
         }
-        Ok(language.into_transcription(segments, duration, duration_after_vad))
+        let max_length = progress.iter().map(|p| p.max_length).max().unwrap_or(super::MAX_LENGTH);
+        let sot_sequence = progress[0].sot_sequence.clone();
+        let mut wo = whisper_options(shared, suppress, max_length);
+        let temperature = shared.temperature[0];
+        if temperature > 0.0 {
+            wo.sampling_temperature = temperature as f32;
+        }
+
+        let mut decoded = Vec::with_capacity(n);
+        for (result, &i) in model.generate(&encoded, &prompts, &wo)?.into_iter().zip(batch) {
+            let chunk = items[i].chunk;
+            let g = result.into_iter().next().ok_or_else(|| Error::engine("the decoder returned no hypothesis"))?;
+            let chunk_duration = chunk.duration();
+            let segment_size = chunk_duration.ceil() as usize * FRAMES_PER_SECOND;
+            let split = split_segments_by_timestamps(tok.timestamp_begin, &g.tokens, chunk.offset, segment_size, chunk_duration, 0);
+            let mut subs = split.segments;
+            let seek = (chunk.offset * FRAMES_PER_SECOND as f64) as usize;
+            for s in subs.iter_mut() {
+                s.seek = seek;
+            }
+            decoded.push(Decoded {
+                segments: subs,
+                segment_size,
+                avg_logprob: avg_logprob(g.score, g.tokens.len(), shared.length_penalty),
+                no_speech_prob: g.no_speech_prob as f64,
+            });
+        }
+        let mut groups: Vec<Vec<SubSegment>> = decoded.iter_mut().map(|d| std::mem::take(&mut d.segments)).collect();
+        if shared.word_timestamps {
+            // One alignment call for the batch (its items share one start-of-transcript
+            // sequence: plan_batches), and one language for its word splitting: the first
+            // item's, as faster-whisper does (each item was decoded in its own).
+            let sizes: Vec<usize> = decoded.iter().map(|d| d.segment_size).collect();
+            let owners: Vec<usize> = batch.iter().map(|&i| items[i].request).collect();
+            let mut last: Vec<f64> = states.iter().map(|s| s.as_ref().map_or(0.0, |p| p.last_speech_timestamp)).collect();
+            add_word_timestamps(
+                model,
+                &languages[0],
+                &sot_sequence,
+                &mut groups,
+                &encoded,
+                &sizes,
+                &shared.prepend_punctuations,
+                &shared.append_punctuations,
+                &owners,
+                &mut last,
+            )?;
+            for (state, l) in states.iter_mut().zip(last) {
+                if let Some(p) = state {
+                    p.last_speech_timestamp = l;
+                }
+            }
+        }
+        for ((group, d), &i) in groups.into_iter().zip(&decoded).zip(batch) {
+            let r = items[i].request;
+            let control = requests[r].control;
+            let p = states[r].as_mut().ok_or_else(|| Error::internal("internal error: a request has no state"))?;
+            for sub in group {
+                let text = tok.decode(&sub.tokens);
+                p.segments.push(Segment {
+                    id: p.segments.len() as u32 + 1,
+                    seek: sub.seek as u32,
+                    start: (sub.start * 1000.0).round() / 1000.0,
+                    end: (sub.end * 1000.0).round() / 1000.0,
+                    compression_ratio: compression_ratio(&text),
+                    text,
+                    tokens: sub.tokens.iter().map(|&t| t as u32).collect(),
+                    avg_logprob: d.avg_logprob,
+                    no_speech_prob: d.no_speech_prob,
+                    words: if shared.word_timestamps { Some(sub.words) } else { None },
+                    temperature,
+                });
+                control.push_segment(p.segments.last().expect("just pushed"));
+            }
+            p.done += items[i].chunk.duration();
+            control.set_done(p.done);
+        }
+        Ok(())
     }
+}
+
+fn state_of(states: &[Option<Progress>], request: usize) -> Result<&Progress> {
+    states[request].as_ref().ok_or_else(|| Error::internal("internal error: a request has no state"))
+}
+
+/// The items (indices into `items`) of each batch, in order, `batch_size` at a time. Items go
+/// together only when their prompts have `<|startoftranscript|>` at the same place (CTranslate2's
+/// `generate` requires it: requests with previous text or hotwords of different lengths are
+/// decoded in batches of their own) and, with word timestamps, the same start-of-transcript
+/// sequence (the alignment takes one per batch).
+fn plan_batches(items: &[Item], states: &[Option<Progress>], word_timestamps: bool, batch_size: usize) -> Vec<Vec<usize>> {
+    let mut kinds: Vec<((usize, Vec<usize>), Vec<usize>)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let key = match &states[item.request] {
+            Some(p) => (p.sot_position, if word_timestamps { p.sot_sequence.clone() } else { Vec::new() }),
+            None => (0, Vec::new()),
+        };
+        match kinds.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(i),
+            None => kinds.push((key, vec![i])),
+        }
+    }
+    kinds.into_iter().flat_map(|(_, list)| list.chunks(batch_size).map(|c| c.to_vec()).collect::<Vec<_>>()).collect()
 }
 
 /// All chunks' features side by side, plus one dummy frame so that empty audio works (what
@@ -198,5 +391,53 @@ mod tests {
         assert_eq!(j.n_frames, 4);
         assert_eq!(j.data, vec![1.0, 2.0, 5.0, -1.5, 3.0, 4.0, 6.0, -1.5]);
         assert_eq!(join_features(3, &[]).data, vec![-1.5; 3]);
+    }
+
+    fn progress(sot: Vec<usize>) -> Option<Progress> {
+        progress_at(sot, 0)
+    }
+
+    fn progress_at(sot: Vec<usize>, sot_position: usize) -> Option<Progress> {
+        Some(Progress {
+            language: LanguageChoice { language: "en".into(), probability: 1.0, all: None },
+            sot_sequence: sot,
+            prompt: Vec::new(),
+            sot_position,
+            max_length: 448,
+            language_index: None,
+            segments: Vec::new(),
+            last_speech_timestamp: 0.0,
+            done: 0.0,
+        })
+    }
+
+    #[test]
+    fn batches_across_requests() {
+        let chunk = Chunk { samples: vec![0.0; 10], offset: 0.0 };
+        let item = |request| Item { request, chunk: &chunk, features: Features { n_mels: 1, n_frames: 0, data: vec![] } };
+        // Requests 0 and 2 transcribe in one language, request 1 in another.
+        let states = vec![progress(vec![1, 2]), progress(vec![1, 3]), progress(vec![1, 2])];
+        let items = vec![item(0), item(0), item(1), item(2), item(2)];
+        assert_eq!(plan_batches(&items, &states, false, 2), vec![vec![0, 1], vec![2, 3], vec![4]], "in order, across requests");
+        assert_eq!(
+            plan_batches(&items, &states, true, 2),
+            vec![vec![0, 1], vec![3, 4], vec![2]],
+            "with word timestamps, one start-of-transcript sequence per batch"
+        );
+        assert_eq!(plan_batches(&items, &states, false, 8), vec![vec![0, 1, 2, 3, 4]]);
+        // Request 1 has a prompt of previous text: its start of transcript is elsewhere.
+        let states = vec![progress(vec![1, 2]), progress_at(vec![1, 2], 5), progress(vec![1, 2])];
+        assert_eq!(plan_batches(&items, &states, false, 8), vec![vec![0, 1, 3, 4], vec![2]], "one start-of-transcript position per batch");
+    }
+
+    #[test]
+    fn batch_settings_ignore_what_each_prompt_holds() {
+        let a = DecodeOptions::default();
+        let b = DecodeOptions { language: Some("de".into()), task: "translate".into(), initial_prompt: Some("x".into()), hotwords: Some("y".into()), ..DecodeOptions::default() };
+        assert!(shares_batch_settings(&a, &b));
+        let c = DecodeOptions { beam_size: 1, ..DecodeOptions::default() };
+        assert!(!shares_batch_settings(&a, &c));
+        let d = DecodeOptions { word_timestamps: true, ..DecodeOptions::default() };
+        assert!(!shares_batch_settings(&a, &d));
     }
 }

@@ -10,7 +10,7 @@
 mod batched;
 mod sequential;
 
-pub use batched::{BatchedPipeline, Chunk};
+pub use batched::{encoder_batches, BatchRequest, BatchedPipeline, Chunk};
 pub use sequential::SequentialPipeline;
 
 use std::io::Write;

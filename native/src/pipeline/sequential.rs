@@ -189,7 +189,8 @@ impl<'m> SequentialPipeline<'m> {
                 &[w.segment_size],
                 &opts.prepend_punctuations,
                 &opts.append_punctuations,
-                state.last_speech_timestamp,
+                &[0],
+                &mut [state.last_speech_timestamp],
             )?;
             current = groups.pop().unwrap();
             if !split.single_timestamp_ending {

@@ -1,0 +1,100 @@
+// `ct2-whisper serve`: the OpenAI-compatible server (server/app.ts) from flags and the
+// environment (CT2_WHISPER_API_KEY, and the cache and VAD settings every command reads).
+import os from 'node:os';
+import type { Env, EnvSettings } from '../env.js';
+import { defaultLocalModel, resolveModel } from '../model-path.js';
+import { MAX_BATCH_SIZE, type LoadOptions } from '../model.js';
+import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_SCHEDULER } from '../server/app.js';
+import type { ServedModel } from '../server/models.js';
+import { vadModelPath } from '../vad.js';
+import { listCachedModels } from './models.js';
+import { UsageError, boolArg, intArg, parseFlags, type FlagSpec } from './args.js';
+
+const s = (kind: FlagSpec['kind'] = 'string'): FlagSpec => ({ kind });
+
+export function serveSpecs(): Map<string, FlagSpec> {
+  return new Map<string, FlagSpec>([
+    ['--host', s()],
+    ['--port', s()],
+    ['--api-key', s()],
+    ['--device', s()],
+    ['--compute-type', s()],
+    ['--threads', s()],
+    ['--batch-size', s()],
+    ['--batching', s('bool')],
+    ['--gather-ms', s()],
+    ['--max-queue', s()],
+    ['--max-file-bytes', s()],
+    ['--max-audio-seconds', s()],
+  ]);
+}
+
+/** --model may be given several times (or as a comma-separated list); the rest goes to parseFlags. */
+export function takeModels(argv: string[]): { models: string[]; rest: string[] } {
+  const models: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--model' || a === '--model-directory') {
+      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a model name or directory`);
+      models.push(...argv[++i].split(',').filter(Boolean));
+    } else if (a.startsWith('--model=')) {
+      models.push(...a.slice(8).split(',').filter(Boolean));
+    } else {
+      rest.push(a);
+    }
+  }
+  return { models, rest };
+}
+
+/** The served models: those named, else every complete model in ct2-whisper's cache, the best first. */
+async function servedModels(names: string[], settings: EnvSettings): Promise<ServedModel[]> {
+  if (names.length) {
+    const out: ServedModel[] = [];
+    for (const name of names) {
+      const r = await resolveModel(name, settings);
+      if (out.some((m) => m.id === r.name)) throw new UsageError(`--model ${name}: a model named ${r.name} is already served`);
+      out.push({ id: r.name, dir: r.dir });
+    }
+    return out;
+  }
+  const best = defaultLocalModel(settings);
+  const others = listCachedModels(settings).filter((m) => m.source === 'cache' && m.complete && m.name !== best.name);
+  return [{ id: best.name, dir: best.dir }, ...others.map((m) => ({ id: m.name, dir: m.path }))];
+}
+
+export async function serveCommand(argv: string[], env: Env, settings: EnvSettings, load: (values: Map<string, string>) => LoadOptions): Promise<void> {
+  const { models: names, rest } = takeModels(argv);
+  const { values, positionals } = parseFlags(rest, serveSpecs());
+  if (positionals.length) throw new UsageError(`serve takes no arguments, got ${JSON.stringify(positionals[0])}`);
+  const host = values.get('--host') ?? '127.0.0.1';
+  const port = intArg('--port', values.get('--port'), 0, 65535) ?? 8000;
+  const apiKey = values.get('--api-key') ?? (env.CT2_WHISPER_API_KEY || undefined);
+  const scheduler = {
+    batching: values.has('--batching') ? boolArg('--batching', values.get('--batching')!) : DEFAULT_SCHEDULER.batching,
+    batchSize: intArg('--batch-size', values.get('--batch-size'), 1, MAX_BATCH_SIZE) ?? DEFAULT_SCHEDULER.batchSize,
+    gatherMs: intArg('--gather-ms', values.get('--gather-ms'), 0, 10_000) ?? DEFAULT_SCHEDULER.gatherMs,
+    maxQueue: intArg('--max-queue', values.get('--max-queue'), 1, 100_000) ?? DEFAULT_SCHEDULER.maxQueue,
+  };
+  const maxFileBytes = intArg('--max-file-bytes', values.get('--max-file-bytes'), 1, 2 ** 32) ?? DEFAULT_MAX_FILE_BYTES;
+  const maxAudioSeconds = intArg('--max-audio-seconds', values.get('--max-audio-seconds'), 1, 24 * 3600) ?? DEFAULT_MAX_AUDIO_SECONDS;
+  const loadOptions = load(values);
+  vadModelPath(settings.vadModelPath);
+  const models = await servedModels(names, settings);
+  const server = await startServer(
+    { models, load: loadOptions, apiKey, maxFileBytes, maxAudioSeconds, scheduler, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath },
+    host,
+    port,
+  );
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(host);
+  process.stderr.write(
+    `ct2-whisper: serving ${models.map((m) => m.id).join(', ')} (whisper-1: ${models[0].id}) on ${server.url}` +
+      `${apiKey ? ', API key required' : loopback ? '' : ', with no API key on a non-loopback address'}; batching ${scheduler.batching ? `on (batch size ${scheduler.batchSize})` : 'off'}; ${os.availableParallelism()} cores\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+}

@@ -1,0 +1,144 @@
+// The routes: OpenAI's audio endpoints and model list, /health, and the page at /.
+import fs from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeAudio } from '../audio.js';
+import { tooLongMessage } from '../ffmpeg.js';
+import { AbortError } from '../errors.js';
+import { joinedText, render as renderFormat } from '../formats.js';
+import type { Segment, TranscribeOptions, Transcription } from '../model.js';
+import { readAudioForm, type AudioRequest } from './form.js';
+import { badRequest, toApiError, tooLarge } from './openai-errors.js';
+import { render, usageOf } from './responses.js';
+import { EventStream } from './sse.js';
+import type { ModelRegistry } from './models.js';
+import type { Scheduler } from './scheduler.js';
+
+export interface RouteContext {
+  models: ModelRegistry;
+  scheduler: Scheduler;
+  maxFileBytes: number;
+  maxAudioSeconds: number;
+  vadModelPath?: string;
+  ffmpegPath?: string;
+  /** The page's HTML file. */
+  pagePath: string;
+}
+
+type Task = 'transcribe' | 'translate';
+
+/** The upload as 16 kHz samples: a 413 past the duration limit, a 400 for what is not audio. */
+async function decodeUpload(form: AudioRequest, ctx: RouteContext, signal: AbortSignal): Promise<Float32Array> {
+  try {
+    const [audio] = await decodeAudio(form.file, { maxAudioSeconds: ctx.maxAudioSeconds, maxAudioBytes: ctx.maxFileBytes, ffmpegPath: ctx.ffmpegPath, signal });
+    return audio;
+  } catch (e) {
+    const message = (e as Error).message;
+    // The decoders' one message for audio past the limit (ffmpeg.ts and the native decoder say the same).
+    if (message.endsWith(tooLongMessage(ctx.maxAudioSeconds))) {
+      throw tooLarge(`the audio of ${form.filename} is longer than this server's limit of ${ctx.maxAudioSeconds} s (--max-audio-seconds)`);
+    }
+    if (e instanceof AbortError) throw e;
+    // The decoder's reason, without the private temp file's path that ffmpeg read.
+    const reason = message.replace(/^audio buffer:? ?(is )?/, '').replace(/\S*ct2w-audio-[^/\s]*\/input:?\s*/g, '');
+    throw badRequest(`could not read ${form.filename} as audio: ${reason}`, 'file', 'invalid_file_format');
+  }
+}
+
+async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: RouteContext, task: Task): Promise<void> {
+  const release = ctx.scheduler.admit();
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) gone.abort(new AbortError('the client disconnected'));
+  };
+  reply.raw.on('close', onClose);
+  let stream: EventStream | undefined;
+  try {
+    const form = await readAudioForm(request, task === 'translate', ctx.maxFileBytes);
+    const served = ctx.models.find(form.model);
+    const audio = await decodeUpload(form, ctx, gone.signal);
+    if (task === 'translate' && !(await ctx.models.get(served)).isMultilingual) {
+      throw badRequest(`the model ${served.id} is English-only: translations need a multilingual model`, 'model');
+    }
+    const options: TranscribeOptions = {
+      task,
+      language: form.language,
+      initialPrompt: form.prompt,
+      temperature: form.temperature,
+      hotwords: form.hotwords,
+      wordTimestamps: form.words,
+      vadFilter: form.vadFilter,
+      vadModelPath: ctx.vadModelPath,
+      signal: gone.signal,
+    };
+    if (form.stream) {
+      stream = new EventStream(reply.raw);
+      reply.hijack();
+      stream.open();
+      streamEvents(stream, options, form);
+    }
+    const result = await ctx.scheduler.submit({ model: served, audio, options, batchSize: form.batchSize, sequential: !form.vadFilter });
+    if (stream) {
+      stream.send(doneEvent(result, form));
+      stream.end();
+      return;
+    }
+    const out = render(result, form, task);
+    reply.type(out.contentType).send(out.body);
+  } catch (e) {
+    if (!stream) throw e;
+    stream.send(toApiError(e).body());
+    stream.end();
+  } finally {
+    release();
+    reply.raw.off('close', onClose);
+  }
+}
+
+/** Segments as OpenAI's `transcript.text.delta` events (our segment and progress as extras). */
+function streamEvents(stream: EventStream, options: TranscribeOptions, form: AudioRequest): void {
+  let first = true;
+  options.onSegment = (s: Segment) => {
+    const delta = first ? s.text.trimStart() : s.text;
+    first = false;
+    const event: Record<string, unknown> = { type: 'transcript.text.delta', delta };
+    if (form.streamExtras) event.segment = { id: s.id, start: s.start, end: s.end, text: s.text };
+    stream.send(event);
+  };
+  if (form.streamExtras) {
+    options.onProgress = (done, total) => stream.send({ type: 'ct2_whisper.progress', seconds_done: done, seconds_total: total });
+  }
+}
+
+function doneEvent(t: Transcription, form: AudioRequest): object {
+  const event: Record<string, unknown> = { type: 'transcript.text.done', text: joinedText(t.segments), usage: usageOf(t) };
+  if (form.streamExtras) {
+    event.ct2_whisper = {
+      language: t.info.language,
+      duration: t.info.duration,
+      segments: t.segments.map((s) => ({ id: s.id, start: s.start, end: s.end, text: s.text })),
+      formats: { json: renderFormat(t, 'json'), srt: renderFormat(t, 'srt'), vtt: renderFormat(t, 'vtt'), txt: renderFormat(t, 'text') },
+    };
+  }
+  return event;
+}
+
+export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const page = fs.readFileSync(ctx.pagePath, 'utf8');
+  app.post('/v1/audio/transcriptions', (req, reply) => audioRoute(req, reply, ctx, 'transcribe'));
+  app.post('/v1/audio/translations', (req, reply) => audioRoute(req, reply, ctx, 'translate'));
+  app.get('/v1/models', async () => ctx.models.list());
+  app.get('/v1/models/:id', async (req) => {
+    const id = (req.params as { id: string }).id;
+    ctx.models.find(id);
+    return ctx.models.list().data.find((m) => m.id === id);
+  });
+  app.get('/health', async () => ({
+    status: 'ok',
+    default_model: ctx.models.defaultModel.id,
+    models: ctx.models.models.map((m) => m.id),
+    scheduler: ctx.scheduler.stats(),
+  }));
+  app.get('/', (_req, reply) => {
+    reply.type('text/html; charset=utf-8').send(page);
+  });
+}
