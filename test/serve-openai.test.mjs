@@ -4,7 +4,8 @@
 import t from 'tap';
 import fs from 'node:fs';
 import OpenAI from 'openai';
-import { fixture, words, wordErrorRate, tmpDir, runCli, JFK_WORDS } from './helpers.mjs';
+import { fixture, words, wordErrorRate, tmpDir, runCli, wavBytes, JFK_WORDS } from './helpers.mjs';
+import { decodeAudio } from '../lib/index.js';
 import { startServe } from './servers.mjs';
 
 const KEY = 'test-key-123';
@@ -153,10 +154,40 @@ t.test('extras under their own names', async (t) => {
   const body = await r.json();
   t.equal(words(body.text), JFK_WORDS, 'vad_filter=false: the sequential pipeline');
   t.ok(body.words.length > 10, 'word_timestamps=true gives words');
-  form.set('diarize', 'true');
-  const d = await fetch(`${url}/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${KEY}` } });
-  t.equal(d.status, 400);
-  t.equal((await d.json()).error.param, 'diarize');
+});
+
+t.test('diarize=true labels the speakers of a two-speaker clip', async (t) => {
+  // Kennedy, then Lincoln: two speakers, one after the other.
+  const [kennedy] = await decodeAudio(fixture('jfk.flac'));
+  const [lincoln] = await decodeAudio(fixture('gettysburg.wav'));
+  const both = new Float32Array(kennedy.length + lincoln.length);
+  both.set(kennedy);
+  both.set(lincoln, kennedy.length);
+  const post = async (fields) => {
+    const form = new FormData();
+    form.set('file', new Blob([wavBytes(both)]), 'two.wav');
+    form.set('model', 'tiny.en');
+    for (const [k, v] of Object.entries(fields)) form.set(k, v);
+    const r = await fetch(`${url}/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${KEY}` } });
+    return { status: r.status, body: await r.json() };
+  };
+  const { status, body } = await post({ response_format: 'verbose_json', 'timestamp_granularities[]': 'word', diarize: 'true' });
+  t.equal(status, 200);
+  t.equal(body.speakers.length, 2, 'two speakers');
+  const split = kennedy.length / 16000;
+  const who = (from, to) => new Set(body.words.filter((w) => w.start >= from && w.end <= to).map((w) => w.speaker));
+  const first = who(0, split - 0.5);
+  const second = who(split + 0.5, Infinity);
+  t.equal(first.size, 1, `Kennedy's words have one speaker (${[...first]})`);
+  t.equal(second.size, 1, `Lincoln's words have one speaker (${[...second]})`);
+  t.not([...first][0], [...second][0], 'and not the same one');
+  t.ok(body.words.every((w) => /^SPEAKER_\d\d$/.test(w.speaker)), 'every word labelled');
+
+  const bad = await post({ diarize: 'true', min_speakers: '3', max_speakers: '2' });
+  t.equal(bad.status, 400);
+  t.equal(bad.body.error.param, 'min_speakers');
+  const without = await post({ min_speakers: '2' });
+  t.equal(without.status, 400, 'speaker counts need diarize');
 });
 
 t.test('serve command line', async (t) => {

@@ -25,6 +25,10 @@ export interface AudioRequest {
   vadFilter: boolean;
   batchSize?: number;
   hotwords?: string;
+  /** Speaker labels (diarization), with the count bounds when given. */
+  diarize: boolean;
+  minSpeakers?: number;
+  maxSpeakers?: number;
   /** With stream: progress events and the rendered formats in the last event (what the page uses). */
   streamExtras: boolean;
 }
@@ -32,7 +36,7 @@ export interface AudioRequest {
 /** Form fields we read; others (OpenAI's `include[]`, `chunking_strategy`, ...) are ignored. */
 const FIELDS = new Set([
   'model', 'language', 'prompt', 'temperature', 'response_format', 'timestamp_granularities', 'stream',
-  'vad_filter', 'batch_size', 'hotwords', 'word_timestamps', 'diarize', 'stream_extras',
+  'vad_filter', 'batch_size', 'hotwords', 'word_timestamps', 'diarize', 'min_speakers', 'max_speakers', 'stream_extras',
 ]);
 
 const BOOLEAN: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
@@ -117,7 +121,20 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
     batchSize = Number(b);
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw badRequest(`batch_size must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${JSON.stringify(b)}`, 'batch_size');
   }
-  if (bool('diarize', one('diarize'), false)) throw badRequest('diarize is not supported by this server yet', 'diarize');
+  const diarize = bool('diarize', one('diarize'), false);
+  const speakers = (name: string): number | undefined => {
+    const v = one(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw badRequest(`${name} must be an integer from 1 to 64, got ${JSON.stringify(v)}`, name);
+    if (!diarize) throw badRequest(`${name} needs diarize=true`, name);
+    return n;
+  };
+  const minSpeakers = speakers('min_speakers');
+  const maxSpeakers = speakers('max_speakers');
+  if (minSpeakers !== undefined && maxSpeakers !== undefined && minSpeakers > maxSpeakers) {
+    throw badRequest(`min_speakers (${minSpeakers}) must not be above max_speakers (${maxSpeakers})`, 'min_speakers');
+  }
   const vadFilter = bool('vad_filter', one('vad_filter'), true);
   if (!vadFilter && batchSize !== undefined) throw badRequest('batch_size needs the VAD (the batched pipeline decodes its speech chunks): drop vad_filter=false', 'batch_size');
   const prompt = one('prompt') || undefined;
@@ -136,6 +153,9 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
     vadFilter,
     batchSize,
     hotwords,
+    diarize,
+    minSpeakers,
+    maxSpeakers,
     streamExtras: bool('stream_extras', one('stream_extras'), false),
   };
 }

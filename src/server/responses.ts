@@ -33,11 +33,16 @@ export function verboseJson(t: Transcription, request: Pick<AudioRequest, 'words
       avg_logprob: s.avg_logprob,
       compression_ratio: s.compression_ratio,
       no_speech_prob: s.no_speech_prob,
+      ...(s.speaker !== undefined ? { speaker: s.speaker } : {}),
     }));
   }
   if (request.words) {
-    out.words = t.segments.flatMap((s) => (s.words ?? []).map((w) => ({ word: w.word.trim(), start: w.start, end: w.end })));
+    out.words = t.segments.flatMap((s) => (s.words ?? []).map((w) => ({
+      word: w.word.trim(), start: w.start, end: w.end, ...(w.speaker !== undefined ? { speaker: w.speaker } : {}),
+    })));
   }
+  // With diarize (our extra): who spoke, and how long.
+  if (t.speakers) out.speakers = t.speakers;
   out.usage = usageOf(t);
   return out;
 }

@@ -68,6 +68,7 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
       wordTimestamps: form.words,
       vadFilter: form.vadFilter,
       vadModelPath: ctx.vadModelPath,
+      diarize: form.diarize ? { minSpeakers: form.minSpeakers, maxSpeakers: form.maxSpeakers } : undefined,
       signal: gone.signal,
     };
     if (form.stream) {
@@ -76,7 +77,9 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
       stream.open();
       streamEvents(stream, options, form);
     }
-    const result = await ctx.scheduler.submit({ model: served, audio, options, batchSize: form.batchSize, sequential: !form.vadFilter });
+    // Diarization follows the transcription of its own request: such requests run alone.
+    const alone = !form.vadFilter || form.diarize;
+    const result = await ctx.scheduler.submit({ model: served, audio, options, batchSize: form.batchSize, alone });
     if (stream) {
       stream.send(doneEvent(result, form));
       stream.end();

@@ -28,8 +28,11 @@ export interface Job {
   /** Options with the call's signal, onSegment and onProgress. */
   options: TranscribeOptions;
   batchSize?: number;
-  /** The sequential pipeline (vad_filter=false): runs alone. */
-  sequential: boolean;
+  /**
+   * Runs in a call of its own, through WhisperModel.transcribe: the sequential pipeline
+   * (vad_filter=false), or a request with diarization (batched on its own when the VAD is on).
+   */
+  alone: boolean;
 }
 
 interface Waiting {
@@ -81,7 +84,7 @@ export class Scheduler {
     const signal = job.options.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const batchSize = job.batchSize ?? this.options.batchSize;
-    const key = job.sequential ? `sequential:${Math.random()}` : `${job.model.id}|${batchSize}|${batchKey(job.options)}`;
+    const key = job.alone ? `alone:${Math.random()}` : `${job.model.id}|${batchSize}|${batchKey(job.options)}`;
     return new Promise((resolve, reject) => {
       const entry: Waiting = { job: { ...job, batchSize }, key, resolve, reject, unhook: () => {} };
       if (signal) {
@@ -123,7 +126,7 @@ export class Scheduler {
   /** The next call: the first waiting request and, with batching, those that may share its batches. */
   private takeGroup(): Waiting[] {
     const first = this.waiting[0];
-    const group = this.options.batching && !first.job.sequential
+    const group = this.options.batching && !first.job.alone
       ? this.waiting.filter((w) => w.key === first.key).slice(0, this.options.maxRequestsPerCall)
       : [first];
     this.waiting = this.waiting.filter((w) => !group.includes(w));
@@ -140,8 +143,9 @@ export class Scheduler {
       const model = await this.models.get(first.model);
       this.engineCalls++;
       let results: Array<Transcription | Error>;
-      if (first.sequential) {
-        results = [await model.transcribe(first.audio, first.options).catch((e: Error) => e)];
+      if (first.alone) {
+        const options = first.options.vadFilter === false ? first.options : { ...first.options, batchSize: first.batchSize };
+        results = [await model.transcribe(first.audio, options).catch((e: Error) => e)];
       } else {
         results = await model.transcribeTogether(group.map((w) => ({ audio: w.job.audio, options: w.job.options })), first.batchSize!);
       }
