@@ -337,9 +337,15 @@ impl NativeModel {
                 return Err(Error::input("chunks and offsets differ in length"));
             }
             let opts = options.for_batched().resolve()?;
-            let chunks: Vec<Chunk> = chunks.iter().zip(offsets).map(|(c, offset)| Chunk { samples: c.to_vec(), offset }).collect();
             let (model, control, batch_size) = (self.model()?, control.inner.clone(), batch_size.max(1) as usize);
-            Ok(Job::new(move || profiled(&control, || BatchedPipeline::new(&model).transcribe(&chunks, duration, &opts, batch_size, &control)), same))
+            // The JS arrays themselves, held by the job, not copies (see src/model.ts).
+            Ok(Job::new(
+                move || {
+                    let chunks: Vec<Chunk> = chunks.iter().zip(offsets).map(|(c, offset)| Chunk { samples: c, offset }).collect();
+                    profiled(&control, || BatchedPipeline::new(&model).transcribe(&chunks, duration, &opts, batch_size, &control))
+                },
+                same,
+            ))
         })
     }
 
@@ -361,16 +367,21 @@ impl NativeModel {
                 return Err(Error::input("requests and controls differ in length"));
             }
             let prepared: Vec<PreparedRequest> = requests
-                .iter()
+                .into_iter()
                 .zip(&controls)
-                .map(|(r, c)| PreparedRequest { work: prepare_request(r), duration: r.duration, control: c.inner.clone() })
+                .map(|(r, c)| PreparedRequest { work: prepare_request(&r), duration: r.duration, control: c.inner.clone(), chunks: r.chunks, offsets: r.offsets })
                 .collect();
             let (model, batch_size) = (self.model()?, batch_size.max(1) as usize);
             Ok(Job::new(
                 move || {
+                    let chunks: Vec<Vec<Chunk>> = prepared
+                        .iter()
+                        .map(|p| p.chunks.iter().zip(&p.offsets).map(|(c, &offset)| Chunk { samples: c, offset }).collect())
+                        .collect();
                     let runnable: Vec<BatchRequest> = prepared
                         .iter()
-                        .filter_map(|p| p.work.as_ref().ok().map(|(chunks, opts)| BatchRequest { chunks, duration: p.duration, opts, control: &p.control }))
+                        .zip(&chunks)
+                        .filter_map(|(p, chunks)| p.work.as_ref().ok().map(|opts| BatchRequest { chunks, duration: p.duration, opts, control: &p.control }))
                         .collect();
                     let mut results = BatchedPipeline::new(&model).transcribe_many(&runnable, batch_size).into_iter();
                     Ok(prepared
@@ -519,23 +530,24 @@ pub struct BatchOutcome {
     pub error_message: Option<String>,
 }
 
-/// A request checked and copied off the JS heap, ready for the thread pool.
+/// A request checked, ready for the thread pool: its options, and its chunks' JS arrays, held
+/// (not copied) while the job runs.
 struct PreparedRequest {
-    work: crate::error::Result<(Vec<Chunk>, crate::options::DecodeOptions)>,
+    work: crate::error::Result<crate::options::DecodeOptions>,
     duration: f64,
     control: Arc<Control>,
+    chunks: Vec<Float32Array>,
+    offsets: Vec<f64>,
 }
 
-fn prepare_request(r: &NativeBatchRequest) -> crate::error::Result<(Vec<Chunk>, crate::options::DecodeOptions)> {
+fn prepare_request(r: &NativeBatchRequest) -> crate::error::Result<crate::options::DecodeOptions> {
     if r.chunks.len() != r.offsets.len() {
         return Err(Error::input("chunks and offsets differ in length"));
     }
     if !(r.duration.is_finite() && r.duration >= 0.0) {
         return Err(Error::input(format!("duration must be a number of seconds, got {}", r.duration)));
     }
-    let opts = r.options.for_batched().resolve()?;
-    let chunks = r.chunks.iter().zip(&r.offsets).map(|(c, &offset)| Chunk { samples: c.to_vec(), offset }).collect();
-    Ok((chunks, opts))
+    r.options.for_batched().resolve()
 }
 
 fn batch_outcomes(results: Vec<crate::error::Result<Transcription>>) -> Vec<BatchOutcome> {

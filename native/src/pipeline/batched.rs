@@ -31,12 +31,13 @@ pub fn encoder_batches() -> u64 {
 }
 
 /// One stretch of audio to transcribe, placed at `offset` seconds of the audio that was kept.
-pub struct Chunk {
-    pub samples: Vec<f32>,
+/// The samples are borrowed (from the JS arrays, which the job holds while it runs).
+pub struct Chunk<'a> {
+    pub samples: &'a [f32],
     pub offset: f64,
 }
 
-impl Chunk {
+impl Chunk<'_> {
     fn duration(&self) -> f64 {
         self.samples.len() as f64 / SAMPLE_RATE as f64
     }
@@ -45,7 +46,7 @@ impl Chunk {
 /// One request of a batched call: its chunks, the whole recording's `duration`, its options
 /// (the batched pipeline's, `TranscribeOptions::for_batched`) and its control.
 pub struct BatchRequest<'a> {
-    pub chunks: &'a [Chunk],
+    pub chunks: &'a [Chunk<'a>],
     pub duration: f64,
     pub opts: &'a DecodeOptions,
     pub control: &'a Control,
@@ -98,16 +99,16 @@ struct Progress {
     done: f64,
 }
 
-/// A chunk of a request, with its features.
+/// A chunk of a request. Its features are computed when its batch comes (memory: one batch's
+/// worth, whatever the audio's length).
 struct Item<'a> {
     request: usize,
-    chunk: &'a Chunk,
-    features: Features,
+    chunk: &'a Chunk<'a>,
 }
 
 /// Each chunk's features, less the last frame, as faster-whisper computes them.
 fn chunk_features(model: &WhisperModel, chunk: &Chunk) -> Features {
-    let f = measure(Stage::Features, || model.extractor.compute(&chunk.samples));
+    let f = measure(Stage::Features, || model.extractor.compute(chunk.samples));
     let keep = f.n_frames.saturating_sub(1);
     Features { n_mels: f.n_mels, n_frames: keep, data: f.window(0, keep, keep) }
 }
@@ -147,12 +148,11 @@ impl<'m> BatchedPipeline<'m> {
                 continue;
             }
             let chunks: Vec<&Chunk> = request.chunks.iter().filter(|c| !c.samples.is_empty()).collect();
-            let features: Vec<Features> = chunks.iter().map(|c| chunk_features(model, c)).collect();
-            match self.prepare(request, &features) {
+            match self.prepare(request, &chunks) {
                 Ok(progress) => {
                     states.push(Some(progress));
                     failed.push(None);
-                    items.extend(chunks.into_iter().zip(features).map(|(chunk, features)| Item { request: index, chunk, features }));
+                    items.extend(chunks.into_iter().map(|chunk| Item { request: index, chunk }));
                 }
                 Err(e) => {
                     states.push(None);
@@ -201,13 +201,27 @@ impl<'m> BatchedPipeline<'m> {
     }
 
     /// A request's language (detected on its chunks when not given), prompt and decoder limit.
-    fn prepare(&self, request: &BatchRequest, features: &[Features]) -> Result<Progress> {
+    fn prepare(&self, request: &BatchRequest, chunks: &[&Chunk]) -> Result<Progress> {
         let model = self.model;
         let tok = &model.tokenizer;
         let opts = request.opts;
         request.control.check()?;
         let language = choose_language(model, opts, || {
-            let joined = join_features(model.n_mels(), features);
+            // faster-whisper detects on all chunks' features side by side, and reads only the
+            // first `language_detection_segments` windows of them: the chunks those windows
+            // reach are enough, and give the same frames.
+            let wanted = opts.language_detection_segments * N_FRAMES;
+            let mut features = Vec::new();
+            let mut frames = 0;
+            for c in chunks {
+                if frames >= wanted {
+                    break;
+                }
+                let f = chunk_features(model, c);
+                frames += f.n_frames;
+                features.push(f);
+            }
+            let joined = join_features(model.n_mels(), &features);
             detect_language_features(model, &joined, 0, opts.language_detection_segments, N_FRAMES, opts.language_detection_threshold)
         })?;
         let sot_sequence = tok.sot_sequence(&language.language, &opts.task);
@@ -238,7 +252,7 @@ impl<'m> BatchedPipeline<'m> {
         let n = batch.len();
         let mut windows = Vec::with_capacity(n * model.n_mels() * N_FRAMES);
         for &i in batch {
-            let f = &items[i].features;
+            let f = chunk_features(model, items[i].chunk);
             windows.extend(f.window(0, f.n_frames, N_FRAMES));
         }
         let encoded = model.encode(windows, n)?;
@@ -413,8 +427,9 @@ mod tests {
 
     #[test]
     fn batches_across_requests() {
-        let chunk = Chunk { samples: vec![0.0; 10], offset: 0.0 };
-        let item = |request| Item { request, chunk: &chunk, features: Features { n_mels: 1, n_frames: 0, data: vec![] } };
+        let samples = vec![0.0; 10];
+        let chunk = Chunk { samples: &samples, offset: 0.0 };
+        let item = |request| Item { request, chunk: &chunk };
         // Requests 0 and 2 transcribe in one language, request 1 in another.
         let states = vec![progress(vec![1, 2]), progress(vec![1, 3]), progress(vec![1, 2])];
         let items = vec![item(0), item(0), item(1), item(2), item(2)];
