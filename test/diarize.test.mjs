@@ -170,6 +170,31 @@ t.test('speaker verification: samples cut from each channel name the right turns
   t.ok(other.speakers.every((s) => s.matched === false), 'unmatched');
 });
 
+t.test('the CLI: --speaker-sample NAME=PATH (repeatable) names the speakers', async (t) => {
+  const dir = tmpDir(t);
+  const file = path.join(dir, 'mixed.wav');
+  fs.writeFileSync(file, wavBytes(mixed));
+  fs.writeFileSync(path.join(dir, 'left.wav'), wavBytes(left.subarray(Math.round(2.4 * SR), Math.round(4.7 * SR))));
+  fs.writeFileSync(path.join(dir, 'right.wav'), wavBytes(right.subarray(Math.round(0.25 * SR), Math.round(2.3 * SR))));
+  const base = ['transcribe', file, '--model', modelDir('tiny.en'), '--threads', '2', '--quiet'];
+  // No --diarize: the samples imply it.
+  const r = await runCli([...base, '--format', 'json', '--speaker-sample', `Right=${path.join(dir, 'right.wav')}`, `--speaker-sample=Left=${path.join(dir, 'left.wav')}`]);
+  t.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  t.same(doc.speakers.map((s) => s.speaker).sort(), ['Left', 'Right'], JSON.stringify(doc.speakers));
+  t.ok(doc.speakers.every((s) => s.matched), 'both matched');
+  t.ok(doc.segments.some((s) => s.speaker === 'Left'), 'segments carry the names');
+  const bad = async (args, message) => {
+    const b = await runCli([...base, ...args]);
+    t.equal(b.status, 2, `usage error for ${args.join(' ')}`);
+    t.match(b.stderr, message);
+  };
+  await bad(['--speaker-sample', 'Left'], /--speaker-sample must be NAME=PATH/);
+  await bad(['--speaker-sample', `Left=${path.join(dir, 'nowhere.wav')}`], /--speaker-sample Left: no such file/);
+  await bad(['--speaker-sample', `A=${path.join(dir, 'left.wav')}`, '--speaker-sample', `A=${path.join(dir, 'right.wav')}`], /names "A" twice/);
+  await bad(['--no-diarize', '--speaker-sample', `A=${path.join(dir, 'left.wav')}`], /--speaker-sample needs --diarize/);
+});
+
 t.test('transcribe with diarize labels segments and words; the CLI prints the labels', async (t) => {
   const model = await WhisperModel.load(modelDir('tiny.en'), { cpuThreads: 2 });
   t.teardown(() => model.dispose());
