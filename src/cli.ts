@@ -6,6 +6,7 @@
 // cli/outputs.ts, the progress bar in cli/progress.ts, the model listing in cli/models.ts and
 // the help in cli/usage.ts.
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WhisperModel, MAX_BATCH_SIZE, type Device, type ComputeType, type TranscribeOptions, type LoadOptions, type DetectLanguageOptions } from './model.js';
@@ -49,6 +50,7 @@ function transcribeSpecs(): Map<string, FlagSpec> {
     ['--diarize', s('bool')],
     ['--min-speakers', s()],
     ['--max-speakers', s()],
+    ['--speaker-sample', { kind: 'string', repeatable: true }],
     ['--format', s()],
     ['--output', s()],
     ['--output-dir', s()],
@@ -126,7 +128,30 @@ function checked<T>(f: () => T): T {
 }
 
 /** The transcribe options from the flags, every value checked (by the library too) before any work. */
-function transcribeOptions(values: Map<string, string>, specs: Map<string, FlagSpec>, settings: EnvSettings): TranscribeOptions {
+/** --speaker-sample NAME=PATH, repeatable: a speaker's name and a recording of that speaker alone. */
+function speakerSamplesArg(list: string[] | undefined): Array<{ name: string; audio: string }> {
+  const samples = (list ?? []).map((v) => {
+    const eq = v.indexOf('=');
+    const name = eq < 0 ? '' : v.slice(0, eq).trim();
+    const file = eq < 0 ? '' : v.slice(eq + 1);
+    if (!name || !file) throw new UsageError(`--speaker-sample must be NAME=PATH (a speaker's name and a recording of that speaker alone), got ${JSON.stringify(v)}`);
+    if (name.length > 200) throw new UsageError(`--speaker-sample: the name must be at most 200 characters, got ${name.length}`);
+    let stat;
+    try {
+      stat = fsSync.statSync(file);
+    } catch {
+      throw new UsageError(`--speaker-sample ${name}: no such file: ${file}`);
+    }
+    if (!stat.isFile()) throw new UsageError(`--speaker-sample ${name}: not a file: ${file}`);
+    return { name, audio: file };
+  });
+  const names = samples.map((x) => x.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new UsageError(`--speaker-sample names ${JSON.stringify(twice)} twice`);
+  return samples;
+}
+
+function transcribeOptions(values: Map<string, string>, specs: Map<string, FlagSpec>, settings: EnvSettings, lists: Map<string, string[]> = new Map()): TranscribeOptions {
   const options: Record<string, unknown> = {};
   for (const [flag, spec] of specs) {
     const v = values.get(flag);
@@ -170,8 +195,10 @@ function transcribeOptions(values: Map<string, string>, specs: Map<string, FlagS
   }
   const minSpeakers = intArg('--min-speakers', values.get('--min-speakers'), 1, MAX_SPEAKERS);
   const maxSpeakers = intArg('--max-speakers', values.get('--max-speakers'), 1, MAX_SPEAKERS);
-  const diarize = values.has('--diarize') ? boolArg('--diarize', values.get('--diarize')!) : minSpeakers !== undefined || maxSpeakers !== undefined;
+  const speakerSamples = speakerSamplesArg(lists.get('--speaker-sample'));
+  const diarize = values.has('--diarize') ? boolArg('--diarize', values.get('--diarize')!) : minSpeakers !== undefined || maxSpeakers !== undefined || speakerSamples.length > 0;
   if (!diarize && (minSpeakers !== undefined || maxSpeakers !== undefined)) throw new UsageError('--min-speakers and --max-speakers need --diarize');
+  if (!diarize && speakerSamples.length) throw new UsageError('--speaker-sample needs --diarize');
   if (minSpeakers !== undefined && maxSpeakers !== undefined && minSpeakers > maxSpeakers) {
     throw new UsageError(`--min-speakers (${minSpeakers}) is more than --max-speakers (${maxSpeakers})`);
   }
@@ -180,6 +207,7 @@ function transcribeOptions(values: Map<string, string>, specs: Map<string, FlagS
     options.diarize = {
       ...(minSpeakers !== undefined ? { minSpeakers } : {}),
       ...(maxSpeakers !== undefined ? { maxSpeakers } : {}),
+      ...(speakerSamples.length ? { speakerSamples } : {}),
       ...(settings.diarizationModel ? { diarizationModel: settings.diarizationModel } : {}),
       locations: { cacheDir: settings.cacheDir, hub: settings.hub },
     };
@@ -201,7 +229,7 @@ function flag(values: Map<string, string>, name: string): boolean {
 
 async function transcribeCommand(argv: string[], env: Env): Promise<void> {
   const specs = transcribeSpecs();
-  const { values, positionals } = parseFlags(argv, specs);
+  const { values, lists, positionals } = parseFlags(argv, specs);
   if (positionals.length === 0) throw new UsageError('no input file given');
   const formats = formatsOf(values.get('--format'));
   const quiet = flag(values, '--quiet');
@@ -209,7 +237,7 @@ async function transcribeCommand(argv: string[], env: Env): Promise<void> {
   // Every option and every path is checked before a model is resolved, downloaded or loaded.
   const load = loadOptions(values);
   const settings = settingsFromEnv(env);
-  const options = transcribeOptions(values, specs, settings);
+  const options = transcribeOptions(values, specs, settings, lists);
   const outputs = await planOutputs(positionals, { output: values.get('--output'), outputDir: values.get('--output-dir') }, formats);
   // The diarization models are found (or fetched from the Hub) before the Whisper model loads.
   if (options.diarize && typeof options.diarize === 'object') await resolveDiarizationModels(options.diarize.diarizationModel, options.diarize.locations);

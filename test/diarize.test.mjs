@@ -83,6 +83,72 @@ t.test('a two-speaker conversation: speaker turns follow the cuts', async (t) =>
   t.equal((await diarize(mixed, { minSpeakers: 3 })).speakers.length >= 2, true, 'minSpeakers asks for more clusters (as many as the recording can give)');
 });
 
+/** The speaker with the most speech in [start, end] of `d`, and its share of the speech there. */
+function dominantIn(d, start, end) {
+  const shares = d.speakers.map((s) => ({ speaker: s.speaker, time: timeIn(d.turns, s.speaker, start, end) })).sort((a, b) => b.time - a.time);
+  const total = shares.reduce((a, x) => a + x.time, 0);
+  return { speaker: shares[0]?.speaker, share: total ? shares[0].time / total : 0 };
+}
+
+t.test('long recordings: one speaker stays one speaker, and different readers stay apart', async (t) => {
+  // NM014.mp3: 2.5 min of one speaker. Clustering every local embedding split it into 3 speakers
+  // (short or overlapped stretches gave embeddings off the speaker's own).
+  const [nm014] = await decodeAudio(fixture('NM014.mp3'));
+  const one = await diarize(nm014);
+  t.equal(one.speakers.length, 1, `NM014.mp3 is one speaker: ${JSON.stringify(one.speakers)}`);
+  // jfk.flac then gettysburg.wav, joined as they are: two speakers, each holding its own recording.
+  const joined = new Float32Array(jfk.length + lincoln.length);
+  joined.set(jfk);
+  joined.set(lincoln, jfk.length);
+  const two = await diarize(joined);
+  t.equal(two.speakers.length, 2, `jfk + gettysburg joined: two speakers: ${JSON.stringify(two.speakers)}`);
+  const a = dominantIn(two, 0, jfk.length / SR);
+  const b = dominantIn(two, jfk.length / SR, joined.length / SR);
+  t.not(a.speaker, b.speaker, 'one each');
+  t.ok(a.share > 0.9 && b.share > 0.9, `each recording is its speaker's (${a.share.toFixed(2)}, ${b.share.toFixed(2)})`);
+  // Arthur.mp3 is NOT one speaker: "Arthur the Rat" read in turn by about nine readers, the voice
+  // changing at paragraph ends (25, 45, 70, 105, 130, 160, 180, 205 s), where the median pitch
+  // (about 150 Hz in the first 25 s, 100-110 Hz at 70-100 s, 200-240 Hz at 130-160 s), the level
+  // (-8 dB at 70-100 s, -17 dB at 105-125 s) and the noise floor jump, and where the segmentation
+  // model itself sees a change of speaker within its windows. Repeated in the hour bench, each
+  // paragraph gets the same label in every copy. So: several speakers, each paragraph one of them.
+  const [arthur] = await decodeAudio(fixture('Arthur.mp3'));
+  const many = await diarize(arthur);
+  t.ok(many.speakers.length >= 5 && many.speakers.length <= 9, `Arthur.mp3: several readers, at most one per paragraph (${many.speakers.length})`);
+  const first = dominantIn(many, 0, 20);
+  const high = dominantIn(many, 135, 158);
+  const low = dominantIn(many, 75, 100);
+  t.ok(first.share > 0.95 && high.share > 0.95 && low.share > 0.95, `each paragraph is one reader's (${first.share.toFixed(2)}, ${high.share.toFixed(2)}, ${low.share.toFixed(2)})`);
+  t.equal(new Set([first.speaker, high.speaker, low.speaker]).size, 3, 'three readers of different pitch are three speakers');
+});
+
+t.test('clustering: embeddings of too little clean speech and clusters too small do not make speakers', async (t) => {
+  const { clusterSpeakers } = await import('../lib/diarize/clustering.js');
+  const unit = (v) => { const n = Math.hypot(...v); return Float32Array.from(v, (x) => x / n); };
+  let seed = 7;
+  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.3;
+  const around = (axis) => unit(Array.from({ length: 8 }, (_, d) => (d === axis ? 1 : 0) + noise()));
+  const local = [
+    ...Array.from({ length: 20 }, () => ({ vector: around(0), clean: 500 })),
+    ...Array.from({ length: 20 }, () => ({ vector: around(1), clean: 500 })),
+    // Off-speaker embeddings: little clean speech (assigned to the nearest speaker), or clean but
+    // only two of them (a cluster too small: folded into the nearest large one).
+    { vector: around(2), clean: 50 },
+    { vector: around(3), clean: 0 },
+    { vector: unit([0.3, 0, 0, 0, 1, 0, 0, 0]), clean: 500 },
+    { vector: unit([0.3, 0, 0, 0, 1, 0.1, 0, 0]), clean: 500 },
+  ];
+  const opts = { threshold: 0.4, minSpeakers: 1, maxSpeakers: 64, minCleanFrames: 200, minClusterSize: 12 };
+  const labels = clusterSpeakers(local, opts);
+  t.equal(new Set(labels).size, 2, 'two speakers');
+  t.same(new Set(labels.slice(0, 20)).size + new Set(labels.slice(20, 40)).size, 2, 'each group one');
+  t.equal(labels[42], labels[0], 'the small cluster joins the speaker it is nearest');
+  t.equal(clusterSpeakers(local, { ...opts, maxSpeakers: 1 }).every((l) => l === 0), true, 'maxSpeakers');
+  t.ok(new Set(clusterSpeakers(local, { ...opts, minSpeakers: 3 })).size >= 3, 'minSpeakers keeps the small cluster');
+  t.same(clusterSpeakers([], opts), []);
+  t.same(clusterSpeakers([{ vector: around(0), clean: 0 }], opts), [0], 'one embedding of little speech is still a speaker');
+});
+
 t.test('speaker verification: samples cut from each channel name the right turns', async (t) => {
   const dir = tmpDir(t);
   // Left alone from 2.4 s; right alone (its own channel) from 0.25 to 2.3 s; one as a file, one as samples.
@@ -102,6 +168,31 @@ t.test('speaker verification: samples cut from each channel name the right turns
   const other = await diarize(mixed, { speakerSamples: [{ name: 'Lincoln', audio: lincoln.subarray(0, 4 * SR) }] });
   t.same(other.speakers.map((s) => s.speaker), ['SPEAKER_00', 'SPEAKER_01']);
   t.ok(other.speakers.every((s) => s.matched === false), 'unmatched');
+});
+
+t.test('the CLI: --speaker-sample NAME=PATH (repeatable) names the speakers', async (t) => {
+  const dir = tmpDir(t);
+  const file = path.join(dir, 'mixed.wav');
+  fs.writeFileSync(file, wavBytes(mixed));
+  fs.writeFileSync(path.join(dir, 'left.wav'), wavBytes(left.subarray(Math.round(2.4 * SR), Math.round(4.7 * SR))));
+  fs.writeFileSync(path.join(dir, 'right.wav'), wavBytes(right.subarray(Math.round(0.25 * SR), Math.round(2.3 * SR))));
+  const base = ['transcribe', file, '--model', modelDir('tiny.en'), '--threads', '2', '--quiet'];
+  // No --diarize: the samples imply it.
+  const r = await runCli([...base, '--format', 'json', '--speaker-sample', `Right=${path.join(dir, 'right.wav')}`, `--speaker-sample=Left=${path.join(dir, 'left.wav')}`]);
+  t.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  t.same(doc.speakers.map((s) => s.speaker).sort(), ['Left', 'Right'], JSON.stringify(doc.speakers));
+  t.ok(doc.speakers.every((s) => s.matched), 'both matched');
+  t.ok(doc.segments.some((s) => s.speaker === 'Left'), 'segments carry the names');
+  const bad = async (args, message) => {
+    const b = await runCli([...base, ...args]);
+    t.equal(b.status, 2, `usage error for ${args.join(' ')}`);
+    t.match(b.stderr, message);
+  };
+  await bad(['--speaker-sample', 'Left'], /--speaker-sample must be NAME=PATH/);
+  await bad(['--speaker-sample', `Left=${path.join(dir, 'nowhere.wav')}`], /--speaker-sample Left: no such file/);
+  await bad(['--speaker-sample', `A=${path.join(dir, 'left.wav')}`, '--speaker-sample', `A=${path.join(dir, 'right.wav')}`], /names "A" twice/);
+  await bad(['--no-diarize', '--speaker-sample', `A=${path.join(dir, 'left.wav')}`], /--speaker-sample needs --diarize/);
 });
 
 t.test('transcribe with diarize labels segments and words; the CLI prints the labels', async (t) => {

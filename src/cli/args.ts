@@ -86,6 +86,8 @@ export interface FlagSpec {
   option?: keyof DecodingOptions;
   /** The VAD parameter it sets, if it is one. */
   vad?: keyof VadOptions;
+  /** Given any number of times (all the values are in `lists`; `values` holds the last). */
+  repeatable?: boolean;
 }
 
 /** Spellings of other CLIs (whisper-ctranslate2, openai-whisper) for our flags. */
@@ -165,13 +167,23 @@ export function normalizeArgv(argv: string[], specs: Map<string, FlagSpec>): str
   return out;
 }
 
-/** Parses argv against the specs: every flag's raw text, and the positionals. */
-export function parseFlags(argv: string[], specs: Map<string, FlagSpec>): { values: Map<string, string>; positionals: string[] } {
-  const options = Object.fromEntries([...specs.keys()].map((f) => [f.slice(2), { type: 'string' as const }]));
+/** Parses argv against the specs: every flag's raw text (repeatable flags: every one in `lists`), and the positionals. */
+export function parseFlags(
+  argv: string[],
+  specs: Map<string, FlagSpec>,
+): { values: Map<string, string>; lists: Map<string, string[]>; positionals: string[] } {
+  const options = Object.fromEntries([...specs].map(([f, spec]) => [f.slice(2), { type: 'string' as const, multiple: spec.repeatable === true }]));
   const { values, positionals } = parseArgs({ args: normalizeArgv(argv, specs), allowPositionals: true, options });
   const m = new Map<string, string>();
-  for (const [k, v] of Object.entries(values)) if (typeof v === 'string') m.set(`--${k}`, v);
-  return { values: m, positionals };
+  const lists = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(values)) {
+    if (typeof v === 'string') m.set(`--${k}`, v);
+    else if (Array.isArray(v) && v.length) {
+      lists.set(`--${k}`, v as string[]);
+      m.set(`--${k}`, String(v[v.length - 1]));
+    }
+  }
+  return { values: m, lists, positionals };
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;

@@ -98,6 +98,8 @@ ${vad.join('\n')}
                                       models: npm run models, or CT2_WHISPER_DIARIZATION_MODEL)
   --min-speakers <n>, --max-speakers <n>
                                       bounds on the number of speakers (1 to 64; imply --diarize)
+  --speaker-sample <name>=<path>      a recording of one speaker alone: the speaker whose voice matches it
+                                      is labelled <name> (repeatable, one per speaker; implies --diarize)
 
 Output:
   --format <f>                        json, text (txt), srt, vtt, or all (json, srt, vtt and txt)

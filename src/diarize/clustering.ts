@@ -65,3 +65,64 @@ export function centroids(vectors: Float32Array[], labels: number[]): Float32Arr
   labels.forEach((l, i) => vectors[i].forEach((v, d) => (sums[l][d] += v)));
   return sums.map(normalize);
 }
+
+export interface SpeakerClusteringOptions extends ClusteringOptions {
+  /** Clean frames (speech alone, 10 ms each) an embedding needs to take part in the clustering itself. */
+  minCleanFrames: number;
+  /** Clusters with fewer members than this are folded into the most similar larger one (scaled down on short recordings). */
+  minClusterSize: number;
+}
+
+/**
+ * The speaker of each local embedding: the embeddings of enough clean speech are clustered (average
+ * linkage at the threshold, within min/maxSpeakers), clusters too small to be a speaker of a long
+ * recording are folded into the nearest large one (by centroid), and the other embeddings (short or
+ * overlapped speech) go to the nearest centroid. Labels 0..k-1 in order of first member.
+ */
+export function clusterSpeakers(
+  local: Array<{ vector: Float32Array; clean: number }>,
+  opts: SpeakerClusteringOptions,
+): number[] {
+  const n = local.length;
+  if (n === 0) return [];
+  let train = local.map((_, i) => i).filter((i) => local[i].clean >= opts.minCleanFrames);
+  if (train.length < Math.max(2, Math.min(opts.minSpeakers, n))) train = local.map((_, i) => i);
+  const vectors = train.map((i) => local[i].vector);
+  let labels = cluster(vectors, { ...opts, minSpeakers: Math.min(opts.minSpeakers, vectors.length) });
+  // Small clusters: the smallest first, each into the most similar cluster of at least minClusterSize
+  // members, while there are more clusters than minSpeakers.
+  const minSize = Math.min(opts.minClusterSize, Math.max(1, Math.round(0.1 * vectors.length)));
+  for (;;) {
+    const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
+    if (k <= Math.max(1, opts.minSpeakers)) break;
+    const size = new Array<number>(k).fill(0);
+    labels.forEach((l) => size[l]++);
+    const large = size.map((s, c) => (s >= minSize ? c : -1)).filter((c) => c >= 0);
+    const small = size.map((s, c) => (s < minSize ? c : -1)).filter((c) => c >= 0).sort((a, b) => size[a] - size[b]);
+    if (!small.length || !large.length) break;
+    const centres = centroids(vectors, labels);
+    const c = small[0];
+    let into = large[0];
+    for (const l of large) if (cosine(centres[c], centres[l]) > cosine(centres[c], centres[into])) into = l;
+    labels = relabel(labels.map((l) => (l === c ? into : l)));
+  }
+  const centres = centroids(vectors, labels);
+  const out = new Array<number>(n).fill(-1);
+  train.forEach((i, j) => (out[i] = labels[j]));
+  for (let i = 0; i < n; i++) {
+    if (out[i] >= 0) continue;
+    let best = 0;
+    for (let c = 1; c < centres.length; c++) if (cosine(local[i].vector, centres[c]) > cosine(local[i].vector, centres[best])) best = c;
+    out[i] = best;
+  }
+  return relabel(out);
+}
+
+/** Labels renumbered 0..k-1 in order of first appearance. */
+function relabel(labels: number[]): number[] {
+  const ids = new Map<number, number>();
+  return labels.map((l) => {
+    if (!ids.has(l)) ids.set(l, ids.size);
+    return ids.get(l)!;
+  });
+}

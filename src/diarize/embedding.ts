@@ -13,6 +13,10 @@ export interface LocalEmbedding {
   window: number;
   speaker: number;
   vector: Float32Array;
+  /** Fbank frames (10 ms) where this local speaker speaks alone in its window. */
+  clean: number;
+  /** Fbank frames the embedding was computed from. */
+  frames: number;
 }
 
 export function normalize(v: Float32Array): Float32Array {
@@ -63,7 +67,7 @@ export async function embedLocalSpeakers(
       }
       const rows = alone.length >= MIN_EMBEDDING_FRAMES ? alone : any;
       if (rows.length < MIN_EMBEDDING_FRAMES) continue;
-      out.push({ window: w, speaker: spk, vector: await embedRows(model, features, rows) });
+      out.push({ window: w, speaker: spk, vector: await embedRows(model, features, rows), clean: alone.length, frames: rows.length });
     }
   }
   return out;

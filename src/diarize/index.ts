@@ -12,12 +12,17 @@ import { modelSession, resolveDiarizationModels } from './models.js';
 export { resolveDiarizationModels } from './models.js';
 import { segment, LOCAL_SPEAKERS } from './segmentation.js';
 import { embedClip, embedLocalSpeakers } from './embedding.js';
-import { centroids, cluster } from './clustering.js';
+import { centroids, clusterSpeakers } from './clustering.js';
 import { reconstruct, type SpeakerTurn } from './turns.js';
 import { matchSpeakers } from './verification.js';
 
 export type { SpeakerTurn } from './turns.js';
 export { assignSpeakers } from './assign-speakers.js';
+
+/** Speech alone (10 ms fbank frames) a local speaker needs for its embedding to be clustered: 2 s, a fifth of a window. */
+const MIN_CLEAN_FRAMES = 200;
+/** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
+const MIN_CLUSTER_SIZE = 12;
 
 /** Most speakers a recording may be given (min/maxSpeakers). */
 export const MAX_SPEAKERS = 64;
@@ -152,7 +157,13 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
   const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), seg, check);
   const local = await embedLocalSpeakers(audio, windows, emb, check);
   check();
-  const labels = cluster(local.map((l) => l.vector), { threshold: o.threshold, minSpeakers: Math.min(o.minSpeakers, local.length), maxSpeakers: o.maxSpeakers });
+  const labels = clusterSpeakers(local, {
+    threshold: o.threshold,
+    minSpeakers: Math.min(o.minSpeakers, local.length),
+    maxSpeakers: o.maxSpeakers,
+    minCleanFrames: MIN_CLEAN_FRAMES,
+    minClusterSize: MIN_CLUSTER_SIZE,
+  });
   const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
   const assignment = windows.map(() => new Array<number>(LOCAL_SPEAKERS).fill(-1));
   local.forEach((l, i) => (assignment[l.window][l.speaker] = labels[i]));
