@@ -2,7 +2,7 @@
 // Diarization cost: an hour (or --minutes N) of speech built by joining the shared fixtures
 // (Arthur.mp3, NM014.mp3, multilingual.mp3, jfk.flac, gettysburg.wav, hotwords.mp3, in turn, until
 // the length is reached), diarized once in this process; wall time per stage, the speakers found,
-// and the process's peak RSS. Writes its section of bench/RESULTS.md (## Diarization), leaving the
+// and the process's peak RSS. Writes bench/DIARIZE.md and its section of bench/RESULTS.md (## Diarization), leaving the
 // rest of the file as it is.
 //   node bench/diarize.mjs [--minutes 60] [--threads 2] [--no-write]
 import fs from 'node:fs';
@@ -85,6 +85,8 @@ ${consistency.join('; ')}.
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 | ${(total / 16000 / 60).toFixed(0)} min | ${line.wall_s} | ${line.real_time_factor} | ${line.speakers} | ${line.turns} | ${line.peak_rss_mb} | ${line.rss_before_diarize_mb} |
 `;
+  // bench/DIARIZE.md keeps the section for bench/run.mjs, which rewrites RESULTS.md.
+  fs.writeFileSync(path.join(here, 'DIARIZE.md'), section);
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
   const start = old.indexOf('## Diarization');
   let next = start >= 0 ? old.indexOf('\n## ', start + 3) : -1;
