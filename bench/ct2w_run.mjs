@@ -9,13 +9,20 @@ const [modelDir, samplesPath, optionsJson] = process.argv.slice(2);
 const { load, ...fwOptions } = JSON.parse(optionsJson);
 const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 const options = Object.fromEntries(Object.entries(fwOptions).map(([k, v]) => [camel(k), v]));
-const buf = fs.readFileSync(samplesPath);
-const pcm = new Int16Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-const audio = Float32Array.from(pcm, (v) => v / 32768);
+// The samples as float32 = int16 / 32768, read without keeping the raw bytes (the library copies
+// a caller's array when the call starts; this one is dropped right after, as fw_run.py's numpy
+// int16 array is).
+let audio = (() => {
+  const buf = fs.readFileSync(samplesPath);
+  const pcm = new Int16Array(buf.buffer, buf.byteOffset, buf.byteLength >> 1);
+  return Float32Array.from(pcm, (v) => v / 32768);
+})();
 const model = await WhisperModel.load(modelDir, { device: load.device, computeType: load.compute_type, cpuThreads: load.cpu_threads });
 const t1 = performance.now();
 let firstSegment = null;
-const { segments, info } = await model.transcribe(audio, { ...options, onSegment: () => { firstSegment ??= (performance.now() - t1) / 1000; } });
+const call = model.transcribe(audio, { ...options, onSegment: () => { firstSegment ??= (performance.now() - t1) / 1000; } });
+audio = null;
+const { segments, info } = await call;
 const t2 = performance.now();
 console.log(JSON.stringify({
   engine: 'ct2-whisper',

@@ -16,7 +16,7 @@ export type { HubOptions, DownloadOptions } from './hub-download.js';
 export { settingsFromEnv, hubOptionsFromEnv } from './env.js';
 export type { EnvSettings, Env } from './env.js';
 export { InputError, ModelError, EngineError, AbortError, TimeoutError, InternalError, CT2WhisperError, ErrorCode } from './errors.js';
-export { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, speechProbabilities, vadModelPath } from './vad.js';
+export { getSpeechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, speechProbabilities, vadModelPath } from './vad.js';
 export type { VadOptions, SpeechTimestamp } from './vad.js';
 export type { PipelineOptions, BatchedRequest } from './model.js';
 import { native } from './native.js';

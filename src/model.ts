@@ -4,12 +4,12 @@
 import os from 'node:os';
 import {
   native, type NativeModel, type JobControl, type Segment as NativeSegment, type TranscriptionInfo as NativeTranscriptionInfo,
-  type LanguageDetection as NativeLanguageDetection, type StageTimings,
+  type LanguageDetection as NativeLanguageDetection, type NativeChunk, type StageTimings,
 } from './native.js';
 import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
 import { decodingOptions, type DecodingOptions } from './options.js';
 import { EngineError, InputError, abortError, callSignal, fromNative } from './errors.js';
-import { getSpeechTimestamps, collectChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
+import { getSpeechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
 import { assignSpeakers, checkDiarizeOptions, diarizeSamples, type DiarizeOptions, type SpeakerSummary, type SpeakerTurn } from './diarize/index.js';
 import type { Word as NativeWord } from './native.js';
 
@@ -376,7 +376,7 @@ export class WhisperModel {
     try {
       const r = await withControl(
         options,
-        (c) => engine.transcribeBatched(plan.chunks.map((ch) => ch.samples), plan.chunks.map((ch) => ch.offset), plan.duration, batchSize, plan.batched, c),
+        (c) => engine.transcribeBatched(plan.chunks, plan.duration, batchSize, plan.batched, c),
         plan.mapSegment,
         stages,
       );
@@ -417,7 +417,7 @@ export class WhisperModel {
       const wires = runnable.map(({ plan, request }) => wireControl(request.options, plan.mapSegment));
       try {
         const results = await engine.transcribeBatchedMany(
-          runnable.map(({ plan }) => ({ chunks: plan.chunks.map((c) => c.samples), offsets: plan.chunks.map((c) => c.offset), duration: plan.duration, options: plan.batched })),
+          runnable.map(({ plan }) => ({ chunks: plan.chunks, duration: plan.duration, options: plan.batched })),
           batchSize,
           wires.map((w) => w.control),
         );
@@ -493,7 +493,8 @@ export function batchKey(options: TranscribeOptions): string {
 
 /** What the batched pipeline decodes for one recording, and how its result maps back. */
 interface BatchedPlan {
-  chunks: Array<{ samples: Float32Array; offset: number }>;
+  /** Each chunk as views of the samples (its stretches of speech), read in place by the engine. */
+  chunks: NativeChunk[];
   clips: SpeechTimestamp[];
   /** Whether times go back from speech-only time to the recording's (VAD chunks; not given clips). */
   restore: boolean;
@@ -526,8 +527,8 @@ async function planBatched(audio: Float32Array, options: TranscribeOptions, deco
   }
   if (options.signal?.aborted) throw abortError(options.signal);
   const chunks = restore
-    ? collectChunks(audio, clips, chunkLength)
-    : clips.map((c) => ({ samples: audio.subarray(c.start, c.end), offset: c.start / SAMPLE_RATE }));
+    ? speechChunks(audio, clips, chunkLength).map(({ parts, offset }) => ({ parts, offset }))
+    : clips.map((c) => ({ parts: [audio.subarray(c.start, c.end)], offset: c.start / SAMPLE_RATE }));
   return {
     chunks,
     clips,

@@ -7,7 +7,7 @@ import type * as Binding from '../native/binding.cjs';
 
 export type NativeBinding = typeof Binding;
 export type {
-  DecodedAudio, JobControl, LanguageDetection, LanguageDetectionOptions, LogMel, NativeLoadOptions, NativeModel, Segment, StageTimings,
+  DecodedAudio, JobControl, LanguageDetection, LanguageDetectionOptions, LogMel, NativeChunk, NativeLoadOptions, NativeModel, Segment, StageTimings,
   TranscribeOptions, Transcription, TranscriptionInfo, Word,
 } from '../native/binding.cjs';
 

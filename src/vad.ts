@@ -166,6 +166,15 @@ export async function getSpeechTimestamps(audio: Float32Array, options: VadOptio
   return speeches;
 }
 
+/** Speech chunks as views of the audio: each chunk's stretches, in order, with no copy. */
+export interface SpeechChunk {
+  parts: Float32Array[];
+  /** Seconds into the audio that was kept. */
+  offset: number;
+  duration: number;
+  segments: SpeechTimestamp[];
+}
+
 export interface CollectedChunk {
   samples: Float32Array;
   /** Seconds into the audio that was kept. */
@@ -174,22 +183,19 @@ export interface CollectedChunk {
   segments: SpeechTimestamp[];
 }
 
-/** Joins speech chunks into pieces of at most `maxDuration` seconds (faster-whisper's collect_chunks). */
-export function collectChunks(audio: Float32Array, chunks: SpeechTimestamp[], maxDuration = Infinity): CollectedChunk[] {
-  if (chunks.length === 0) return [{ samples: new Float32Array(0), offset: 0, duration: 0, segments: [] }];
-  const out: CollectedChunk[] = [];
+/**
+ * Groups speech chunks into pieces of at most `maxDuration` seconds (faster-whisper's
+ * collect_chunks), each as views of `audio`: the batched pipeline's engine reads them in place.
+ */
+export function speechChunks(audio: Float32Array, chunks: SpeechTimestamp[], maxDuration = Infinity): SpeechChunk[] {
+  if (chunks.length === 0) return [{ parts: [], offset: 0, duration: 0, segments: [] }];
+  const out: SpeechChunk[] = [];
   let parts: Float32Array[] = [];
   let segments: SpeechTimestamp[] = [];
   let current = 0;
   let total = 0;
   const flush = () => {
-    const samples = new Float32Array(current);
-    let at = 0;
-    for (const p of parts) {
-      samples.set(p, at);
-      at += p.length;
-    }
-    out.push({ samples, offset: total / SAMPLE_RATE, duration: current / SAMPLE_RATE, segments });
+    out.push({ parts, offset: total / SAMPLE_RATE, duration: current / SAMPLE_RATE, segments });
     total += current;
   };
   for (const chunk of chunks) {
@@ -207,6 +213,19 @@ export function collectChunks(audio: Float32Array, chunks: SpeechTimestamp[], ma
   }
   flush();
   return out;
+}
+
+/** speechChunks with each chunk's stretches joined into one array of samples. */
+export function collectChunks(audio: Float32Array, chunks: SpeechTimestamp[], maxDuration = Infinity): CollectedChunk[] {
+  return speechChunks(audio, chunks, maxDuration).map(({ parts, offset, duration, segments }) => {
+    const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      samples.set(p, at);
+      at += p.length;
+    }
+    return { samples, offset, duration, segments };
+  });
 }
 
 /** Maps times in the speech-only audio back to the original recording. */

@@ -3,29 +3,10 @@
 // per request; a full queue answers 429 with Retry-After; a client that leaves stops its work.
 import t from 'tap';
 import OpenAI from 'openai';
-import { fixture, words, JFK_WORDS } from './helpers.mjs';
+import { fixture, words, wavBytes as wav, JFK_WORDS } from './helpers.mjs';
 import { startServe } from './servers.mjs';
 import { decodeAudio } from '../lib/audio.js';
 import { getSpeechTimestamps, collectChunks } from '../lib/vad.js';
-
-/** 16-bit PCM WAV bytes of 16 kHz mono samples. */
-function wav(samples) {
-  const b = Buffer.alloc(44 + samples.length * 2);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + samples.length * 2, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(16000, 24);
-  b.writeUInt32LE(32000, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(samples.length * 2, 40);
-  samples.forEach((s, i) => b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, s)) * 32767), 44 + i * 2));
-  return b;
-}
 
 // Ten short clips: pieces of two recordings.
 const [jfk] = await decodeAudio(fixture('jfk.flac'));

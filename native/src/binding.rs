@@ -320,28 +320,25 @@ impl NativeModel {
     }
 
     /// Transcribes speech chunks (each at most one window) in batches (faster-whisper's batched
-    /// pipeline, whose fixed choices are applied to `options`). `offsets` place each chunk in
-    /// seconds of the kept audio; `duration` is the whole recording's.
+    /// pipeline, whose fixed choices are applied to `options`). Each chunk is its parts (views
+    /// of the samples, read in place) and its offset in seconds of the kept audio; `duration` is
+    /// the whole recording's.
     #[napi(ts_return_type = "Promise<Transcription>")]
     pub fn transcribe_batched(
         &self,
-        chunks: Vec<Float32Array>,
-        offsets: Vec<f64>,
+        chunks: Vec<NativeChunk>,
         duration: f64,
         batch_size: u32,
         options: TranscribeOptions,
         control: &JobControl,
     ) -> Result<AsyncTask<Job<Transcription, Transcription>>, ErrorCode> {
         sync(|| {
-            if chunks.len() != offsets.len() {
-                return Err(Error::input("chunks and offsets differ in length"));
-            }
             let opts = options.for_batched().resolve()?;
             let (model, control, batch_size) = (self.model()?, control.inner.clone(), batch_size.max(1) as usize);
             // The JS arrays themselves, held by the job, not copies (see src/model.ts).
             Ok(Job::new(
                 move || {
-                    let chunks: Vec<Chunk> = chunks.iter().zip(offsets).map(|(c, offset)| Chunk { samples: c, offset }).collect();
+                    let chunks: Vec<Chunk> = chunks.iter().map(NativeChunk::borrow).collect();
                     profiled(&control, || BatchedPipeline::new(&model).transcribe(&chunks, duration, &opts, batch_size, &control))
                 },
                 same,
@@ -369,14 +366,14 @@ impl NativeModel {
             let prepared: Vec<PreparedRequest> = requests
                 .into_iter()
                 .zip(&controls)
-                .map(|(r, c)| PreparedRequest { work: prepare_request(&r), duration: r.duration, control: c.inner.clone(), chunks: r.chunks, offsets: r.offsets })
+                .map(|(r, c)| PreparedRequest { work: prepare_request(&r), duration: r.duration, control: c.inner.clone(), chunks: r.chunks })
                 .collect();
             let (model, batch_size) = (self.model()?, batch_size.max(1) as usize);
             Ok(Job::new(
                 move || {
                     let chunks: Vec<Vec<Chunk>> = prepared
                         .iter()
-                        .map(|p| p.chunks.iter().zip(&p.offsets).map(|(c, &offset)| Chunk { samples: c, offset }).collect())
+                        .map(|p| p.chunks.iter().map(NativeChunk::borrow).collect())
                         .collect();
                     let runnable: Vec<BatchRequest> = prepared
                         .iter()
@@ -510,12 +507,24 @@ pub fn log_mel_spectrogram(audio: Float32Array, n_mels: u32) -> Result<LogMel, E
 }
 
 /// One request of `transcribeBatchedMany`.
+/// One speech chunk of the batched pipeline: its parts (views of the recording's samples, read
+/// in place, joined when its batch runs) and where it starts, in seconds of the kept audio.
+#[napi(object)]
+pub struct NativeChunk {
+    pub parts: Vec<Float32Array>,
+    pub offset: f64,
+}
+
+impl NativeChunk {
+    fn borrow(&self) -> Chunk<'_> {
+        Chunk { parts: self.parts.iter().map(|p| &p[..]).collect(), offset: self.offset }
+    }
+}
+
 #[napi(object)]
 pub struct NativeBatchRequest {
     /// Speech chunks, each at most one window long.
-    pub chunks: Vec<Float32Array>,
-    /// Where each chunk starts, in seconds of the kept audio.
-    pub offsets: Vec<f64>,
+    pub chunks: Vec<NativeChunk>,
     /// The whole recording's seconds.
     pub duration: f64,
     /// The request's options (the batched pipeline's fixed choices are applied).
@@ -536,14 +545,10 @@ struct PreparedRequest {
     work: crate::error::Result<crate::options::DecodeOptions>,
     duration: f64,
     control: Arc<Control>,
-    chunks: Vec<Float32Array>,
-    offsets: Vec<f64>,
+    chunks: Vec<NativeChunk>,
 }
 
 fn prepare_request(r: &NativeBatchRequest) -> crate::error::Result<crate::options::DecodeOptions> {
-    if r.chunks.len() != r.offsets.len() {
-        return Err(Error::input("chunks and offsets differ in length"));
-    }
     if !(r.duration.is_finite() && r.duration >= 0.0) {
         return Err(Error::input(format!("duration must be a number of seconds, got {}", r.duration)));
     }

@@ -10,6 +10,7 @@
 //! one request is the plain batched pipeline. A request whose control is cancelled, or whose
 //! language or prompt is refused, fails on its own and the others go on.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options, LanguageChoice};
@@ -30,16 +31,34 @@ pub fn encoder_batches() -> u64 {
     ENCODER_BATCHES.load(Ordering::Relaxed)
 }
 
-/// One stretch of audio to transcribe, placed at `offset` seconds of the audio that was kept.
-/// The samples are borrowed (from the JS arrays, which the job holds while it runs).
+/// One stretch of speech to transcribe, placed at `offset` seconds of the audio that was kept:
+/// its parts (the VAD's speech segments, one after another) borrowed from the recording's
+/// samples, which the job holds while it runs; they are joined only when the chunk's batch
+/// computes its features.
 pub struct Chunk<'a> {
-    pub samples: &'a [f32],
+    pub parts: Vec<&'a [f32]>,
     pub offset: f64,
 }
 
 impl Chunk<'_> {
+    fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.len()).sum()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn duration(&self) -> f64 {
-        self.samples.len() as f64 / SAMPLE_RATE as f64
+        self.len() as f64 / SAMPLE_RATE as f64
+    }
+
+    /// The chunk's samples in one piece (borrowed when it has one part).
+    fn samples(&self) -> Cow<'_, [f32]> {
+        match self.parts.as_slice() {
+            [one] => Cow::Borrowed(one),
+            parts => Cow::Owned(parts.concat()),
+        }
     }
 }
 
@@ -108,7 +127,7 @@ struct Item<'a> {
 
 /// Each chunk's features, less the last frame, as faster-whisper computes them.
 fn chunk_features(model: &WhisperModel, chunk: &Chunk) -> Features {
-    let f = measure(Stage::Features, || model.extractor.compute(chunk.samples));
+    let f = measure(Stage::Features, || model.extractor.compute(&chunk.samples()));
     let keep = f.n_frames.saturating_sub(1);
     Features { n_mels: f.n_mels, n_frames: keep, data: f.window(0, keep, keep) }
 }
@@ -140,14 +159,14 @@ impl<'m> BatchedPipeline<'m> {
         let mut states: Vec<Option<Progress>> = Vec::with_capacity(requests.len());
         let mut items: Vec<Item> = Vec::new();
         for (index, request) in requests.iter().enumerate() {
-            let after_vad: f64 = request.chunks.iter().map(|c| c.samples.len() as f64).sum::<f64>() / SAMPLE_RATE as f64;
+            let after_vad: f64 = request.chunks.iter().map(|c| c.len() as f64).sum::<f64>() / SAMPLE_RATE as f64;
             request.control.set_total(after_vad);
             if !shares_batch_settings(shared, request.opts) {
                 failed.push(Some(Error::input("requests batched together must have the same decoding settings (all but language, task, initial prompt and hotwords)")));
                 states.push(None);
                 continue;
             }
-            let chunks: Vec<&Chunk> = request.chunks.iter().filter(|c| !c.samples.is_empty()).collect();
+            let chunks: Vec<&Chunk> = request.chunks.iter().filter(|c| !c.is_empty()).collect();
             match self.prepare(request, &chunks) {
                 Ok(progress) => {
                     states.push(Some(progress));
@@ -192,7 +211,7 @@ impl<'m> BatchedPipeline<'m> {
             .map(|((request, state), failure)| match (failure, state) {
                 (Some(e), _) => Err(e),
                 (None, Some(p)) => {
-                    let after_vad = request.chunks.iter().map(|c| c.samples.len() as f64).sum::<f64>() / SAMPLE_RATE as f64;
+                    let after_vad = request.chunks.iter().map(|c| c.len() as f64).sum::<f64>() / SAMPLE_RATE as f64;
                     Ok(p.language.into_transcription(p.segments, request.duration, after_vad))
                 }
                 (None, None) => Err(Error::internal("internal error: a request has no state")),
@@ -426,9 +445,19 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_joins_its_parts_only_when_it_has_several() {
+        let (a, b) = (vec![1.0f32, 2.0], vec![3.0f32]);
+        let two = Chunk { parts: vec![&a[..], &b[..]], offset: 0.0 };
+        assert_eq!((two.len(), two.samples().into_owned()), (3, vec![1.0, 2.0, 3.0]));
+        let one = Chunk { parts: vec![&a[..]], offset: 0.0 };
+        assert!(matches!(one.samples(), Cow::Borrowed(_)));
+        assert!(Chunk { parts: vec![], offset: 0.0 }.is_empty());
+    }
+
+    #[test]
     fn batches_across_requests() {
         let samples = vec![0.0; 10];
-        let chunk = Chunk { samples: &samples, offset: 0.0 };
+        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0 };
         let item = |request| Item { request, chunk: &chunk };
         // Requests 0 and 2 transcribe in one language, request 1 in another.
         let states = vec![progress(vec![1, 2]), progress(vec![1, 3]), progress(vec![1, 2])];
