@@ -139,7 +139,13 @@ const diffs = rows.filter((r) => !r.sameText);
 if (diffs.length) {
   lines.push('## Where the texts differ', '');
   for (const r of diffs) {
-    lines.push(`### ${r.model}, ${r.audio}, ${r.computeType ?? 'int8'}, ${JSON.stringify(r.options)}`, '', '```', `faster-whisper: ${r.fwText.trim()}`, '', `ct2-whisper:    ${r.usText.trim()}`, '```', '');
+    // Long texts: where they part, with some context (a whole hour's text helps nobody).
+    const [fwText, usText] = [r.fwText.trim(), r.usText.trim()];
+    let at = 0;
+    while (at < fwText.length && fwText[at] === usText[at]) at++;
+    const cut = (t) => (t.length <= 2000 ? t : `${at > 300 ? `[${at - 300} characters in common] …` : ''}${t.slice(Math.max(0, at - 300), at + 1200)} … [${t.length} characters in all]`);
+    const long = fwText.length > 2000 || usText.length > 2000;
+    lines.push(`### ${r.model}, ${r.audio}, ${r.computeType ?? 'int8'}, ${JSON.stringify(r.options)}`, '', '```', `faster-whisper: ${long ? cut(fwText) : fwText}`, '', `ct2-whisper:    ${long ? cut(usText) : usText}`, '```', '');
   }
 }
 for (const extra of ['PROFILE.md', 'SERVE.md', 'DIARIZE.md', 'NOTES.md', 'HISTORY.md'].map((f) => path.join(here, f))) {
