@@ -86,6 +86,9 @@ function ownSamples(input: AudioInput): AudioInput {
   return input instanceof Float32Array ? input.slice() : input;
 }
 
+/** The stages timed here, not in the engine: filled in as the call goes. */
+type HostStages = Pick<Timings, 'decode' | 'vad'>;
+
 /** Seconds since `t0` (a `performance.now()`). */
 const since = (t0: number) => (performance.now() - t0) / 1000;
 
@@ -171,7 +174,7 @@ async function withControl<T>(
   call: CallOptions,
   run: (c: JobControl) => Promise<T>,
   mapSegment: (s: Segment) => Segment = (s) => s,
-  stages: { decode: number; vad: number } = { decode: 0, vad: 0 },
+  stages: HostStages = { decode: 0, vad: 0 },
 ): Promise<T> {
   const { signal } = call;
   if (signal?.aborted) throw abortError(signal);
@@ -297,7 +300,7 @@ export class WhisperModel {
     channels: Float32Array[],
     options: TranscribeOptions,
     decoding: DecodingOptions,
-    stages: { decode: number; vad: number },
+    stages: HostStages,
   ): Promise<Transcription> {
     const engine = this.engine;
     const run = async (audio: Float32Array, call: CallOptions): Promise<Transcription> => {
@@ -342,7 +345,7 @@ export class WhisperModel {
     options: TranscribeOptions,
     decoding: DecodingOptions,
     run: (audio: Float32Array, call: CallOptions) => Promise<Transcription>,
-    stages: { decode: number; vad: number },
+    stages: HostStages,
   ): Promise<Transcription> {
     const clips = decoding.clipTimestamps as number[] | undefined;
     if (clips && !(clips.length === 1 && clips[0] === 0)) return run(audio, options);
@@ -365,7 +368,7 @@ export class WhisperModel {
     audio: Float32Array,
     options: TranscribeOptions,
     decoding: DecodingOptions,
-    stages: { decode: number; vad: number },
+    stages: HostStages,
   ): Promise<Transcription> {
     const engine = this.engine;
     const t0 = performance.now();
