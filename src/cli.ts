@@ -19,43 +19,41 @@ import { native } from './native.js';
 import { vadModelPath, type VadOptions } from './vad.js';
 import { MAX_SPEAKERS, resolveDiarizationModels } from './diarize/index.js';
 import {
-  UsageError, decodingFlags, vadFlags, parseFlags, intArg, numberArg, boolArg, valueOf, vadValue, toFlagMessage, type FlagSpec,
+  UsageError, decodingFlags, spec, vadFlags, parseFlags, intArg, numberArg, boolArg, valueOf, vadValue, toFlagMessage, type FlagSpec,
 } from './cli/args.js';
 import { planOutputs, formatsOf } from './cli/outputs.js';
 import { ProgressBar, progressMode } from './cli/progress.js';
 import { listCachedModels, renderModels } from './cli/models.js';
 import { mainUsage, transcribeUsage, detectLanguageUsage, modelsUsage, serveUsage } from './cli/usage.js';
 
-const s = (kind: FlagSpec['kind'] = 'string'): FlagSpec => ({ kind });
-
 /** Flags that load the model and read the audio (transcribe and detect-language). */
 const MODEL_FLAGS: Array<[string, FlagSpec]> = [
-  ['--model', s()],
-  ['--device', s()],
-  ['--device-index', s()],
-  ['--compute-type', s()],
-  ['--threads', s()],
-  ['--decoder', s()],
+  ['--model', spec()],
+  ['--device', spec()],
+  ['--device-index', spec()],
+  ['--compute-type', spec()],
+  ['--threads', spec()],
+  ['--decoder', spec()],
 ];
 
 function transcribeSpecs(): Map<string, FlagSpec> {
   return new Map<string, FlagSpec>([
     ...MODEL_FLAGS,
     ...decodingFlags(),
-    ['--temperature-increment-on-fallback', s('number')],
-    ['--split-channels', s('bool')],
-    ['--vad-filter', s('bool')],
+    ['--temperature-increment-on-fallback', spec('number')],
+    ['--split-channels', spec('bool')],
+    ['--vad-filter', spec('bool')],
     ...vadFlags(),
-    ['--batch-size', s()],
-    ['--diarize', s('bool')],
-    ['--min-speakers', s()],
-    ['--max-speakers', s()],
+    ['--batch-size', spec()],
+    ['--diarize', spec('bool')],
+    ['--min-speakers', spec()],
+    ['--max-speakers', spec()],
     ['--speaker-sample', { kind: 'string', repeatable: true }],
-    ['--format', s()],
-    ['--output', s()],
-    ['--output-dir', s()],
-    ['--progress', s('bool')],
-    ['--quiet', s('bool')],
+    ['--format', spec()],
+    ['--output', spec()],
+    ['--output-dir', spec()],
+    ['--progress', spec('bool')],
+    ['--quiet', spec('bool')],
   ]);
 }
 
@@ -65,7 +63,7 @@ function detectSpecs(): Map<string, FlagSpec> {
     ...MODEL_FLAGS,
     ['--language-detection-segments', d.get('--language-detection-segments')!],
     ['--language-detection-threshold', d.get('--language-detection-threshold')!],
-    ['--format', s()],
+    ['--format', spec()],
   ]);
 }
 
@@ -302,7 +300,7 @@ async function detectLanguageCommand(argv: string[], env: Env): Promise<void> {
 }
 
 function modelsCommand(argv: string[], env: Env): void {
-  const { values, positionals } = parseFlags(argv, new Map([['--format', s()]]));
+  const { values, positionals } = parseFlags(argv, new Map([['--format', spec()]]));
   if (positionals.length) throw new UsageError(`models takes no arguments, got ${JSON.stringify(positionals[0])}`);
   const format = values.get('--format') ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got ${JSON.stringify(format)}`);

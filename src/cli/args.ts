@@ -90,6 +90,9 @@ export interface FlagSpec {
   repeatable?: boolean;
 }
 
+/** The spec of a flag read as `kind` (a plain string unless said), with no option behind it. */
+export const spec = (kind: Kind = 'string'): FlagSpec => ({ kind });
+
 /** Spellings of other CLIs (whisper-ctranslate2, openai-whisper) for our flags. */
 const ALIASES: Record<string, string> = {
   '--logprob-threshold': '--log-prob-threshold',

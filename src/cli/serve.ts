@@ -8,24 +8,22 @@ import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT
 import type { ServedModel } from '../server/models.js';
 import { vadModelPath } from '../vad.js';
 import { listCachedModels } from './models.js';
-import { UsageError, boolArg, intArg, parseFlags, type FlagSpec } from './args.js';
-
-const s = (kind: FlagSpec['kind'] = 'string'): FlagSpec => ({ kind });
+import { UsageError, boolArg, intArg, parseFlags, spec, type FlagSpec } from './args.js';
 
 export function serveSpecs(): Map<string, FlagSpec> {
   return new Map<string, FlagSpec>([
-    ['--host', s()],
-    ['--port', s()],
-    ['--api-key', s()],
-    ['--device', s()],
-    ['--compute-type', s()],
-    ['--threads', s()],
-    ['--batch-size', s()],
-    ['--batching', s('bool')],
-    ['--gather-ms', s()],
-    ['--max-queue', s()],
-    ['--max-file-bytes', s()],
-    ['--max-audio-seconds', s()],
+    ['--host', spec()],
+    ['--port', spec()],
+    ['--api-key', spec()],
+    ['--device', spec()],
+    ['--compute-type', spec()],
+    ['--threads', spec()],
+    ['--batch-size', spec()],
+    ['--batching', spec('bool')],
+    ['--gather-ms', spec()],
+    ['--max-queue', spec()],
+    ['--max-file-bytes', spec()],
+    ['--max-audio-seconds', spec()],
   ]);
 }
 
