@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hourOfPcm, wavHeader } from './hour.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cache = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
@@ -26,25 +27,16 @@ function sh(cmd, argv) {
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ct2w-profile-'));
 process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
-/** One hour of the English fixtures one after another, as a 16 kHz mono WAV file. */
+/** The benches' hour (bench/hour.mjs) as a 16 kHz mono WAV file. */
 function hourFile() {
   const out = path.join(work, 'hour.wav');
   if (fs.existsSync(out)) return out;
-  // Each fixture decoded to 16 kHz samples, then joined (ffmpeg's concat demuxer cannot mix formats).
-  const raw = ['Arthur.mp3', 'NM014.mp3', 'gettysburg.wav', 'jfk.flac'].map((n) => {
+  const pcm = hourOfPcm((n) => {
     const s16 = path.join(work, `${n}.s16`);
     spawnSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-i', path.join(fixtures, 'audio', n), '-ac', '1', '-ar', '16000', '-f', 's16le', s16]);
-    return fs.readFileSync(s16);
+    return s16;
   });
-  const bytes = 3600 * 16000 * 2;
-  const pcm = Buffer.alloc(bytes);
-  for (let at = 0, i = 0; at < bytes; i++) at += raw[i % raw.length].copy(pcm, at);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0); header.writeUInt32LE(36 + bytes, 4); header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16); header.writeUInt16LE(1, 20); header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16000, 24); header.writeUInt32LE(32000, 28); header.writeUInt16LE(2, 32); header.writeUInt16LE(16, 34);
-  header.write('data', 36); header.writeUInt32LE(bytes, 40);
-  fs.writeFileSync(out, Buffer.concat([header, pcm]));
+  fs.writeFileSync(out, Buffer.concat([wavHeader(pcm.length), pcm]));
   return out;
 }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinned } from '../scripts/ctranslate2-release.mjs';
 import { wordErrorRate } from '../test/helpers.mjs';
+import { hourOfPcm } from './hour.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -48,16 +49,10 @@ function samples(name) {
   return out;
 }
 
-/** One hour of the English fixtures' samples, one after another, as many times as it takes. */
 const HOUR = 'one-hour (English fixtures concatenated)';
 function hourOfSamples() {
   const out = path.join(work, 'hour.s16');
-  if (fs.existsSync(out)) return out;
-  const bytes = 3600 * 16000 * 2;
-  const parts = ['Arthur.mp3', 'NM014.mp3', 'gettysburg.wav', 'jfk.flac'].map((n) => fs.readFileSync(samples(n)));
-  const buf = Buffer.alloc(bytes);
-  for (let at = 0, i = 0; at < bytes; i++) at += parts[i % parts.length].copy(buf, at);
-  fs.writeFileSync(out, buf);
+  if (!fs.existsSync(out)) fs.writeFileSync(out, hourOfPcm(samples));
   return out;
 }
 
