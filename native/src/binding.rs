@@ -16,17 +16,17 @@ use napi::JsValue;
 use napi_derive::napi;
 
 use crate::audio;
-use crate::control::Control;
-use crate::device;
+use crate::engine::control::Control;
+use crate::engine::device;
+use crate::engine::features::FeatureExtractor;
+use crate::engine::languages;
+use crate::engine::model::{LoadOptions, WhisperModel};
+use crate::engine::pipeline::{self, BatchRequest, BatchedPipeline, Chunk, SequentialPipeline};
+use crate::engine::result::{LanguageDetection, Segment, Transcription};
+use crate::engine::timings::{self, StageTimings};
 use crate::error::{Error, ErrorCode};
-use crate::features::FeatureExtractor;
-use crate::guard::guard;
-use crate::languages;
-use crate::model::{LoadOptions, WhisperModel};
+use crate::node_api::guard::guard;
 use crate::options::{self, LanguageDetectionOptions, TranscribeOptions};
-use crate::pipeline::{self, BatchRequest, BatchedPipeline, Chunk, SequentialPipeline};
-use crate::result::{LanguageDetection, Segment, Transcription};
-use crate::timings::{self, StageTimings};
 
 fn to_js(e: Error) -> napi::Error<ErrorCode> {
     napi::Error::new(e.code, e.message)

@@ -1,31 +1,24 @@
 //! ct2-whisper's native engine: Whisper on CTranslate2 (through ct2rs), as a Node-API addon.
 //!
-//! - `binding`: the Node-API surface (the only module that speaks napi, besides the
-//!   `#[napi(object)]` option and result structs in `options` and `result`).
-//! - `pipeline`: faster-whisper's two pipelines, `SequentialPipeline` and `BatchedPipeline`,
-//!   each holding a `model::WhisperModel`.
-//! - `features`, `tokenizer`, `word_timestamps`: what the pipelines are made of.
-//! - `audio` (with `headers`, `resample`): decoding hostile audio to 16 kHz float32.
-//! - `error`, `guard`: errors with codes; panics caught at the boundary.
-//! - `timings`: seconds per stage of a call, for profiling.
+//! Three layers, each depending only on those below it:
+//!
+//! - the N-API boundary: `binding` (the Node-API surface: entry points, async jobs, error codes
+//!   on rejections), `options` (the `#[napi(object)]` options as JS passes them, checked once)
+//!   and `node_api` (what only the boundary needs: `guard`, panics caught). The only code that
+//!   speaks napi, besides the `#[napi(object)]` result and timing structs the engine returns.
+//! - `engine`: Whisper itself: the model, tokenizer, features, languages, word timestamps, the
+//!   two pipelines, device choice, stage timings, abort and progress. No napi calls.
+//! - `audio`: audio in: decoding hostile audio to 16 kHz float32 (header checks, resampling).
+//!   It takes the engine's sample rate from `engine::features` and nothing else.
+//!
+//! `error` is shared by all of them: errors with codes, set where the failure is known.
 //!
 //! `cargo test` (scripts/test-native.mjs) runs the unit tests without Node: the test binary leaves
 //! the Node-API symbols unresolved, as the addon does, and no test calls them.
 
 mod audio;
 mod binding;
-mod control;
-mod device;
+mod engine;
 mod error;
-mod features;
-mod guard;
-mod headers;
-mod languages;
-mod model;
+mod node_api;
 mod options;
-mod pipeline;
-mod resample;
-mod result;
-mod timings;
-mod tokenizer;
-mod word_timestamps;

@@ -20,9 +20,9 @@ use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptio
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-use crate::features::SAMPLE_RATE;
-use crate::headers::{check_bits, check_channels, check_mp4, check_rate, check_wav, ReadAt, PROBE_SPAN};
-use crate::resample::Resampler;
+use crate::engine::features::SAMPLE_RATE;
+use super::headers::{check_bits, check_channels, check_mp4, check_rate, check_wav, ReadAt, PROBE_SPAN};
+use super::resample::Resampler;
 
 #[derive(Debug)]
 pub enum AudioError {

@@ -3,9 +3,9 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::engine::result::Segment;
+use crate::engine::timings::StageTimings;
 use crate::error::{Error, Result};
-use crate::result::Segment;
-use crate::timings::StageTimings;
 
 #[derive(Default)]
 pub struct Control {

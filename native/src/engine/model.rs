@@ -5,12 +5,12 @@ use std::path::Path;
 
 use ct2rs::sys::{Config, Device, StorageView, Whisper, WhisperOptions};
 
-use crate::device::{resolve_compute_type, resolve_device};
+use crate::engine::device::{resolve_compute_type, resolve_device};
+use crate::engine::features::{FeatureExtractor, FeatureSource, N_FRAMES};
+use crate::engine::result::LanguageProbs;
+use crate::engine::timings::{measure, Stage};
+use crate::engine::tokenizer::WhisperTokenizer;
 use crate::error::{Context, Error, ErrorCode, Result};
-use crate::features::{FeatureExtractor, FeatureSource, N_FRAMES};
-use crate::result::LanguageProbs;
-use crate::timings::{measure, Stage};
-use crate::tokenizer::WhisperTokenizer;
 
 pub struct LoadOptions {
     pub device: String,

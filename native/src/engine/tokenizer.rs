@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::features::TIME_PRECISION;
-use crate::languages::{splits_on_unicode, LANGUAGE_CODES};
+use crate::engine::features::TIME_PRECISION;
+use crate::engine::languages::{splits_on_unicode, LANGUAGE_CODES};
 
 const ASCII_PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 

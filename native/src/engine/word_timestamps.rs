@@ -4,10 +4,10 @@
 
 use ct2rs::sys::StorageView;
 
+use crate::engine::features::{FRAMES_PER_SECOND, TOKENS_PER_SECOND};
+use crate::engine::model::WhisperModel;
+use crate::engine::result::Word;
 use crate::error::Result;
-use crate::features::{FRAMES_PER_SECOND, TOKENS_PER_SECOND};
-use crate::model::WhisperModel;
-use crate::result::Word;
 
 const MEDIAN_FILTER_WIDTH: i64 = 7;
 

@@ -14,14 +14,14 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options, LanguageChoice};
-use crate::control::Control;
+use crate::engine::control::Control;
+use crate::engine::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
+use crate::engine::model::WhisperModel;
+use crate::engine::result::{Segment, Transcription};
+use crate::engine::timings::{measure, Stage};
+use crate::engine::word_timestamps::{add_word_timestamps, SubSegment};
 use crate::error::{Error, Result};
-use crate::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
-use crate::model::WhisperModel;
 use crate::options::DecodeOptions;
-use crate::result::{Segment, Transcription};
-use crate::timings::{measure, Stage};
-use crate::word_timestamps::{add_word_timestamps, SubSegment};
 
 /// Encoder batches run by the batched pipeline in this process, all models together.
 static ENCODER_BATCHES: AtomicU64 = AtomicU64::new(0);

@@ -17,14 +17,14 @@ use std::io::Write;
 
 use ct2rs::sys::{StorageView, WhisperOptions};
 
+use crate::engine::features::{FeatureSource, HOP_LENGTH, INPUT_STRIDE, N_FRAMES, TIME_PRECISION};
+use crate::engine::languages::LANGUAGE_CODES;
+use crate::engine::model::WhisperModel;
+use crate::engine::result::{LanguageDetection, LanguageProbs, Segment, Transcription, TranscriptionInfo};
+use crate::engine::timings::{measure, Stage};
+use crate::engine::word_timestamps::SubSegment;
 use crate::error::{input_error, Error, Result};
-use crate::features::{FeatureSource, HOP_LENGTH, INPUT_STRIDE, N_FRAMES, TIME_PRECISION};
-use crate::languages::LANGUAGE_CODES;
-use crate::model::WhisperModel;
 use crate::options::DecodeOptions;
-use crate::result::{LanguageDetection, LanguageProbs, Segment, Transcription, TranscriptionInfo};
-use crate::timings::{measure, Stage};
-use crate::word_timestamps::SubSegment;
 
 /// The most tokens the decoder holds: prompt and output together.
 pub const MAX_LENGTH: usize = 448;
@@ -354,7 +354,7 @@ mod tests {
     #[test]
     fn one_time_step() {
         assert_eq!(TIME_PRECISION, 0.02);
-        assert_eq!(crate::features::TOKENS_PER_SECOND, 50.0);
-        assert_eq!(crate::features::FRAMES_PER_SECOND, 100);
+        assert_eq!(crate::engine::features::TOKENS_PER_SECOND, 50.0);
+        assert_eq!(crate::engine::features::FRAMES_PER_SECOND, 100);
     }
 }

@@ -8,14 +8,14 @@ use super::{
     avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for,
     split_segments_by_timestamps, whisper_options,
 };
-use crate::control::Control;
+use crate::engine::control::Control;
+use crate::engine::features::{FeatureSource, LazyFeatures, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE, TIME_PER_FRAME};
+use crate::engine::model::WhisperModel;
+use crate::engine::result::{Segment, Transcription, Word};
+use crate::engine::timings::{measure, Stage};
+use crate::engine::word_timestamps::{add_word_timestamps, get_end, SubSegment};
 use crate::error::{Error, Result};
-use crate::features::{FeatureSource, LazyFeatures, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE, TIME_PER_FRAME};
-use crate::model::WhisperModel;
 use crate::options::DecodeOptions;
-use crate::result::{Segment, Transcription, Word};
-use crate::timings::{measure, Stage};
-use crate::word_timestamps::{add_word_timestamps, get_end, SubSegment};
 
 /// Punctuation that does not count towards a segment's anomaly score.
 const PUNCTUATION: &str = "\"'“¿([{-\"'.。,，!！?？:：”)]}、";

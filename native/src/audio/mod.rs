@@ -1,0 +1,13 @@
+//! Audio in: encoded audio (WAV, FLAC, MP3, M4A/AAC, OGG Vorbis) decoded to 16 kHz float32.
+//!
+//! - `decode`: opening the input, symphonia's decoding under the caps, mixing or splitting
+//!   channels.
+//! - `headers`: header values checked on the raw bytes before symphonia or the resampler act on
+//!   them.
+//! - `resample`: streaming resampling to 16 kHz.
+
+mod decode;
+mod headers;
+mod resample;
+
+pub use decode::{decode, Decoded, Input, Limits};
