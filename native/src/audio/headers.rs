@@ -4,7 +4,7 @@
 //! allocation is not a panic, so no guard can catch it). These checks read the raw bytes first
 //! and refuse such files with `InvalidHeader`.
 
-use super::decode::AudioError;
+use super::error::AudioError;
 use super::resample::{MAX_RATE, MIN_RATE};
 
 /// Most channels a file may have; symphonia's decoders stop at 32 too.

@@ -5,8 +5,11 @@
 //! - `headers`: header values checked on the raw bytes before symphonia or the resampler act on
 //!   them.
 //! - `resample`: streaming resampling to 16 kHz.
+//! - `error`: how a decode fails (`AudioError`), used by `decode` and `headers`; it was in the
+//!   decoder, which made `decode` and `headers` import each other.
 
 mod decode;
+mod error;
 mod headers;
 mod resample;
 
