@@ -12,17 +12,17 @@ use std::fs::File;
 use std::io::{Cursor, Read};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 
-use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CodecParameters, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::audio::{AudioBufferRef, SampleBuffer, SignalSpec};
+use symphonia::core::codecs::{CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
 use crate::engine::features::SAMPLE_RATE;
 use super::error::AudioError;
-use super::headers::{check_bits, check_channels, check_mp4, check_rate, check_wav, ReadAt, PROBE_SPAN};
+use super::headers::{check_bits, check_channels, check_mp4, check_rate, check_wav, ReadAt, WavHeader, PROBE_SPAN};
 use super::resample::Resampler;
 
 /// Bounds on one decode.
@@ -157,18 +157,46 @@ fn check_params(params: &CodecParameters) -> Result<(), AudioError> {
 /// Decodes an encoded file. `split_channels` keeps each channel apart; otherwise channels are
 /// averaged to mono.
 pub fn decode(input: Input, hint_ext: Option<&str>, split_channels: bool, limits: Limits) -> Result<Decoded, AudioError> {
-    let (source, total_len) = open(input, &limits)?;
-    // The bytes symphonia's probe looks at, checked before it does.
+    let (source, wav) = checked_source(input, &limits)?;
+    let mut format = probe(source, hint_ext)?;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| AudioError::UnsupportedFormat("no audio track".into()))?
+        .clone();
+    check_params(&track.codec_params)?;
+    check_header_length(&track.codec_params, wav.as_ref(), split_channels, &limits)?;
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&track.codec_params, &DecoderOptions::default())
+        .map_err(|e| AudioError::UnsupportedFormat(e.to_string()))?;
+    let mut output = Output::new(&track.codec_params, split_channels, limits);
+    let first_error = decode_packets(format.as_mut(), decoder.as_mut(), track.id, &mut output)?;
+    if !output.decoded_any {
+        if let Some(err) = first_error {
+            return Err(AudioError::Corrupt(err));
+        }
+    }
+    Ok(output.finish())
+}
+
+/// Opens the input and checks the bytes symphonia's probe looks at, before it does.
+fn checked_source(input: Input, limits: &Limits) -> Result<(Box<dyn MediaSource>, Option<WavHeader>), AudioError> {
+    let (source, total_len) = open(input, limits)?;
     let mut head = vec![0u8; (total_len as usize).min(PROBE_SPAN)];
     let got = source.read_at(0, &mut head);
     head.truncate(got);
     let wav = check_wav(&head, total_len)?;
     check_mp4(&head, &source, total_len)?;
-    drop(head);
     let source: Box<dyn MediaSource> = match source {
         Source::Bytes(bytes) => Box::new(Cursor::new(bytes)),
         Source::File(file) => Box::new(Capped { file, pos: 0, end: limits.max_bytes }),
     };
+    Ok((source, wav))
+}
+
+/// The container's reader, found by symphonia's probe (the extension is a hint).
+fn probe(source: Box<dyn MediaSource>, hint_ext: Option<&str>) -> Result<Box<dyn FormatReader>, AudioError> {
     let mut hint = Hint::new();
     if let Some(ext) = hint_ext {
         hint.with_extension(ext);
@@ -182,41 +210,38 @@ pub fn decode(input: Input, hint_ext: Option<&str>, split_channels: bool, limits
             &MetadataOptions::default(),
         )
         .map_err(|e| AudioError::UnsupportedFormat(e.to_string()))?;
-    let mut format = probed.format;
-    let track = format
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| AudioError::UnsupportedFormat("no audio track".into()))?
-        .clone();
-    check_params(&track.codec_params)?;
-    let params_channels = track.codec_params.channels.map(|c| c.count());
-    let out_channels = |n: usize| if split_channels { n } else { 1 };
-    // The cap from the header, before decoding: a 2 MB FLAC can say 10 hours, and does.
-    let header_frames = match &wav {
+    Ok(probed.format)
+}
+
+/// Output channels for `n` channels in: `n` when split, else 1 (mono).
+fn out_channels(split_channels: bool, n: usize) -> usize {
+    if split_channels {
+        n
+    } else {
+        1
+    }
+}
+
+/// The cap from the header, before decoding: a 2 MB FLAC can say 10 hours, and does.
+fn check_header_length(params: &CodecParameters, wav: Option<&WavHeader>, split_channels: bool, limits: &Limits) -> Result<(), AudioError> {
+    let header_frames = match wav {
         Some(w) => w.frames,
-        None => track.codec_params.n_frames,
+        None => params.n_frames,
     };
-    if let (Some(frames), Some(rate)) = (header_frames, track.codec_params.sample_rate) {
-        let seconds = frames as f64 / rate as f64 * out_channels(params_channels.unwrap_or(1)) as f64;
+    if let (Some(frames), Some(rate)) = (header_frames, params.sample_rate) {
+        let channels = out_channels(split_channels, params.channels.map(|c| c.count()).unwrap_or(1));
+        let seconds = frames as f64 / rate as f64 * channels as f64;
         if seconds > limits.max_seconds {
             return Err(AudioError::TooLong(limits.max_seconds));
         }
     }
-    let mut decoder = symphonia::default::get_codecs()
-        .make(&track.codec_params, &DecoderOptions::default())
-        .map_err(|e| AudioError::UnsupportedFormat(e.to_string()))?;
+    Ok(())
+}
 
-    let mut rate = track.codec_params.sample_rate.unwrap_or(0);
-    let mut n_channels = params_channels.unwrap_or(0);
-    // One resampler per output channel, made at the first decoded packet (a stream may carry its
-    // rate and channel count only there).
-    let mut outputs: Vec<Resampler> = Vec::new();
-    let mut frames: u64 = 0;
-    let mut sb: Option<SampleBuffer<f32>> = None;
-    let mut mono: Vec<f32> = Vec::new();
-    let mut plane: Vec<f32> = Vec::new();
-    let mut decoded_any = false;
+/// Decodes the track's packets into `output` up to the end of the stream (or of a truncated
+/// file). A damaged packet is skipped, as ffmpeg does. Returns the first error met, which fails
+/// the decode only if no packet decoded.
+fn decode_packets(format: &mut dyn FormatReader, decoder: &mut dyn Decoder, track_id: u32, output: &mut Output) -> Result<Option<String>, AudioError> {
     let mut first_error: Option<String> = None;
     loop {
         let packet = match format.next_packet() {
@@ -229,57 +254,11 @@ pub fn decode(input: Input, hint_ext: Option<&str>, split_channels: bool, limits
                 break;
             }
         };
-        if packet.track_id() != track.id {
+        if packet.track_id() != track_id {
             continue;
         }
         match decoder.decode(&packet) {
-            Ok(buf) => {
-                let spec = *buf.spec();
-                if outputs.is_empty() {
-                    if rate == 0 {
-                        rate = spec.rate;
-                    }
-                    if n_channels == 0 {
-                        n_channels = spec.channels.count();
-                    }
-                    check_rate(rate)?;
-                    check_channels(n_channels)?;
-                    for _ in 0..out_channels(n_channels) {
-                        outputs.push(Resampler::new(rate, SAMPLE_RATE as u32).map_err(AudioError::InvalidHeader)?);
-                    }
-                }
-                let packet_channels = spec.channels.count();
-                check_channels(packet_channels)?;
-                if split_channels && packet_channels != n_channels {
-                    return Err(AudioError::Corrupt(format!(
-                        "the channel count changes from {n_channels} to {packet_channels} within the stream"
-                    )));
-                }
-                // The cap again, on what actually decodes: headers may say nothing, or lie low.
-                frames += buf.frames() as u64;
-                if frames as f64 / rate as f64 * out_channels(n_channels) as f64 > limits.max_seconds {
-                    return Err(AudioError::TooLong(limits.max_seconds));
-                }
-                if sb.as_ref().map_or(true, |s| s.capacity() < buf.capacity() * packet_channels) {
-                    sb = Some(SampleBuffer::<f32>::new(buf.capacity() as u64, spec));
-                }
-                let sb = sb.as_mut().expect("made above");
-                sb.copy_interleaved_ref(buf);
-                let interleaved = sb.samples();
-                if split_channels {
-                    for (c, out) in outputs.iter_mut().enumerate() {
-                        plane.clear();
-                        plane.extend(interleaved.iter().skip(c).step_by(packet_channels));
-                        out.push(&plane);
-                    }
-                } else {
-                    let scale = 1.0 / packet_channels as f32;
-                    mono.clear();
-                    mono.extend(interleaved.chunks_exact(packet_channels).map(|f| f.iter().sum::<f32>() * scale));
-                    outputs[0].push(&mono);
-                }
-                decoded_any = true;
-            }
+            Ok(buf) => output.push(buf)?,
             // A damaged packet: skip it, as ffmpeg does.
             Err(SymError::DecodeError(e)) => {
                 first_error.get_or_insert(e.to_string());
@@ -291,15 +270,106 @@ pub fn decode(input: Input, hint_ext: Option<&str>, split_channels: bool, limits
             }
         }
     }
-    if !decoded_any {
-        if let Some(err) = first_error {
-            return Err(AudioError::Corrupt(err));
+    Ok(first_error)
+}
+
+/// What the decoded packets become: checked, counted against the cap, mixed to mono or split,
+/// and resampled to 16 kHz as they come.
+struct Output {
+    split_channels: bool,
+    limits: Limits,
+    /// The stream's rate and channel count: from the codec parameters, else from the first packet.
+    rate: u32,
+    n_channels: usize,
+    /// One resampler per output channel, made at the first decoded packet (a stream may carry its
+    /// rate and channel count only there).
+    resamplers: Vec<Resampler>,
+    frames: u64,
+    sb: Option<SampleBuffer<f32>>,
+    mono: Vec<f32>,
+    plane: Vec<f32>,
+    decoded_any: bool,
+}
+
+impl Output {
+    fn new(params: &CodecParameters, split_channels: bool, limits: Limits) -> Self {
+        Output {
+            split_channels,
+            limits,
+            rate: params.sample_rate.unwrap_or(0),
+            n_channels: params.channels.map(|c| c.count()).unwrap_or(0),
+            resamplers: Vec::new(),
+            frames: 0,
+            sb: None,
+            mono: Vec::new(),
+            plane: Vec::new(),
+            decoded_any: false,
         }
     }
-    if outputs.is_empty() {
-        // A valid container with no samples: zero-length audio.
-        return Ok(Decoded { channels: vec![Vec::new()], source_rate: rate, source_channels: n_channels.max(1) });
+
+    /// At the first packet: the rate and channel count, checked, and the resamplers.
+    fn start(&mut self, spec: &SignalSpec) -> Result<(), AudioError> {
+        if self.rate == 0 {
+            self.rate = spec.rate;
+        }
+        if self.n_channels == 0 {
+            self.n_channels = spec.channels.count();
+        }
+        check_rate(self.rate)?;
+        check_channels(self.n_channels)?;
+        for _ in 0..out_channels(self.split_channels, self.n_channels) {
+            self.resamplers.push(Resampler::new(self.rate, SAMPLE_RATE as u32).map_err(AudioError::InvalidHeader)?);
+        }
+        Ok(())
     }
-    let channels = outputs.into_iter().map(Resampler::finish).collect();
-    Ok(Decoded { channels, source_rate: rate, source_channels: n_channels })
+
+    /// One decoded packet.
+    fn push(&mut self, buf: AudioBufferRef<'_>) -> Result<(), AudioError> {
+        let spec = *buf.spec();
+        if self.resamplers.is_empty() {
+            self.start(&spec)?;
+        }
+        let packet_channels = spec.channels.count();
+        check_channels(packet_channels)?;
+        if self.split_channels && packet_channels != self.n_channels {
+            return Err(AudioError::Corrupt(format!(
+                "the channel count changes from {} to {packet_channels} within the stream",
+                self.n_channels
+            )));
+        }
+        // The cap again, on what actually decodes: headers may say nothing, or lie low.
+        self.frames += buf.frames() as u64;
+        if self.frames as f64 / self.rate as f64 * out_channels(self.split_channels, self.n_channels) as f64 > self.limits.max_seconds {
+            return Err(AudioError::TooLong(self.limits.max_seconds));
+        }
+        if self.sb.as_ref().map_or(true, |s| s.capacity() < buf.capacity() * packet_channels) {
+            self.sb = Some(SampleBuffer::<f32>::new(buf.capacity() as u64, spec));
+        }
+        let sb = self.sb.as_mut().expect("made above");
+        sb.copy_interleaved_ref(buf);
+        let interleaved = sb.samples();
+        if self.split_channels {
+            for (c, out) in self.resamplers.iter_mut().enumerate() {
+                self.plane.clear();
+                self.plane.extend(interleaved.iter().skip(c).step_by(packet_channels));
+                out.push(&self.plane);
+            }
+        } else {
+            let scale = 1.0 / packet_channels as f32;
+            self.mono.clear();
+            self.mono.extend(interleaved.chunks_exact(packet_channels).map(|f| f.iter().sum::<f32>() * scale));
+            self.resamplers[0].push(&self.mono);
+        }
+        self.decoded_any = true;
+        Ok(())
+    }
+
+    fn finish(self) -> Decoded {
+        if self.resamplers.is_empty() {
+            // A valid container with no samples: zero-length audio.
+            return Decoded { channels: vec![Vec::new()], source_rate: self.rate, source_channels: self.n_channels.max(1) };
+        }
+        let channels = self.resamplers.into_iter().map(Resampler::finish).collect();
+        Decoded { channels, source_rate: self.rate, source_channels: self.n_channels }
+    }
 }
