@@ -13,6 +13,8 @@
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use ct2rs::sys::{StorageView, WhisperOptions};
+
 use super::{avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options, LanguageChoice};
 use crate::engine::control::Control;
 use crate::engine::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
@@ -266,42 +268,63 @@ impl<'m> BatchedPipeline<'m> {
         shared: &DecodeOptions,
         suppress: &[i32],
     ) -> Result<()> {
+        let members: Vec<&Item> = batch.iter().map(|&i| &items[i]).collect();
+        let encoded = self.encode_batch(&members)?;
+        let progress: Vec<&Progress> = members.iter().map(|item| state_of(states, item.request)).collect::<Result<_>>()?;
+        let (prompts, languages) = self.batch_prompts(&progress, &encoded)?;
+        let max_length = progress.iter().map(|p| p.max_length).max().unwrap_or(super::MAX_LENGTH);
+        let mut wo = whisper_options(shared, suppress, max_length);
+        let temperature = shared.temperature[0];
+        if temperature > 0.0 {
+            wo.sampling_temperature = temperature as f32;
+        }
+        let mut decoded = self.decode_batch(&encoded, &prompts, &wo, &members, shared.length_penalty)?;
+        if shared.word_timestamps {
+            self.align_batch(&members, states, &mut decoded, &languages[0], &encoded, shared)?;
+        }
+        self.add_segments(requests, &members, states, decoded, shared)
+    }
+
+    /// The items' features, one window each, through the encoder in one call.
+    fn encode_batch(&self, members: &[&Item]) -> Result<StorageView<'static>> {
         let model = self.model;
-        let tok = &model.tokenizer;
-        let n = batch.len();
-        let mut windows = Vec::with_capacity(n * model.n_mels() * N_FRAMES);
-        for &i in batch {
-            let f = chunk_features(model, items[i].chunk);
+        let mut windows = Vec::with_capacity(members.len() * model.n_mels() * N_FRAMES);
+        for item in members {
+            let f = chunk_features(model, item.chunk);
             windows.extend(f.window(0, f.n_frames, N_FRAMES));
         }
-        let encoded = model.encode(windows, n)?;
+        let encoded = model.encode(windows, members.len())?;
         ENCODER_BATCHES.fetch_add(1, Ordering::Relaxed);
+        Ok(encoded)
+    }
 
-        let progress: Vec<&Progress> = batch.iter().map(|&i| state_of(states, items[i].request)).collect::<Result<_>>()?;
+    /// Each item's prompt and language: its request's, or, where the request decodes each item
+    /// in its own language, the language detected on the item.
+    fn batch_prompts(&self, progress: &[&Progress], encoded: &StorageView) -> Result<(Vec<Vec<usize>>, Vec<String>)> {
+        let model = self.model;
         let mut prompts: Vec<Vec<usize>> = progress.iter().map(|p| p.prompt.clone()).collect();
         let mut languages: Vec<String> = progress.iter().map(|p| p.language.language.clone()).collect();
         if progress.iter().any(|p| p.language_index.is_some()) {
             // Each item decoded in its own language.
-            for (k, code) in detected_languages(model, &encoded)?.into_iter().enumerate() {
+            for (k, code) in detected_languages(model, encoded)?.into_iter().enumerate() {
                 if let (Some(code), Some(li)) = (code, progress[k].language_index) {
-                    if let Some(id) = tok.language_token(&code) {
+                    if let Some(id) = model.tokenizer.language_token(&code) {
                         prompts[k][li] = id;
                         languages[k] = code;
                     }
                 }
             }
         }
-        let max_length = progress.iter().map(|p| p.max_length).max().unwrap_or(super::MAX_LENGTH);
-        let sot_sequence = progress[0].sot_sequence.clone();
-        let mut wo = whisper_options(shared, suppress, max_length);
-        let temperature = shared.temperature[0];
-        if temperature > 0.0 {
-            wo.sampling_temperature = temperature as f32;
-        }
+        Ok((prompts, languages))
+    }
 
-        let mut decoded = Vec::with_capacity(n);
-        for (result, &i) in model.generate(&encoded, &prompts, &wo)?.into_iter().zip(batch) {
-            let chunk = items[i].chunk;
+    /// Decodes the batch (no fallback) and cuts each item's hypothesis into segments at its
+    /// timestamp tokens, placed at the item's chunk.
+    fn decode_batch(&self, encoded: &StorageView, prompts: &[Vec<usize>], wo: &WhisperOptions, members: &[&Item], length_penalty: f32) -> Result<Vec<Decoded>> {
+        let tok = &self.model.tokenizer;
+        let mut decoded = Vec::with_capacity(members.len());
+        for (result, item) in self.model.generate(encoded, prompts, wo)?.into_iter().zip(members) {
+            let chunk = item.chunk;
             let g = result.into_iter().next().ok_or_else(|| Error::engine("the decoder returned no hypothesis"))?;
             let chunk_duration = chunk.duration();
             let segment_size = chunk_duration.ceil() as usize * FRAMES_PER_SECOND;
@@ -314,41 +337,64 @@ impl<'m> BatchedPipeline<'m> {
             decoded.push(Decoded {
                 segments: subs,
                 segment_size,
-                avg_logprob: avg_logprob(g.score, g.tokens.len(), shared.length_penalty),
+                avg_logprob: avg_logprob(g.score, g.tokens.len(), length_penalty),
                 no_speech_prob: g.no_speech_prob as f64,
             });
         }
+        Ok(decoded)
+    }
+
+    /// Words for the batch's segments: one alignment call for the batch (its items share one
+    /// start-of-transcript sequence: plan_batches), and one language for its word splitting: the
+    /// first item's, as faster-whisper does (each item was decoded in its own). Each request's
+    /// end of the last speech moves on.
+    fn align_batch(
+        &self,
+        members: &[&Item],
+        states: &mut [Option<Progress>],
+        decoded: &mut [Decoded],
+        language: &str,
+        encoded: &StorageView,
+        shared: &DecodeOptions,
+    ) -> Result<()> {
+        let sot_sequence = state_of(states, members[0].request)?.sot_sequence.clone();
         let mut groups: Vec<Vec<SubSegment>> = decoded.iter_mut().map(|d| std::mem::take(&mut d.segments)).collect();
-        if shared.word_timestamps {
-            // One alignment call for the batch (its items share one start-of-transcript
-            // sequence: plan_batches), and one language for its word splitting: the first
-            // item's, as faster-whisper does (each item was decoded in its own).
-            let sizes: Vec<usize> = decoded.iter().map(|d| d.segment_size).collect();
-            let owners: Vec<usize> = batch.iter().map(|&i| items[i].request).collect();
-            let mut last: Vec<f64> = states.iter().map(|s| s.as_ref().map_or(0.0, |p| p.last_speech_timestamp)).collect();
-            add_word_timestamps(
-                model,
-                &languages[0],
-                &sot_sequence,
-                &mut groups,
-                &encoded,
-                &sizes,
-                &shared.prepend_punctuations,
-                &shared.append_punctuations,
-                &owners,
-                &mut last,
-            )?;
-            for (state, l) in states.iter_mut().zip(last) {
-                if let Some(p) = state {
-                    p.last_speech_timestamp = l;
-                }
+        let sizes: Vec<usize> = decoded.iter().map(|d| d.segment_size).collect();
+        let owners: Vec<usize> = members.iter().map(|item| item.request).collect();
+        let mut last: Vec<f64> = states.iter().map(|s| s.as_ref().map_or(0.0, |p| p.last_speech_timestamp)).collect();
+        add_word_timestamps(
+            self.model,
+            language,
+            &sot_sequence,
+            &mut groups,
+            encoded,
+            &sizes,
+            &shared.prepend_punctuations,
+            &shared.append_punctuations,
+            &owners,
+            &mut last,
+        )?;
+        for (state, l) in states.iter_mut().zip(last) {
+            if let Some(p) = state {
+                p.last_speech_timestamp = l;
             }
         }
-        for ((group, d), &i) in groups.into_iter().zip(&decoded).zip(batch) {
-            let r = items[i].request;
+        for (d, group) in decoded.iter_mut().zip(groups) {
+            d.segments = group;
+        }
+        Ok(())
+    }
+
+    /// Adds each item's segments to its request, reports them through the request's control,
+    /// and counts the item's chunk as done.
+    fn add_segments(&self, requests: &[BatchRequest], members: &[&Item], states: &mut [Option<Progress>], decoded: Vec<Decoded>, shared: &DecodeOptions) -> Result<()> {
+        let tok = &self.model.tokenizer;
+        let temperature = shared.temperature[0];
+        for (d, item) in decoded.into_iter().zip(members) {
+            let r = item.request;
             let control = requests[r].control;
             let p = states[r].as_mut().ok_or_else(|| Error::internal("internal error: a request has no state"))?;
-            for sub in group {
+            for sub in d.segments {
                 let text = tok.decode(&sub.tokens);
                 p.segments.push(Segment {
                     id: p.segments.len() as u32 + 1,
@@ -365,7 +411,7 @@ impl<'m> BatchedPipeline<'m> {
                 });
                 control.push_segment(p.segments.last().expect("just pushed"));
             }
-            p.done += items[i].chunk.duration();
+            p.done += item.chunk.duration();
             control.set_done(p.done);
         }
         Ok(())
