@@ -162,7 +162,26 @@ pub fn add_word_timestamps(
     if groups.is_empty() {
         return Ok(());
     }
-    let eot = model.tokenizer.eot;
+    let (text_tokens, text_tokens_per_segment) = text_tokens_of(groups, model.tokenizer.eot);
+    let mut alignments = find_alignment(model, language, start_sequence, &text_tokens, encoded, num_frames)?;
+    let mut durations = Vec::new();
+    for alignment in alignments.iter_mut() {
+        let d = clip_long_words(alignment);
+        merge_punctuations(alignment, prepend_punctuations, append_punctuations);
+        durations.push(d);
+    }
+    for (gi, group) in groups.iter_mut().enumerate() {
+        if group.is_empty() {
+            continue;
+        }
+        place_words(group, &alignments[gi], &text_tokens_per_segment[gi], durations[gi], &mut last_speech[owners[gi]]);
+    }
+    Ok(())
+}
+
+/// Each group's text tokens (the timestamp and special tokens left out), all together and per
+/// subsegment.
+fn text_tokens_of(groups: &[Vec<SubSegment>], eot: usize) -> (Vec<Vec<usize>>, Vec<Vec<Vec<usize>>>) {
     let mut text_tokens = Vec::new();
     let mut text_tokens_per_segment: Vec<Vec<Vec<usize>>> = Vec::new();
     for group in groups.iter() {
@@ -173,88 +192,105 @@ pub fn add_word_timestamps(
         text_tokens.push(per.concat());
         text_tokens_per_segment.push(per);
     }
-    let mut alignments = find_alignment(model, language, start_sequence, &text_tokens, encoded, num_frames)?;
-    let mut median_max = Vec::new();
-    for alignment in alignments.iter_mut() {
-        let mut durations: Vec<f64> = alignment
-            .iter()
-            .map(|w| w.end - w.start)
-            .filter(|d| *d != 0.0)
-            .collect();
-        let has_durations = !durations.is_empty();
-        let median_duration = median(&mut durations).min(0.7);
-        let max_duration = median_duration * 2.0;
-        if has_durations {
-            let sentence_end_marks = ".。!！?？";
-            for i in 1..alignment.len() {
-                if alignment[i].end - alignment[i].start > max_duration {
-                    if contains_str(sentence_end_marks, &alignment[i].word) {
-                        alignment[i].end = alignment[i].start + max_duration;
-                    } else if contains_str(sentence_end_marks, &alignment[i - 1].word) {
-                        alignment[i].start = alignment[i].end - max_duration;
-                    }
-                }
-            }
-        }
-        merge_punctuations(alignment, prepend_punctuations, append_punctuations);
-        median_max.push((median_duration, max_duration));
-    }
+    (text_tokens, text_tokens_per_segment)
+}
 
-    for (gi, group) in groups.iter_mut().enumerate() {
-        if group.is_empty() {
-            continue;
-        }
-        let mut word_index = 0;
-        let time_offset = group[0].seek as f64 / FRAMES_PER_SECOND as f64;
-        let (median_duration, max_duration) = median_max[gi];
-        let alignment = &alignments[gi];
-        let last_speech_timestamp = &mut last_speech[owners[gi]];
-        for (si, sub) in group.iter_mut().enumerate() {
-            let mut saved_tokens = 0;
-            let mut words: Vec<Word> = Vec::new();
-            while word_index < alignment.len() && saved_tokens < text_tokens_per_segment[gi][si].len() {
-                let timing = &alignment[word_index];
-                if !timing.word.is_empty() {
-                    words.push(Word {
-                        word: timing.word.clone(),
-                        start: round2(time_offset + timing.start),
-                        end: round2(time_offset + timing.end),
-                        probability: timing.probability,
-                    });
+/// The median word duration of an alignment (at most 0.7 s) and the longest a word may be.
+#[derive(Clone, Copy)]
+struct Durations {
+    median: f64,
+    max: f64,
+}
+
+/// The alignment's word durations; a word longer than the maximum at a sentence end is clipped
+/// to it.
+fn clip_long_words(alignment: &mut [Timing]) -> Durations {
+    let mut durations: Vec<f64> = alignment
+        .iter()
+        .map(|w| w.end - w.start)
+        .filter(|d| *d != 0.0)
+        .collect();
+    let has_durations = !durations.is_empty();
+    let median_duration = median(&mut durations).min(0.7);
+    let max_duration = median_duration * 2.0;
+    if has_durations {
+        let sentence_end_marks = ".。!！?？";
+        for i in 1..alignment.len() {
+            if alignment[i].end - alignment[i].start > max_duration {
+                if contains_str(sentence_end_marks, &alignment[i].word) {
+                    alignment[i].end = alignment[i].start + max_duration;
+                } else if contains_str(sentence_end_marks, &alignment[i - 1].word) {
+                    alignment[i].start = alignment[i].end - max_duration;
                 }
-                saved_tokens += timing.tokens.len();
-                word_index += 1;
             }
-            if !words.is_empty() {
-                // Keep a first word that follows a long pause from swallowing the pause.
-                if words[0].end - *last_speech_timestamp > median_duration * 4.0
-                    && (words[0].end - words[0].start > max_duration
-                        || (words.len() > 1 && words[1].end - words[0].start > max_duration * 2.0))
-                {
-                    if words.len() > 1 && words[1].end - words[1].start > max_duration {
-                        let boundary = (words[1].end / 2.0).max(words[1].end - max_duration);
-                        words[0].end = boundary;
-                        words[1].start = boundary;
-                    }
-                    words[0].start = (words[0].end - max_duration).max(0.0);
-                }
-                if sub.start < words[0].end && sub.start - 0.5 > words[0].start {
-                    words[0].start = (words[0].end - median_duration).min(sub.start).max(0.0);
-                } else {
-                    sub.start = words[0].start;
-                }
-                let last = words.len() - 1;
-                if sub.end > words[last].start && sub.end + 0.5 < words[last].end {
-                    words[last].end = (words[last].start + median_duration).max(sub.end);
-                } else {
-                    sub.end = words[last].end;
-                }
-                *last_speech_timestamp = sub.end;
-            }
-            sub.words = words;
         }
     }
-    Ok(())
+    Durations { median: median_duration, max: max_duration }
+}
+
+/// Hands a group's aligned words out to its subsegments, in order (each takes as many words as
+/// cover its text tokens), and reconciles each subsegment's bounds with its words.
+fn place_words(group: &mut [SubSegment], alignment: &[Timing], tokens_per_segment: &[Vec<usize>], d: Durations, last_speech_timestamp: &mut f64) {
+    let mut word_index = 0;
+    let time_offset = group[0].seek as f64 / FRAMES_PER_SECOND as f64;
+    for (si, sub) in group.iter_mut().enumerate() {
+        let mut words = take_words(alignment, &mut word_index, tokens_per_segment[si].len(), time_offset);
+        if !words.is_empty() {
+            fit_words(sub, &mut words, d, last_speech_timestamp);
+        }
+        sub.words = words;
+    }
+}
+
+/// The words from `alignment[*word_index]` on that cover `n_tokens` text tokens, in the audio's
+/// time (`time_offset` on); merged-away punctuation is left out.
+fn take_words(alignment: &[Timing], word_index: &mut usize, n_tokens: usize, time_offset: f64) -> Vec<Word> {
+    let mut saved_tokens = 0;
+    let mut words: Vec<Word> = Vec::new();
+    while *word_index < alignment.len() && saved_tokens < n_tokens {
+        let timing = &alignment[*word_index];
+        if !timing.word.is_empty() {
+            words.push(Word {
+                word: timing.word.clone(),
+                start: round2(time_offset + timing.start),
+                end: round2(time_offset + timing.end),
+                probability: timing.probability,
+            });
+        }
+        saved_tokens += timing.tokens.len();
+        *word_index += 1;
+    }
+    words
+}
+
+/// Reconciles a subsegment's bounds with its first and last words (there is at least one), and
+/// moves the end of the last speech to the subsegment's end.
+fn fit_words(sub: &mut SubSegment, words: &mut [Word], d: Durations, last_speech_timestamp: &mut f64) {
+    let (median_duration, max_duration) = (d.median, d.max);
+    // Keep a first word that follows a long pause from swallowing the pause.
+    if words[0].end - *last_speech_timestamp > median_duration * 4.0
+        && (words[0].end - words[0].start > max_duration
+            || (words.len() > 1 && words[1].end - words[0].start > max_duration * 2.0))
+    {
+        if words.len() > 1 && words[1].end - words[1].start > max_duration {
+            let boundary = (words[1].end / 2.0).max(words[1].end - max_duration);
+            words[0].end = boundary;
+            words[1].start = boundary;
+        }
+        words[0].start = (words[0].end - max_duration).max(0.0);
+    }
+    if sub.start < words[0].end && sub.start - 0.5 > words[0].start {
+        words[0].start = (words[0].end - median_duration).min(sub.start).max(0.0);
+    } else {
+        sub.start = words[0].start;
+    }
+    let last = words.len() - 1;
+    if sub.end > words[last].start && sub.end + 0.5 < words[last].end {
+        words[last].end = (words[last].start + median_duration).max(sub.end);
+    } else {
+        sub.end = words[last].end;
+    }
+    *last_speech_timestamp = sub.end;
 }
 
 /// The end of the last word of the last segment that has words, else the last segment's end.
