@@ -179,20 +179,7 @@ impl<'m> SequentialPipeline<'m> {
         let mut seek = split.next_seek;
         let mut current = split.segments;
         if opts.word_timestamps {
-            let mut groups = vec![current];
-            add_word_timestamps(
-                model,
-                &state.language,
-                &sot_sequence,
-                &mut groups,
-                &encoded,
-                &[w.segment_size],
-                &opts.prepend_punctuations,
-                &opts.append_punctuations,
-                &[0],
-                &mut [state.last_speech_timestamp],
-            )?;
-            current = groups.pop().unwrap();
+            current = self.add_words(current, state, &sot_sequence, &encoded, w, opts)?;
             if !split.single_timestamp_ending {
                 // The next window starts at the last word's end.
                 if let Some(last_word_end) = get_end(&current) {
@@ -213,6 +200,35 @@ impl<'m> SequentialPipeline<'m> {
             }
         }
 
+        self.push_segments(state, current, w, &result, opts, control);
+        if !opts.condition_on_previous_text || result.temperature > opts.prompt_reset_on_temperature {
+            state.prompt_reset_since = state.all_tokens.len();
+        }
+        Ok(seek)
+    }
+
+    /// Words for one window's segments (one alignment call). The end of the last speech is the
+    /// state's, which this does not move.
+    fn add_words(&self, current: Vec<SubSegment>, state: &State, sot_sequence: &[usize], encoded: &StorageView, w: &Window, opts: &DecodeOptions) -> Result<Vec<SubSegment>> {
+        let mut groups = vec![current];
+        add_word_timestamps(
+            self.model,
+            &state.language,
+            sot_sequence,
+            &mut groups,
+            encoded,
+            &[w.segment_size],
+            &opts.prepend_punctuations,
+            &opts.append_punctuations,
+            &[0],
+            &mut [state.last_speech_timestamp],
+        )?;
+        Ok(groups.pop().unwrap())
+    }
+
+    /// Adds a window's segments that have text and length to `state`, and reports them.
+    fn push_segments(&self, state: &mut State, current: Vec<SubSegment>, w: &Window, result: &DecodeResult, opts: &DecodeOptions, control: &Control) {
+        let tok = &self.model.tokenizer;
         for sub in current {
             let text = tok.decode(&sub.tokens);
             if sub.start == sub.end || text.trim().is_empty() {
@@ -234,10 +250,6 @@ impl<'m> SequentialPipeline<'m> {
             });
             control.push_segment(state.segments.last().unwrap());
         }
-        if !opts.condition_on_previous_text || result.temperature > opts.prompt_reset_on_temperature {
-            state.prompt_reset_since = state.all_tokens.len();
-        }
-        Ok(seek)
     }
 
     /// Decodes one window, retrying at the next temperature while the result looks wrong
