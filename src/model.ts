@@ -288,7 +288,8 @@ export class WhisperModel {
     assignSpeakers(result.segments, d.turns);
     result.speakers = d.speakers;
     result.turns = d.turns;
-    const { speakerSamples, ...settings } = diarization;
+    // Echoed without where models come from (a Hub token may be in `locations`) or the samples' audio.
+    const { speakerSamples, locations: _where, ...settings } = diarization;
     result.info.transcription_options = {
       ...result.info.transcription_options,
       diarize: speakerSamples ? { ...settings, speakerSamples: speakerSamples.map((s) => s.name) } : settings,

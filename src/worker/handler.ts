@@ -206,6 +206,17 @@ function redact(r: JobRun, s: string): string {
   return r.secret ? s.split(r.secret).join('[redacted]') : s;
 }
 
+/**
+ * What a job runs with, for the DEBUG log: its options without the hooks and, of diarization's,
+ * without `locations` (it carries the Hub token: HF_TOKEN or the job's) and the samples' paths.
+ */
+function shownOptions(options: TranscribeOptions): Record<string, unknown> {
+  const { signal: _s, onProgress: _p, onSegment: _g, diarize, ...shown } = options;
+  if (!diarize || typeof diarize !== 'object') return diarize === undefined ? shown : { ...shown, diarize };
+  const { locations: _l, speakerSamples, ...settings } = diarize;
+  return { ...shown, diarize: { ...settings, ...(speakerSamples ? { speakerSamples: speakerSamples.map((x) => x.name) } : {}) } };
+}
+
 /** Batches what fits: a batch that runs out of device memory is retried at half the size, with a note. */
 async function transcribeFitting(r: JobRun, model: WhisperModel, file: string, options: TranscribeOptions, notes: string[]): Promise<Transcription> {
   for (;;) {
@@ -493,9 +504,7 @@ export class TranscriptionService {
     const { language, fallback } = this.language(input);
     const notes: string[] = [];
     const options = await this.jobTranscribeOptions(r, input, model, language, notes);
-    // DEBUG: what the job runs with (its options hold no secret: the token is not one).
-    const { signal: _s, onProgress: _p, onSegment: _g, ...shown } = options;
-    r.log.debug({ model: modelName, options: shown, notes }, 'transcribe options');
+    r.log.debug({ model: modelName, options: shownOptions(options), notes }, 'transcribe options');
     t = Date.now();
     const result = await transcribeFitting(r, model, file, options, notes);
     lap(r.timings, 'transcribe_s', t);
