@@ -6,6 +6,7 @@ import { defaultLocalModel, resolveModel } from '../model-path.js';
 import { MAX_BATCH_SIZE, type LoadOptions } from '../model.js';
 import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_SCHEDULER } from '../server/app.js';
 import type { ServedModel } from '../server/models.js';
+import { parseAllowedHosts } from '../server/origin.js';
 import { vadModelPath } from '../vad.js';
 import { listCachedModels } from './models.js';
 import { UsageError, boolArg, intArg, parseFlags, spec, type FlagSpec } from './args.js';
@@ -15,6 +16,7 @@ export function serveSpecs(): Map<string, FlagSpec> {
     ['--host', spec()],
     ['--port', spec()],
     ['--api-key', spec()],
+    ['--allowed-hosts', spec()],
     ['--device', spec()],
     ['--compute-type', spec()],
     ['--threads', spec()],
@@ -61,6 +63,15 @@ async function servedModels(names: string[], settings: EnvSettings): Promise<Ser
   return [{ id: best.name, dir: best.dir }, ...others.map((m) => ({ id: m.name, dir: m.path }))];
 }
 
+/** --allowed-hosts (or CT2_WHISPER_ALLOWED_HOSTS), checked. */
+function allowedHostsArg(value: string | undefined): string[] {
+  try {
+    return parseAllowedHosts(value);
+  } catch (e) {
+    throw new UsageError(`--allowed-hosts (CT2_WHISPER_ALLOWED_HOSTS): ${(e as Error).message}`);
+  }
+}
+
 export async function serveCommand(argv: string[], env: Env, settings: EnvSettings, load: (values: Map<string, string>) => LoadOptions): Promise<void> {
   const { models: names, rest } = takeModels(argv);
   const { values, positionals } = parseFlags(rest, serveSpecs());
@@ -68,6 +79,7 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   const host = values.get('--host') ?? '127.0.0.1';
   const port = intArg('--port', values.get('--port'), 0, 65535) ?? 8000;
   const apiKey = values.get('--api-key') ?? (env.CT2_WHISPER_API_KEY || undefined);
+  const allowedHosts = allowedHostsArg(values.get('--allowed-hosts') ?? (env.CT2_WHISPER_ALLOWED_HOSTS || undefined));
   const scheduler = {
     batching: values.has('--batching') ? boolArg('--batching', values.get('--batching')!) : DEFAULT_SCHEDULER.batching,
     batchSize: intArg('--batch-size', values.get('--batch-size'), 1, MAX_BATCH_SIZE) ?? DEFAULT_SCHEDULER.batchSize,
@@ -80,14 +92,14 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   vadModelPath(settings.vadModelPath);
   const models = await servedModels(names, settings);
   const server = await startServer(
-    { models, load: loadOptions, apiKey, maxFileBytes, maxAudioSeconds, scheduler, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath },
+    { models, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath },
     host,
     port,
   );
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(host);
   process.stderr.write(
     `ct2-whisper: serving ${models.map((m) => m.id).join(', ')} (whisper-1: ${models[0].id}) on ${server.url}` +
-      `${apiKey ? ', API key required' : loopback ? '' : ', with no API key on a non-loopback address'}; batching ${scheduler.batching ? `on (batch size ${scheduler.batchSize})` : 'off'}; ${os.availableParallelism()} cores\n`,
+      `${apiKey ? ', API key required' : loopback ? '' : `, with no API key on a non-loopback address: Host names answered are loopback's, the address and port listened on and --allowed-hosts (${allowedHosts.join(', ') || 'none'})`}; batching ${scheduler.batching ? `on (batch size ${scheduler.batchSize})` : 'off'}; ${os.availableParallelism()} cores\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

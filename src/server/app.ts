@@ -1,11 +1,13 @@
 // The OpenAI-compatible server: fastify with @fastify/multipart (uploads held in memory, size
 // limited by the parser), Bearer auth on every route but / and /health, OpenAI's error bodies for every failure, the
 // scheduler that batches requests, and the page. `startServer` listens; `buildServer` only builds.
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { LoadOptions } from '../model.js';
 import { checkBearer } from './auth.js';
+import { checkHostAndOrigin } from './origin.js';
 import { ModelRegistry, type ServedModel } from './models.js';
 import { ApiError, toApiError } from './openai-errors.js';
 import { registerRoutes } from './routes.js';
@@ -16,6 +18,12 @@ export interface ServerConfig {
   models: ServedModel[];
   load?: LoadOptions;
   apiKey?: string;
+  /**
+   * Without an API key, the Host names answered besides loopback's, and the origins whose pages may
+   * call the API besides the server's own (origin.ts): names or addresses, with an optional
+   * `:port`, or `*` for any. startServer adds the address and port it listens on.
+   */
+  allowedHosts?: string[];
   /** Largest upload (default 25 MB, OpenAI's limit). */
   maxFileBytes?: number;
   /** Longest audio (default 2 hours). */
@@ -47,8 +55,11 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
   const scheduler = new Scheduler(models, { ...DEFAULT_SCHEDULER, ...config.scheduler });
   const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: 64 * 1024, parts: 40 } });
-  // Every route but the page and /health needs the key (decided by the matched route, not the raw URL).
+  // Without a key, no page on another site may drive the server (origin.ts). Every route but the
+  // page and /health needs the key (decided by the matched route, not the raw URL).
+  const allowedHosts = config.allowedHosts ?? [];
   app.addHook('onRequest', async (req) => {
+    if (!config.apiKey) checkHostAndOrigin(req.headers, allowedHosts);
     if (!OPEN_ROUTES.has(req.routeOptions.url ?? '')) checkBearer(req.headers.authorization, config.apiKey);
   });
   app.setErrorHandler((e, _req, reply) => {
@@ -82,7 +93,10 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
 
 /** Builds and listens; resolves with the server and its address. */
 export async function startServer(config: ServerConfig, host: string, port: number): Promise<Server & { url: string }> {
-  const server = await buildServer(config);
+  const allowedHosts = [...(config.allowedHosts ?? [])];
+  const server = await buildServer({ ...config, allowedHosts });
   const url = await server.app.listen({ host, port });
+  // The address and port it listens on are a Host its clients use (an address is no DNS rebinding).
+  if (net.isIP(host) && !['0.0.0.0', '::'].includes(host)) allowedHosts.push(new URL(url).host);
   return { ...server, url };
 }
