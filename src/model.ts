@@ -6,7 +6,7 @@ import {
   native, type NativeModel, type JobControl, type Segment as NativeSegment, type TranscriptionInfo as NativeTranscriptionInfo,
   type LanguageDetection as NativeLanguageDetection, type NativeChunk, type StageTimings,
 } from './native.js';
-import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
+import { checkSamples, decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
 import { decodingOptions, type DecodingOptions } from './options.js';
 import { EngineError, InputError, abortError, callSignal, fromNative } from './errors.js';
 import { getSpeechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
@@ -407,6 +407,7 @@ export class WhisperModel {
       requests.map(async (r): Promise<BatchedPlan | Error> => {
         try {
           if (r.options.signal?.aborted) throw abortError(r.options.signal);
+          checkSamples(r.audio, '16 kHz samples');
           const plan = await planBatched(r.audio, r.options, decodingOptions(r.options));
           if (r.options.signal?.aborted) throw abortError(r.options.signal);
           return plan;

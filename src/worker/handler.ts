@@ -22,7 +22,7 @@ import { downloadAudio, saveBase64Audio } from './audio-source.js';
 import { ArtifactStore, type Artifact, type UploadedArtifact } from './storage.js';
 import { CPU_MAX_BATCH_SIZE, DEFAULT_WORKER_MODEL, type WorkerConfig } from './config.js';
 import { cachedModels } from './cached-models.js';
-import { fitOutput, previewOutput } from './result.js';
+import { fitOutput, previewOutput, shrinkPreview } from './result.js';
 import type { Logger } from './logger.js';
 
 export interface Job {
@@ -574,6 +574,7 @@ export class TranscriptionService {
       output = previewOutput(full, result.segments, 'the full result is in the uploaded JSON (full_result)');
       output.artifacts = uploaded;
       output.full_result = uploaded.json;
+      shrinkPreview(output, this.config.maxResultBytes, 'the whole is in full_result');
     } else {
       output = fitOutput(withInline, result.segments, this.config.maxResultBytes, inline);
       if (output.truncated) r.log.warn({ max_result_bytes: this.config.maxResultBytes }, 'the result is over MAX_RESULT_BYTES: returning a preview');
