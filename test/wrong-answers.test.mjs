@@ -104,7 +104,7 @@ t.test('the "too short" speaker sample: the real limit, in the message and the R
   t.equal(embedding.MIN_CLIP_SECONDS, 0.415, '40 fbank frames: 400 + 39 × 160 samples');
   const under = left.slice(2.5 * SR, 2.5 * SR + Math.round(MIN_CLIP_SECONDS * SR) - 1);
   const err = await diarize(mixed, { speakerSamples: [{ name: 'Brief', audio: under }] }).then(() => undefined, (e) => e);
-  t.match(err?.message, /speaker sample "Brief" \(speakerSamples\[0\]\) is too short: 0\.415 s, and at least 0\.415 s of audio is needed/);
+  t.match(err?.message, /speaker sample "Brief" \(speakerSamples\[0\]\) is too short: 0\.414 s, and at least 0\.415 s of audio is needed/);
   const enough = left.slice(2.5 * SR, 2.5 * SR + Math.round(MIN_CLIP_SECONDS * SR));
   const ok = await diarize(mixed, { speakerSamples: [{ name: 'Brief', audio: enough }] });
   t.ok(ok.speakers.length >= 1, 'a sample of exactly the limit is used');

@@ -151,7 +151,7 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
       throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) could not be read as audio: ${(e as Error).message}`);
     }
     const v = await embedClip(clip, emb);
-    if (!v) throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) is too short: ${(clip.length / SAMPLE_RATE).toFixed(3)} s, and at least ${MIN_CLIP_SECONDS} s of audio is needed`);
+    if (!v) throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) is too short: ${Math.floor((clip.length / SAMPLE_RATE) * 1000) / 1000} s, and at least ${MIN_CLIP_SECONDS} s of audio is needed`);
     sampleVectors.push(v);
   }
   const duration = audio.length / SAMPLE_RATE;

@@ -1,6 +1,7 @@
 // The OpenAI-compatible server: fastify with @fastify/multipart (uploads held in memory, size
 // limited by the parser), Bearer auth on every route but / and /health, OpenAI's error bodies for every failure, the
 // scheduler that batches requests, and the page. `startServer` listens; `buildServer` only builds.
+import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -8,6 +9,7 @@ import multipart from '@fastify/multipart';
 import type { LoadOptions } from '../model.js';
 import { checkBearer } from './auth.js';
 import { checkHostAndOrigin } from './origin.js';
+import { MAX_FIELD_BYTES } from './parts.js';
 import { ModelRegistry, type ServedModel } from './models.js';
 import { ApiError, toApiError } from './openai-errors.js';
 import { registerRoutes } from './routes.js';
@@ -54,7 +56,7 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
   const models = new ModelRegistry(config.models, config.load ?? {});
   const scheduler = new Scheduler(models, { ...DEFAULT_SCHEDULER, ...config.scheduler });
   const app = Fastify({ logger: false, forceCloseConnections: true });
-  await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: 64 * 1024, parts: 40 } });
+  await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: MAX_FIELD_BYTES, parts: 40 } });
   // Without a key, no page on another site may drive the server (origin.ts). Every route but the
   // page and /health needs the key (decided by the matched route, not the raw URL).
   const allowedHosts = config.allowedHosts ?? [];
@@ -62,8 +64,11 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
     if (!config.apiKey) checkHostAndOrigin(req.headers, allowedHosts);
     if (!OPEN_ROUTES.has(req.routeOptions.url ?? '')) checkBearer(req.headers.authorization, config.apiKey);
   });
-  app.setErrorHandler((e, _req, reply) => {
+  app.setErrorHandler((e, req, reply) => {
     const api = toApiError(e);
+    // Refused before its body was read whole (a bad part, a field too long): the rest is read
+    // and dropped, so that the connection serves the client's next request.
+    if (!req.raw.complete) discardBody(req.raw, maxFileBytes + 1024 * 1024);
     reply.status(api.status).headers(api.headers).send(api.body());
   });
   app.setNotFoundHandler((req, reply) => {
@@ -89,6 +94,21 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
       await models.dispose();
     },
   };
+}
+
+/**
+ * Reads the rest of a request's body and drops it: the multipart parser is unpiped (Node's own
+ * clean-up leaves a body alone once it has been read from). Past `maxBytes`, the connection is
+ * closed instead.
+ */
+function discardBody(raw: IncomingMessage, maxBytes: number): void {
+  let bytes = 0;
+  raw.unpipe();
+  raw.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > maxBytes) raw.socket?.destroy();
+  });
+  raw.resume();
 }
 
 /** Builds and listens; resolves with the server and its address. */

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { native } from '../native.js';
 import { MAX_BATCH_SIZE } from '../model.js';
 import { badRequest, tooLarge } from './openai-errors.js';
+import { partName } from './parts.js';
 
 export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
@@ -67,7 +68,7 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
   let file: Buffer | undefined;
   let filename = 'audio';
   for await (const part of request.parts()) {
-    const name = part.fieldname.replace(/\[\]$/, '');
+    const name = await partName(part);
     if (part.type === 'file') {
       if (name !== 'file') {
         await part.toBuffer();
