@@ -181,6 +181,17 @@ fn check_params(params: &CodecParameters) -> Result<(), AudioError> {
     Ok(())
 }
 
+/// Runs `f` with a panic in it caught, as its message. symphonia panics on some damaged input
+/// (found by test/fuzz-decoders.test.mjs: an index past a table in the AAC decoder, an unwrap on
+/// a missing field of an MP4 `esds` atom). That is the input's fault: the callers make it an
+/// `UnsupportedFormat` or `Corrupt` error (so ffmpeg may try), not an internal error.
+fn caught<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let why = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned());
+        why.unwrap_or_else(|| "a panic".into())
+    })
+}
+
 /// Decodes an encoded file. `split_channels` keeps each channel apart; otherwise channels are
 /// averaged to mono.
 pub fn decode(input: Input, hint_ext: Option<&str>, split_channels: bool, limits: Limits) -> Result<Decoded, AudioError> {
@@ -201,14 +212,16 @@ pub fn decode(input: Input, hint_ext: Option<&str>, split_channels: bool, limits
         hint.with_extension(ext);
     }
     let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
-    let probed = symphonia::default::get_probe()
-        .format(
+    let probed = caught(|| {
+        symphonia::default::get_probe().format(
             &hint,
             mss,
             &FormatOptions { enable_gapless: true, ..Default::default() },
             &MetadataOptions::default(),
         )
-        .map_err(|e| AudioError::UnsupportedFormat(e.to_string()))?;
+    })
+    .map_err(|why| AudioError::UnsupportedFormat(format!("the container reader failed on it ({why})")))?
+    .map_err(|e| AudioError::UnsupportedFormat(e.to_string()))?;
     let mut format = probed.format;
     let track = format
         .tracks()
@@ -246,7 +259,8 @@ pub fn decode(input: Input, hint_ext: Option<&str>, split_channels: bool, limits
     let mut decoded_any = false;
     let mut first_error: Option<String> = None;
     loop {
-        let packet = match format.next_packet() {
+        let next = caught(|| format.next_packet()).map_err(|why| AudioError::Corrupt(format!("the container reader failed on a damaged packet ({why})")))?;
+        let packet = match next {
             Ok(p) => p,
             // End of stream, or a truncated file: keep what was decoded.
             Err(SymError::IoError(_)) => break,
@@ -259,7 +273,12 @@ pub fn decode(input: Input, hint_ext: Option<&str>, split_channels: bool, limits
         if packet.track_id() != track.id {
             continue;
         }
-        match decoder.decode(&packet) {
+        let d = decoder.as_mut();
+        let decoded = caught(move || {
+            let d = d;
+            d.decode(&packet)
+        });
+        match decoded.map_err(|why| AudioError::Corrupt(format!("the decoder failed on a damaged packet ({why})")))? {
             Ok(buf) => {
                 let spec = *buf.spec();
                 if outputs.is_empty() {
