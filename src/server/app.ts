@@ -3,6 +3,8 @@
 // scheduler that batches requests, and the page. `startServer` listens; `buildServer` only builds.
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
+import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
+import { DEFAULT_BATCH_SIZE } from '../options/index.js';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -28,7 +30,7 @@ export interface ServerConfig {
   allowedHosts?: string[];
   /** Largest upload (default 25 MB, OpenAI's limit). */
   maxFileBytes?: number;
-  /** Longest audio (default 2 hours). */
+  /** Longest audio (default: the library's, DEFAULT_MAX_AUDIO_SECONDS). */
   maxAudioSeconds?: number;
   scheduler?: Partial<SchedulerOptions>;
   vadModelPath?: string;
@@ -36,8 +38,7 @@ export interface ServerConfig {
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
-export const DEFAULT_MAX_AUDIO_SECONDS = 2 * 3600;
-export const DEFAULT_SCHEDULER: SchedulerOptions = { batching: true, batchSize: 8, gatherMs: 15, maxQueue: 64, maxRequestsPerCall: 32 };
+export const DEFAULT_SCHEDULER: SchedulerOptions = { batching: true, batchSize: DEFAULT_BATCH_SIZE, gatherMs: 15, maxQueue: 64, maxRequestsPerCall: 32 };
 
 /** Routes open without the API key: the page (it asks for the key) and the health check. */
 const OPEN_ROUTES = new Set(['/', '/health']);

@@ -7,6 +7,7 @@ import { AbortError } from '../errors.js';
 import { joinedText, render as renderFormat } from '../formats.js';
 import type { Segment, TranscribeOptions, Transcription } from '../model.js';
 import { readAudioForm, type AudioRequest } from './form.js';
+import { CPU_MAX_BATCH_SIZE } from '../options/index.js';
 import { badRequest, toApiError, tooLarge } from './openai-errors.js';
 import { render, usageOf } from './responses.js';
 import { EventStream } from './sse.js';
@@ -25,6 +26,28 @@ export interface RouteContext {
 }
 
 type Task = 'transcribe' | 'translate';
+
+/**
+ * A request's transcribe options: its option fields, the endpoint's task, OpenAI's language and
+ * granularities, the server's VAD default (on: requests are batched), and its batch size, at most
+ * CPU_MAX_BATCH_SIZE on a CPU (as the worker does; larger batches only cost memory there).
+ */
+function requestOptions(form: AudioRequest, task: Task, device: string, ctx: RouteContext): { options: TranscribeOptions; batchSize?: number; vadFilter: boolean } {
+  const { diarize: speakerSettings, batchSize: asked, ...fields } = form.options;
+  const vadFilter = fields.vadFilter ?? true;
+  let batchSize = asked ?? undefined;
+  if (batchSize !== undefined && device === 'cpu' && batchSize > CPU_MAX_BATCH_SIZE) batchSize = CPU_MAX_BATCH_SIZE;
+  const options: TranscribeOptions = {
+    ...fields,
+    task,
+    language: form.language,
+    wordTimestamps: form.words,
+    vadFilter,
+    vadModelPath: ctx.vadModelPath,
+    diarize: form.diarize ? { ...(speakerSettings as object | undefined) } : undefined,
+  };
+  return { options, batchSize, vadFilter };
+}
 
 /** The upload as 16 kHz samples: a 413 past the duration limit, a 400 for what is not audio. */
 async function decodeUpload(form: AudioRequest, ctx: RouteContext, signal: AbortSignal): Promise<Float32Array> {
@@ -56,21 +79,12 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
     const form = await readAudioForm(request, task === 'translate', ctx.maxFileBytes);
     const served = ctx.models.find(form.model);
     const audio = await decodeUpload(form, ctx, gone.signal);
-    if (task === 'translate' && !(await ctx.models.get(served)).isMultilingual) {
+    const model = await ctx.models.get(served);
+    if (task === 'translate' && !model.isMultilingual) {
       throw badRequest(`the model ${served.id} is English-only: translations need a multilingual model`, 'model');
     }
-    const options: TranscribeOptions = {
-      task,
-      language: form.language,
-      initialPrompt: form.prompt,
-      temperature: form.temperature,
-      hotwords: form.hotwords,
-      wordTimestamps: form.words,
-      vadFilter: form.vadFilter,
-      vadModelPath: ctx.vadModelPath,
-      diarize: form.diarize ? { minSpeakers: form.minSpeakers, maxSpeakers: form.maxSpeakers } : undefined,
-      signal: gone.signal,
-    };
+    const { options, batchSize, vadFilter } = requestOptions(form, task, model.device, ctx);
+    options.signal = gone.signal;
     if (form.stream) {
       stream = new EventStream(reply.raw);
       reply.hijack();
@@ -78,8 +92,8 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
       streamEvents(stream, options, form);
     }
     // Diarization follows the transcription of its own request: such requests run alone.
-    const alone = !form.vadFilter || form.diarize;
-    const result = await ctx.scheduler.submit({ model: served, audio, options, batchSize: form.batchSize, alone });
+    const alone = !vadFilter || form.diarize;
+    const result = await ctx.scheduler.submit({ model: served, audio, options, batchSize, alone });
     if (stream) {
       stream.send(doneEvent(result, form));
       stream.end();
