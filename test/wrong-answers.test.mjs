@@ -1,7 +1,7 @@
 // Inputs that used to give wrong answers instead of errors (issue 17, items 10 and 13): float
 // samples no recording has (NaN, ±Infinity, ±3e38) are refused on every path, a NaN speaker sample
 // matches no one; speaker names cannot inject SRT/VTT cues; the worker's preview fits
-// MAX_RESULT_BYTES; the "too short" sample message states the real limit.
+// MAX_RESULT_BYTES; the "too short" sample message states the real limit (as docs/diarization.md does).
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -97,7 +97,7 @@ t.test('a NaN speaker sample matches no one: it is refused', async (t) => {
   await t.rejects(diarize(mixed, { speakerSamples: [{ name: 'Loud', audio: hugeWav }] }), /speaker sample "Loud" .*more than 64 times full scale/);
 });
 
-t.test('the "too short" speaker sample: the real limit, in the message and the README', async (t) => {
+t.test('the "too short" speaker sample: the real limit, in the message and the docs', async (t) => {
   const [left, right] = await decodeAudio(fixture('stereo_diarization.wav'), { splitChannels: true });
   const mixed = left.map((x, i) => (x + right[i]) / 2);
   const MIN_CLIP_SECONDS = embedding.MIN_CLIP_SECONDS ?? 0.415;
@@ -108,8 +108,8 @@ t.test('the "too short" speaker sample: the real limit, in the message and the R
   const enough = left.slice(2.5 * SR, 2.5 * SR + Math.round(MIN_CLIP_SECONDS * SR));
   const ok = await diarize(mixed, { speakerSamples: [{ name: 'Brief', audio: enough }] });
   t.ok(ok.speakers.length >= 1, 'a sample of exactly the limit is used');
-  const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  t.match(readme, /shorter than 0\.415 s/, 'the README says the same limit');
+  const readme = fs.readFileSync(new URL('../docs/diarization.md', import.meta.url), 'utf8');
+  t.match(readme, /shorter than 0\.415 s/, 'docs/diarization.md says the same limit');
   t.notMatch(readme, /shorter than 0\.4 s/, 'and not the old one');
 });
 

@@ -10,6 +10,7 @@ import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_SCHEDULER } from '../serve
 import type { ServedModel } from '../server/models.js';
 import { parseAllowedHosts } from '../server/origin.js';
 import { vadModelPath } from '../vad.js';
+import { createLogger } from '../worker/logger.js';
 import { listCachedModels } from './models.js';
 import { UsageError, boolArg, intArg, parseFlags, spec, type FlagSpec } from './args.js';
 
@@ -91,10 +92,12 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   const maxFileBytes = intArg('--max-file-bytes', values.get('--max-file-bytes'), 1, 2 ** 32) ?? DEFAULT_MAX_FILE_BYTES;
   const maxAudioSeconds = intArg('--max-audio-seconds', values.get('--max-audio-seconds'), 1, 10 * 24 * 3600) ?? DEFAULT_MAX_AUDIO_SECONDS;
   const loadOptions = load(values);
+  // Requests and errors as JSON lines on stderr (CONSOLE_LOG_LEVEL, as the worker's).
+  const logger = createLogger(env, 'ct2-whisper-server');
   vadModelPath(settings.vadModelPath);
   const models = await servedModels(names, settings);
   const server = await startServer(
-    { models, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath },
+    { models, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath, logger },
     host,
     port,
   );

@@ -1,12 +1,14 @@
 // The OpenAI-compatible server: fastify with @fastify/multipart (uploads held in memory, size
 // limited by the parser), Bearer auth on every route but / and /health, OpenAI's error bodies for every failure, the
 // scheduler that batches requests, and the page. `startServer` listens; `buildServer` only builds.
+// With a logger (the CLI's), one line per request (its id, method, path, status, time) and every
+// error with its code; request ids come from a valid `x-request-id` or are made, and are sent back.
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
 import { DEFAULT_BATCH_SIZE } from '../options/index.js';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { LoadOptions } from '../model.js';
 import { checkBearer } from './auth.js';
@@ -14,8 +16,10 @@ import { checkHostAndOrigin } from './origin.js';
 import { MAX_FIELD_BYTES } from './parts.js';
 import { ModelRegistry, type ServedModel } from './models.js';
 import { ApiError, toApiError } from './openai-errors.js';
+import { RequestLog, logRequestError, requestId, tagRequests } from './request-log.js';
 import { registerRoutes } from './routes.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import type { Logger } from '../worker/logger.js';
 
 export interface ServerConfig {
   /** The first is the default (`whisper-1`). */
@@ -35,6 +39,8 @@ export interface ServerConfig {
   scheduler?: Partial<SchedulerOptions>;
   vadModelPath?: string;
   ffmpegPath?: string;
+  /** Where requests and errors are logged (the worker's pino logger); none: nothing is logged. */
+  logger?: Logger;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
@@ -56,7 +62,14 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
   const maxFileBytes = config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const models = new ModelRegistry(config.models, config.load ?? {});
   const scheduler = new Scheduler(models, { ...DEFAULT_SCHEDULER, ...config.scheduler });
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is fastify's logger type; the cast keeps FastifyInstance's default generics.
+    ...(config.logger ? { loggerInstance: config.logger as FastifyBaseLogger } : { logger: false }),
+    logController: new RequestLog(),
+    genReqId: requestId,
+    forceCloseConnections: true,
+  });
+  tagRequests(app);
   await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: MAX_FIELD_BYTES, parts: 40 } });
   // Without a key, no page on another site may drive the server (origin.ts). Every route but the
   // page and /health needs the key (decided by the matched route, not the raw URL).
@@ -67,6 +80,7 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
   });
   app.setErrorHandler((e, req, reply) => {
     const api = toApiError(e);
+    logRequestError(req, e, api);
     // Refused before its body was read whole (a bad part, a field too long): the rest is read
     // and dropped, so that the connection serves the client's next request.
     if (!req.raw.complete) discardBody(req.raw, maxFileBytes + 1024 * 1024);
