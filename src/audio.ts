@@ -84,8 +84,40 @@ async function checkFile(file: string, maxBytes: number): Promise<void> {
   if (st.size === 0) throw new InputError(`audio is empty (0 bytes): ${file}`);
 }
 
-/** Decodes any supported input to 16 kHz float32 arrays (one, or one per channel). */
+/**
+ * The largest sample magnitude accepted: 64 times full scale (+36 dB). A float recording may go
+ * a little past ±1; values far beyond (±3e38 in a broken float WAV) or not numbers at all (NaN,
+ * ±Infinity) are no recording, and would make the features infinite and the text "!!!!!".
+ */
+export const MAX_SAMPLE_MAGNITUDE = 64;
+
+/**
+ * Refuses samples no recording has (NaN, ±Infinity, beyond ±MAX_SAMPLE_MAGNITUDE), naming the
+ * first one and where it is. Every path to the engine and the diarization runs it: decodeAudio
+ * (both decoders and Float32Array input), and the entry points that take samples as they are.
+ * Refused rather than repaired: there is no telling what such a file was meant to hold.
+ */
+export function checkSamples(samples: Float32Array, what: string): void {
+  const max = MAX_SAMPLE_MAGNITUDE;
+  for (let i = 0; i < samples.length; i++) {
+    const x = samples[i];
+    // NaN fails both comparisons.
+    if (x <= max && x >= -max) continue;
+    const where = `sample ${i} (at ${(i / SAMPLE_RATE).toFixed(3)} s of the 16 kHz audio)`;
+    const why = Number.isNaN(x) || !Number.isFinite(x) ? `is ${x}, not a number a recording has` : `is ${x}, more than ${max} times full scale (±1)`;
+    throw new InputError(`${what}: ${where} ${why}: the audio is corrupt`);
+  }
+}
+
+/** Decodes any supported input to 16 kHz float32 arrays (one, or one per channel); samples no recording has are refused (checkSamples). */
 export async function decodeAudio(input: AudioInput, opts: AudioOptions = {}): Promise<Float32Array[]> {
+  const channels = await decodeAny(input, opts);
+  const what = input instanceof Float32Array ? '16 kHz samples' : typeof input === 'string' ? input : 'audio buffer';
+  for (const c of channels) checkSamples(c, what);
+  return channels;
+}
+
+async function decodeAny(input: AudioInput, opts: AudioOptions): Promise<Float32Array[]> {
   const limit = limits(opts);
   if (input instanceof Float32Array) {
     if (opts.splitChannels) throw new InputError('splitChannels needs an encoded file, not raw samples');

@@ -1,7 +1,15 @@
 // Decoding through an ffmpeg executable, for formats the built-in decoder does not read.
 // Output is capped like the built-in decoder's: ffmpeg stops just past the limit (-t), and
 // reading stops (and ffmpeg is killed) as soon as more than the limit has come out.
+//
+// The input is hostile, and ffmpeg will open whatever a file names if let: an HLS playlist or a
+// concat list uploaded as `notes.txt` would have it read (and us transcribe) recordings elsewhere
+// on the host, or fetch URLs. So ffmpeg opens the one file and nothing else: the path goes in as a
+// `file:` URL (a name like `data:...` or `subfile,...:` is not read as a protocol), only the
+// `file` protocol is allowed, and only audio and video container demuxers (FFMPEG_DEMUXERS): no
+// playlist (hls, dash), list (concat), image sequence (image2), script or device.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { InputError } from './errors.js';
 
 export const SAMPLE_RATE = 16000;
@@ -9,6 +17,30 @@ export const SAMPLE_RATE = 16000;
 /** The refusal for length, in the built-in decoder's words (native/src/audio.rs). */
 export function tooLongMessage(limitSeconds: number): string {
   return `audio is longer than the limit of ${limitSeconds} s (MAX_AUDIO_SECONDS)`;
+}
+
+/**
+ * The demuxers ffmpeg may use: audio and video containers and raw audio streams that hold their
+ * audio themselves, none that opens another file or URL (mov's external references stay off, as
+ * by default). A format outside the list is refused with FORMAT_REFUSED.
+ */
+export const FFMPEG_DEMUXERS = [
+  'aac', 'ac3', 'aiff', 'amr', 'amrnb', 'amrwb', 'ape', 'asf', 'au', 'avi', 'caf', 'dsf', 'dts', 'dtshd', 'dv',
+  'eac3', 'flac', 'flv', 'g722', 'g723_1', 'g729', 'gsm', 'ilbc', 'ircam', 'loas', 'matroska', 'mlp', 'mov',
+  'mp3', 'mpc', 'mpc8', 'mpeg', 'mpegts', 'mxf', 'nistsphere', 'nut', 'ogg', 'oma', 'qcp', 'rm', 'shn', 'sox',
+  'tak', 'truehd', 'tta', 'voc', 'vqf', 'w64', 'wav', 'wsd', 'wtv', 'wv', 'xwma',
+];
+
+/** ffmpeg's input options that keep it to the one file (see the top of this file). */
+export function inputArgs(file: string): string[] {
+  return ['-protocol_whitelist', 'file', '-format_whitelist', FFMPEG_DEMUXERS.join(','), '-i', `file:${path.resolve(file)}`];
+}
+
+/** Why ffmpeg refused a file for its format (the demuxer is named in ffmpeg's `[name @ 0x..]` prefix). */
+function formatRefused(stderr: string): string | undefined {
+  const m = /\[([\w,]+) @ [^\]]*\] Format not on whitelist/.exec(stderr);
+  if (!m) return undefined;
+  return `it is in the ${m[1]} format, which is not read: only audio and video files are (not playlists, lists of files, image sequences or other formats that open further files)`;
 }
 
 /** The ffmpeg executable: `explicit` (the ffmpegPath option), else `ffmpeg` on PATH. */
@@ -112,7 +144,7 @@ export async function decodeWithFfmpeg(
   const bin = ffmpegPath(opts.ffmpegPath);
   const limit = opts.maxAudioSeconds;
   // One second past the limit, so that audio just over it is seen to be over it.
-  const common = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, '-vn', '-t', String(limit + 1), '-ar', String(SAMPLE_RATE)];
+  const common = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...inputArgs(file), '-vn', '-t', String(limit + 1), '-ar', String(SAMPLE_RATE)];
   const args = opts.splitChannels
     ? [...common, '-c:a', 'pcm_s16le', '-f', 'wav', 'pipe:1']
     : [...common, '-ac', '1', '-f', 's16le', 'pipe:1'];
@@ -120,6 +152,8 @@ export async function decodeWithFfmpeg(
   const r = await runFfmpeg(bin, args, maxBytes, opts.signal);
   if (r.overflow) throw new InputError(tooLongMessage(limit));
   if (r.code !== 0) {
+    const refused = formatRefused(r.stderr);
+    if (refused) throw new InputError(`could not decode audio: ${refused}`);
     throw new InputError(`could not decode audio: ffmpeg: ${lastLine(r.stderr)}`);
   }
   if (opts.splitChannels) return parsePcm16Wav(Buffer.concat(r.chunks));

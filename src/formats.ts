@@ -19,23 +19,42 @@ export function joinedText(segments: Segment[]): string {
   return segments.map((s) => s.text).join('').trim();
 }
 
+/**
+ * A speaker's name as one line of cue text: control characters, line and paragraph separators as
+ * spaces (a name with a newline would start cues of its own in SRT and VTT), `-->` (a cue timing
+ * in VTT) broken, spaces collapsed. Names come from callers (speaker samples' names).
+ */
+export function speakerLabel(name: string): string {
+  return String(name).replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').replace(/-->/g, '->').replace(/\s+/g, ' ').trim();
+}
+
 /** A segment's text, prefixed with its speaker as WhisperX writes it (`[SPEAKER_00]: ...`) when it has one. */
 function line(s: Segment): string {
-  return s.speaker !== undefined ? `[${s.speaker}]: ${s.text.trim()}` : s.text.trim();
+  return s.speaker !== undefined ? `[${speakerLabel(s.speaker)}]: ${s.text.trim()}` : s.text.trim();
+}
+
+/** `line` as one line: no line break inside (in SRT and VTT a blank line ends a cue). */
+function oneLine(s: Segment): string {
+  return line(s).replace(/[\r\n\u2028\u2029]+/g, ' ');
+}
+
+/** A cue's text: one line, with no timing arrow inside. */
+function cueText(s: Segment): string {
+  return oneLine(s).replace(/-->/g, '->');
 }
 
 export function toText(t: Transcription): string {
-  return t.segments.map(line).join('\n') + (t.segments.length ? '\n' : '');
+  return t.segments.map(oneLine).join('\n') + (t.segments.length ? '\n' : '');
 }
 
 export function toSrt(t: Transcription): string {
   return t.segments
-    .map((s, i) => `${i + 1}\n${formatTimestamp(s.start, ',')} --> ${formatTimestamp(s.end, ',')}\n${line(s)}\n`)
+    .map((s, i) => `${i + 1}\n${formatTimestamp(s.start, ',')} --> ${formatTimestamp(s.end, ',')}\n${cueText(s)}\n`)
     .join('\n');
 }
 
 export function toVtt(t: Transcription): string {
-  const cues = t.segments.map((s) => `${formatTimestamp(s.start, '.')} --> ${formatTimestamp(s.end, '.')}\n${line(s)}\n`);
+  const cues = t.segments.map((s) => `${formatTimestamp(s.start, '.')} --> ${formatTimestamp(s.end, '.')}\n${cueText(s)}\n`);
   return ['WEBVTT\n', ...cues].join('\n');
 }
 

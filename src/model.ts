@@ -6,7 +6,7 @@ import {
   native, type NativeModel, type JobControl, type Segment as NativeSegment, type TranscriptionInfo as NativeTranscriptionInfo,
   type LanguageDetection as NativeLanguageDetection, type NativeChunk, type StageTimings,
 } from './native.js';
-import { decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from './audio.js';
+import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from './audio.js';
 import {
   resolveOptions, resolveDecoding, checkValue, optionAt, type DecodingOptions, type PipelineSpecOptions, type ResolvedDecoding, type ResolvedOptions,
   type VadOptions,
@@ -303,7 +303,8 @@ export class WhisperModel {
     assignSpeakers(result.segments, d.turns);
     result.speakers = d.speakers;
     result.turns = d.turns;
-    const { speakerSamples, ...settings } = diarization;
+    // Echoed without where models come from (a Hub token may be in `locations`) or the samples' audio.
+    const { speakerSamples, locations: _where, ...settings } = diarization;
     result.info.transcription_options = {
       ...result.info.transcription_options,
       diarize: speakerSamples ? { ...settings, speakerSamples: speakerSamples.map((s) => s.name) } : settings,
@@ -407,6 +408,7 @@ export class WhisperModel {
       requests.map(async (r): Promise<BatchedPlan | Error> => {
         try {
           if (r.options.signal?.aborted) throw abortError(r.options.signal);
+          checkSamples(r.audio, '16 kHz samples');
           const plan = await planBatched(r.audio, r.options, resolveOptions({ ...r.options, batchSize }));
           if (r.options.signal?.aborted) throw abortError(r.options.signal);
           return plan;

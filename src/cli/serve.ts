@@ -8,7 +8,9 @@ import { MAX_BATCH_SIZE } from '../options/index.js';
 import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
 import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_SCHEDULER } from '../server/app.js';
 import type { ServedModel } from '../server/models.js';
+import { parseAllowedHosts } from '../server/origin.js';
 import { vadModelPath } from '../vad.js';
+import { createLogger } from '../worker/logger.js';
 import { listCachedModels } from './models.js';
 import { UsageError, boolArg, intArg, parseFlags, spec, type FlagSpec } from './args.js';
 
@@ -17,6 +19,7 @@ export function serveSpecs(): Map<string, FlagSpec> {
     ['--host', spec()],
     ['--port', spec()],
     ['--api-key', spec()],
+    ['--allowed-hosts', spec()],
     ['--device', spec()],
     ['--compute-type', spec()],
     ['--threads', spec()],
@@ -63,6 +66,15 @@ async function servedModels(names: string[], settings: EnvSettings): Promise<Ser
   return [{ id: best.name, dir: best.dir }, ...others.map((m) => ({ id: m.name, dir: m.path }))];
 }
 
+/** --allowed-hosts (or CT2_WHISPER_ALLOWED_HOSTS), checked. */
+function allowedHostsArg(value: string | undefined): string[] {
+  try {
+    return parseAllowedHosts(value);
+  } catch (e) {
+    throw new UsageError(`--allowed-hosts (CT2_WHISPER_ALLOWED_HOSTS): ${(e as Error).message}`);
+  }
+}
+
 export async function serveCommand(argv: string[], env: Env, settings: EnvSettings, load: (values: Map<string, string>) => LoadOptions): Promise<void> {
   const { models: names, rest } = takeModels(argv);
   const { values, positionals } = parseFlags(rest, serveSpecs());
@@ -70,6 +82,7 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   const host = values.get('--host') ?? '127.0.0.1';
   const port = intArg('--port', values.get('--port'), 0, 65535) ?? 8000;
   const apiKey = values.get('--api-key') ?? (env.CT2_WHISPER_API_KEY || undefined);
+  const allowedHosts = allowedHostsArg(values.get('--allowed-hosts') ?? (env.CT2_WHISPER_ALLOWED_HOSTS || undefined));
   const scheduler = {
     batching: values.has('--batching') ? boolArg('--batching', values.get('--batching')!) : DEFAULT_SCHEDULER.batching,
     batchSize: intArg('--batch-size', values.get('--batch-size'), 1, MAX_BATCH_SIZE) ?? DEFAULT_SCHEDULER.batchSize,
@@ -79,17 +92,19 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   const maxFileBytes = intArg('--max-file-bytes', values.get('--max-file-bytes'), 1, 2 ** 32) ?? DEFAULT_MAX_FILE_BYTES;
   const maxAudioSeconds = intArg('--max-audio-seconds', values.get('--max-audio-seconds'), 1, 10 * 24 * 3600) ?? DEFAULT_MAX_AUDIO_SECONDS;
   const loadOptions = load(values);
+  // Requests and errors as JSON lines on stderr (CONSOLE_LOG_LEVEL, as the worker's).
+  const logger = createLogger(env, 'ct2-whisper-server');
   vadModelPath(settings.vadModelPath);
   const models = await servedModels(names, settings);
   const server = await startServer(
-    { models, load: loadOptions, apiKey, maxFileBytes, maxAudioSeconds, scheduler, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath },
+    { models, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath, logger },
     host,
     port,
   );
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(host);
   process.stderr.write(
     `ct2-whisper: serving ${models.map((m) => m.id).join(', ')} (whisper-1: ${models[0].id}) on ${server.url}` +
-      `${apiKey ? ', API key required' : loopback ? '' : ', with no API key on a non-loopback address'}; batching ${scheduler.batching ? `on (batch size ${scheduler.batchSize})` : 'off'}; ${os.availableParallelism()} cores\n`,
+      `${apiKey ? ', API key required' : loopback ? '' : `, with no API key on a non-loopback address: Host names answered are loopback's, the address and port listened on and --allowed-hosts (${allowedHosts.join(', ') || 'none'})`}; batching ${scheduler.batching ? `on (batch size ${scheduler.batchSize})` : 'off'}; ${os.availableParallelism()} cores\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

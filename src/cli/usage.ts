@@ -162,6 +162,8 @@ Options:
   --model NAME|DIR       a model to serve, repeatable; the first is the default, also called
                          whisper-1 (default: every model in the cache, the best first)
   --api-key KEY          require "Authorization: Bearer KEY" on /v1 (also CT2_WHISPER_API_KEY)
+  --allowed-hosts H,...  without a key, Host names answered besides loopback's, and the origins whose
+                         pages may call the API; host or host:port, * for any (CT2_WHISPER_ALLOWED_HOSTS)
   --batch-size N         speech chunks per encoder batch, across requests (default 8)
   --batching true|false  gather concurrent requests into shared batches (default true)
   --gather-ms N          how long a request waits for others to join its batch (default 15)

@@ -73,7 +73,10 @@ export async function embedLocalSpeakers(
   return out;
 }
 
-/** The embedding of a whole clip (a speaker sample); undefined when it is shorter than 0.4 s. */
+/** The shortest clip embedClip embeds: MIN_EMBEDDING_FRAMES fbank frames, 0.415 s at 16 kHz. */
+export const MIN_CLIP_SECONDS = (FRAME_LENGTH + (MIN_EMBEDDING_FRAMES - 1) * FRAME_SHIFT) / 16000;
+
+/** The embedding of a whole clip (a speaker sample); undefined when it is shorter than MIN_CLIP_SECONDS. */
 export async function embedClip(audio: Float32Array, model: OrtSession): Promise<Float32Array | undefined> {
   const features = fbank(audio);
   const n = features.length / FBANK_BINS;

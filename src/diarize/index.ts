@@ -5,14 +5,14 @@
 // named after speaker samples (verification).
 import os from 'node:os';
 import { MAX_SPEAKERS, resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
-import { decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
+import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
 import { InputError, abortError, callSignal } from '../errors.js';
 import type { ModelLocations } from '../model-path.js';
 import type { HubOptions } from '../hub-download.js';
 import { modelSession, resolveDiarizationModels } from './models.js';
 export { resolveDiarizationModels } from './models.js';
 import { segment, LOCAL_SPEAKERS } from './segmentation.js';
-import { embedClip, embedLocalSpeakers } from './embedding.js';
+import { MIN_CLIP_SECONDS, embedClip, embedLocalSpeakers } from './embedding.js';
 import { centroids, clusterSpeakers } from './clustering.js';
 import { reconstruct, type SpeakerTurn } from './turns.js';
 import { matchSpeakers } from './verification.js';
@@ -102,6 +102,7 @@ export async function diarize(input: AudioInput, options: DiarizeOptions = {}): 
 /** diarize() on 16 kHz mono samples already decoded (what transcribe's `diarize` option runs). */
 export async function diarizeSamples(audio: Float32Array, options: DiarizeOptions = {}): Promise<Diarization> {
   const o = checkDiarizeOptions(options);
+  checkSamples(audio, '16 kHz samples');
   const check = () => {
     if (options.signal?.aborted) throw abortError(options.signal);
   };
@@ -119,7 +120,7 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
       throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) could not be read as audio: ${(e as Error).message}`);
     }
     const v = await embedClip(clip, emb);
-    if (!v) throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) is too short: at least 0.5 s of speech is needed`);
+    if (!v) throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) is too short: ${Math.floor((clip.length / SAMPLE_RATE) * 1000) / 1000} s, and at least ${MIN_CLIP_SECONDS} s of audio is needed`);
     sampleVectors.push(v);
   }
   const duration = audio.length / SAMPLE_RATE;

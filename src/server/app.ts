@@ -1,23 +1,37 @@
 // The OpenAI-compatible server: fastify with @fastify/multipart (uploads held in memory, size
 // limited by the parser), Bearer auth on every route but / and /health, OpenAI's error bodies for every failure, the
 // scheduler that batches requests, and the page. `startServer` listens; `buildServer` only builds.
+// With a logger (the CLI's), one line per request (its id, method, path, status, time) and every
+// error with its code; request ids come from a valid `x-request-id` or are made, and are sent back.
+import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
 import { DEFAULT_BATCH_SIZE } from '../options/index.js';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { LoadOptions } from '../model.js';
 import { checkBearer } from './auth.js';
+import { checkHostAndOrigin } from './origin.js';
+import { MAX_FIELD_BYTES } from './parts.js';
 import { ModelRegistry, type ServedModel } from './models.js';
 import { ApiError, toApiError } from './openai-errors.js';
+import { RequestLog, logRequestError, requestId, tagRequests } from './request-log.js';
 import { registerRoutes } from './routes.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import type { Logger } from '../worker/logger.js';
 
 export interface ServerConfig {
   /** The first is the default (`whisper-1`). */
   models: ServedModel[];
   load?: LoadOptions;
   apiKey?: string;
+  /**
+   * Without an API key, the Host names answered besides loopback's, and the origins whose pages may
+   * call the API besides the server's own (origin.ts): names or addresses, with an optional
+   * `:port`, or `*` for any. startServer adds the address and port it listens on.
+   */
+  allowedHosts?: string[];
   /** Largest upload (default 25 MB, OpenAI's limit). */
   maxFileBytes?: number;
   /** Longest audio (default: the library's, DEFAULT_MAX_AUDIO_SECONDS). */
@@ -25,6 +39,8 @@ export interface ServerConfig {
   scheduler?: Partial<SchedulerOptions>;
   vadModelPath?: string;
   ffmpegPath?: string;
+  /** Where requests and errors are logged (the worker's pino logger); none: nothing is logged. */
+  logger?: Logger;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
@@ -46,14 +62,28 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
   const maxFileBytes = config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const models = new ModelRegistry(config.models, config.load ?? {});
   const scheduler = new Scheduler(models, { ...DEFAULT_SCHEDULER, ...config.scheduler });
-  const app = Fastify({ logger: false, forceCloseConnections: true });
-  await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: 64 * 1024, parts: 40 } });
-  // Every route but the page and /health needs the key (decided by the matched route, not the raw URL).
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is fastify's logger type; the cast keeps FastifyInstance's default generics.
+    ...(config.logger ? { loggerInstance: config.logger as FastifyBaseLogger } : { logger: false }),
+    logController: new RequestLog(),
+    genReqId: requestId,
+    forceCloseConnections: true,
+  });
+  tagRequests(app);
+  await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: MAX_FIELD_BYTES, parts: 40 } });
+  // Without a key, no page on another site may drive the server (origin.ts). Every route but the
+  // page and /health needs the key (decided by the matched route, not the raw URL).
+  const allowedHosts = config.allowedHosts ?? [];
   app.addHook('onRequest', async (req) => {
+    if (!config.apiKey) checkHostAndOrigin(req.headers, allowedHosts);
     if (!OPEN_ROUTES.has(req.routeOptions.url ?? '')) checkBearer(req.headers.authorization, config.apiKey);
   });
-  app.setErrorHandler((e, _req, reply) => {
+  app.setErrorHandler((e, req, reply) => {
     const api = toApiError(e);
+    logRequestError(req, e, api);
+    // Refused before its body was read whole (a bad part, a field too long): the rest is read
+    // and dropped, so that the connection serves the client's next request.
+    if (!req.raw.complete) discardBody(req.raw, maxFileBytes + 1024 * 1024);
     reply.status(api.status).headers(api.headers).send(api.body());
   });
   app.setNotFoundHandler((req, reply) => {
@@ -81,9 +111,27 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
   };
 }
 
+/**
+ * Reads the rest of a request's body and drops it: the multipart parser is unpiped (Node's own
+ * clean-up leaves a body alone once it has been read from). Past `maxBytes`, the connection is
+ * closed instead.
+ */
+function discardBody(raw: IncomingMessage, maxBytes: number): void {
+  let bytes = 0;
+  raw.unpipe();
+  raw.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > maxBytes) raw.socket?.destroy();
+  });
+  raw.resume();
+}
+
 /** Builds and listens; resolves with the server and its address. */
 export async function startServer(config: ServerConfig, host: string, port: number): Promise<Server & { url: string }> {
-  const server = await buildServer(config);
+  const allowedHosts = [...(config.allowedHosts ?? [])];
+  const server = await buildServer({ ...config, allowedHosts });
   const url = await server.app.listen({ host, port });
+  // The address and port it listens on are a Host its clients use (an address is no DNS rebinding).
+  if (net.isIP(host) && !['0.0.0.0', '::'].includes(host)) allowedHosts.push(new URL(url).host);
   return { ...server, url };
 }

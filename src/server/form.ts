@@ -7,6 +7,7 @@ import { InputError } from '../errors.js';
 import type { TranscribeOptions } from '../model.js';
 import { BOOL_WORDS, OPTIONS, checkValue, frontName, libraryPath, optionAt, valueFromText, type OptionSpec } from '../options/index.js';
 import { badRequest, tooLarge } from './openai-errors.js';
+import { partName } from './parts.js';
 
 export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
@@ -68,7 +69,7 @@ async function readParts(request: FastifyRequest, maxFileBytes: number): Promise
   let file: Buffer | undefined;
   let filename = 'audio';
   for await (const part of request.parts()) {
-    const name = part.fieldname.replace(/\[\]$/, '');
+    const name = await partName(part);
     if (part.type === 'file') {
       if (name !== 'file') {
         await part.toBuffer();

@@ -46,8 +46,12 @@ function fromFramework(e: { code?: string; statusCode?: number; message: string 
       return badRequest('the request must be multipart/form-data with a `file` field (as OpenAI\'s audio API takes it)');
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return badRequest(e.message);
+  if (MULTIPART_ERRORS.test(e.message)) return badRequest(`the multipart form could not be read: ${e.message}`);
   return undefined;
 }
+
+/** What the multipart parser (busboy) throws for a malformed form: a missing, empty, wrong or overlong boundary, a form cut short. */
+const MULTIPART_ERRORS = /^(Multipart: Boundary not found|Boundary required|The needle (cannot be an empty String\/Buffer|cannot have a length bigger than 256)|Unexpected end of (multipart data|form)|(Part|File|Field) terminated early due to unexpected end of multipart data|Malformed part header)/;
 
 /** Any error as the ApiError the client gets. */
 export function toApiError(e: unknown): ApiError {

@@ -10,7 +10,7 @@ import fsSync from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { WhisperModel, type TranscribeOptions, type Segment } from '../model.js';
+import { WhisperModel, type TranscribeOptions, type Segment, type Transcription } from '../model.js';
 import { checkJobModel, resolveJobModel, type ModelLocations } from '../model-path.js';
 import { native } from '../native.js';
 import { render, joinedText, toJsonObject } from '../formats.js';
@@ -22,7 +22,7 @@ import { downloadAudio, saveBase64Audio } from './audio-source.js';
 import { ArtifactStore, type Artifact, type UploadedArtifact } from './storage.js';
 import { CPU_MAX_BATCH_SIZE, DEFAULT_WORKER_MODEL, type WorkerConfig } from './config.js';
 import { cachedModels } from './cached-models.js';
-import { fitOutput, previewOutput } from './result.js';
+import { fitOutput, previewOutput, shrinkPreview } from './result.js';
 import type { Logger } from './logger.js';
 
 export interface Job {
@@ -165,12 +165,124 @@ class JobTimedOut extends TimeoutError {
   }
 }
 
+/** An output format a job may ask for. */
+type OutputFormat = NonNullable<JobInput['output_formats']>[number];
+
 const CONTENT_TYPES: Record<string, [string, string]> = {
   json: ['application/json', 'json'],
   srt: ['application/x-subrip', 'srt'],
   vtt: ['text/vtt', 'vtt'],
   text: ['text/plain; charset=utf-8', 'txt'],
 };
+
+/** One job while it runs: what run() and its steps share. */
+interface JobRun {
+  job: Job;
+  hooks: JobHooks;
+  started: number;
+  /** Seconds per step (fetch_s, model_s, transcribe_s, …), returned in the output. */
+  timings: Record<string, number>;
+  log: Logger;
+  /** Aborted at JOB_TIMEOUT_S (with a JobTimedOut reason), by `timer`. */
+  timeout: AbortController;
+  timer?: NodeJS.Timeout;
+  /** The job's cancellation and its time limit together. */
+  signal: AbortSignal;
+  context: FailureContext;
+  /** The job's Hub token, redacted from every message and log line. */
+  secret?: string;
+  /** The job directory and the audio in it, named in no message. */
+  dir?: string;
+  file?: string;
+}
+
+/** Records the seconds since `since` as `timings[name]`. */
+function lap(timings: Record<string, number>, name: string, since: number): void {
+  timings[name] = (Date.now() - since) / 1000;
+}
+
+/** `s` without the job's Hub token. */
+function redact(r: JobRun, s: string): string {
+  return r.secret ? s.split(r.secret).join('[redacted]') : s;
+}
+
+/**
+ * What a job runs with, for the DEBUG log: its options without the hooks and, of diarization's,
+ * without `locations` (it carries the Hub token: HF_TOKEN or the job's) and the samples' paths.
+ */
+function shownOptions(options: TranscribeOptions): Record<string, unknown> {
+  const { signal: _s, onProgress: _p, onSegment: _g, diarize, ...shown } = options;
+  if (!diarize || typeof diarize !== 'object') return diarize === undefined ? shown : { ...shown, diarize };
+  const { locations: _l, speakerSamples, ...settings } = diarize;
+  return { ...shown, diarize: { ...settings, ...(speakerSamples ? { speakerSamples: speakerSamples.map((x) => x.name) } : {}) } };
+}
+
+/** Batches what fits: a batch that runs out of device memory is retried at half the size, with a note. */
+async function transcribeFitting(r: JobRun, model: WhisperModel, file: string, options: TranscribeOptions, notes: string[]): Promise<Transcription> {
+  for (;;) {
+    try {
+      return await model.transcribe(file, options);
+    } catch (e) {
+      const batch = options.batchSize;
+      if (!batch || batch <= 1 || r.signal.aborted || !isOutOfMemory(e)) throw e;
+      options.batchSize = Math.floor(batch / 2);
+      notes.push(`batch_size ${batch} did not fit in the ${model.device} memory: ${options.batchSize} used`);
+      r.log.warn({ err: (e as Error).message, batch_size: batch, retry_batch_size: options.batchSize }, 'out of memory: retrying with half the batch');
+    }
+  }
+}
+
+/** The full result of a job (result.ts has the shapes). */
+function fullResult(
+  result: Transcription,
+  modelName: string,
+  model: WhisperModel,
+  extra: { fallback?: { requested: string; used: string }; notes: string[]; wordTimestamps: boolean },
+): Record<string, unknown> {
+  const text = joinedText(result.segments);
+  const full: Record<string, unknown> = {
+    transcription: text,
+    joined_text: text,
+    segments: result.segments,
+    detected_language: result.info.language,
+    language_probability: result.info.language_probability,
+    duration: result.info.duration,
+    duration_after_vad: result.info.duration_after_vad,
+    model: modelName,
+    device: model.device,
+    compute_type: model.computeType,
+  };
+  if (result.speakers) full.speakers = result.speakers;
+  if (extra.fallback) full.language_fallback = extra.fallback;
+  if (extra.notes.length) full.notes = extra.notes;
+  if (extra.wordTimestamps) {
+    full.word_timestamps = result.segments.flatMap((s) => s.words ?? []);
+  }
+  // The dembrane worker's: the result object itself (segment ids from 1, as faster-whisper's).
+  full.model_output = toJsonObject(result);
+  return full;
+}
+
+/** One output format of a result, as a file to upload or a string to inline. */
+function artifact(result: Transcription, format: OutputFormat): Artifact {
+  return {
+    format,
+    body: format === 'json' ? JSON.stringify(toJsonObject(result), null, 2) : render(result, format),
+    contentType: CONTENT_TYPES[format][0],
+    extension: CONTENT_TYPES[format][1],
+  };
+}
+
+/** The `debug` block of an output (DEBUG, or the job's `debug`): timings, memory, the options used, the top languages. */
+function debugBlock(timings: Record<string, number>, result: Transcription): Record<string, unknown> {
+  const mem = process.memoryUsage();
+  return {
+    timings,
+    memory_mb: { rss: mem.rss / 2 ** 20, heap_used: mem.heapUsed / 2 ** 20, external: mem.external / 2 ** 20, peak_rss: process.resourceUsage().maxRSS / 1024 },
+    options: result.info.transcription_options,
+    all_language_probs: result.info.all_language_probs?.slice(0, 5) ?? null,
+  };
+}
 
 export class TranscriptionService {
   /** Models by name, most recently used last; at most config.maxCachedModels. */
@@ -351,189 +463,178 @@ export class TranscriptionService {
   }
 
   private async run(job: Job, hooks: JobHooks): Promise<JobResult> {
-    const started = Date.now();
-    const timings: Record<string, number> = {};
-    const lap = (name: string, since: number) => (timings[name] = (Date.now() - since) / 1000);
-    const log = this.log.child({ job_id: job.id });
-    let dir: string | undefined;
-    let file: string | undefined;
-    // JOB_TIMEOUT_S: a timer that aborts the job's fetch and transcription.
+    const r = this.startJob(job, hooks);
+    try {
+      return { output: await this.runJob(r) };
+    } catch (e) {
+      return this.failed(r, e);
+    } finally {
+      if (r.timer) clearTimeout(r.timer);
+      if (r.dir) {
+        await fs.rm(r.dir, { recursive: true, force: true }).catch(() => undefined);
+        this.activeDirs.delete(r.dir);
+      }
+    }
+  }
+
+  /** A job's running state: its log, its time limit (JOB_TIMEOUT_S: a timer that aborts its fetch and transcription), its signal. */
+  private startJob(job: Job, hooks: JobHooks): JobRun {
     const timeoutS = this.jobTimeoutS;
     const timeout = new AbortController();
     const timer = timeoutS > 0 && Number.isFinite(timeoutS) ? setTimeout(() => timeout.abort(new JobTimedOut(timeoutS)), timeoutS * 1000) : undefined;
     timer?.unref();
     const signal = hooks.signal ? AbortSignal.any([hooks.signal, timeout.signal]) : timeout.signal;
-    const context: FailureContext = {};
+    return { job, hooks, started: Date.now(), timings: {}, log: this.log.child({ job_id: job.id }), timeout, timer, signal, context: {} };
+  }
+
+  /** A job from its input to its output; throws what fails it (failed() decides whose failure it is). */
+  private async runJob(r: JobRun): Promise<Record<string, unknown>> {
+    const input = parseJobInput(r.job.input);
     // The job's Hub token: used for its model's download, kept out of every log line and message.
-    let secret: string | undefined;
-    const redact = (s: string) => (secret ? s.split(secret).join('[redacted]') : s);
-    try {
-      const input = parseJobInput(job.input);
-      secret = input.huggingface_access_token ?? undefined;
-      // Refused before any download, and before the model cache evicts anything for it.
-      if (input.model !== undefined) checkJobModel(input.model, this.config.modelPolicy, this.locations());
-      await fs.mkdir(this.config.jobsDir, { recursive: true });
-      dir = await fs.mkdtemp(path.join(this.config.jobsDir, jobDirPrefix(job.id)));
-      this.activeDirs.add(dir);
-      let t = Date.now();
-      const url = input.audio ?? input.audio_url ?? input.audio_file;
-      file = url
-        ? await downloadAudio(url, dir, this.config.limits, signal)
-        : await saveBase64Audio(input.audio_base_64!, dir, this.config.limits);
-      if (signal.aborted) throw signal.reason;
-      lap('fetch_s', t);
-      t = Date.now();
-      const modelName = input.model ?? this.config.model;
-      context.loadingModel = { jobsModel: modelName !== this.config.model };
-      const { model } = await this.model(modelName, secret);
-      context.loadingModel = undefined;
-      lap('model_s', t);
-      const { language, fallback } = this.language(input);
-      const notes: string[] = [];
-      const options = { ...this.options(input, model.device, notes), language, signal, onProgress: hooks.onProgress, onSegment: hooks.onSegment };
-      if (wantsDiarization(input)) {
-        t = Date.now();
-        options.diarize = {
-          ...jobDiarizeSettings(input),
-          ...(this.config.diarizationModel ? { diarizationModel: this.config.diarizationModel } : {}),
-          locations: this.locations(secret),
-          speakerSamples: input.speaker_verification === false ? [] : await this.fetchSpeakerSamples(input, dir, signal),
-        };
-        if (input.speaker_samples?.length) lap('samples_fetch_s', t);
-      }
-      // DEBUG: what the job runs with (its options hold no secret: the token is not one).
-      const { signal: _s, onProgress: _p, onSegment: _g, ...shown } = options;
-      log.debug({ model: modelName, options: shown, notes }, 'transcribe options');
-      t = Date.now();
-      // Batch what fits: a batch that runs out of device memory is retried at half the size.
-      let result: Awaited<ReturnType<WhisperModel['transcribe']>>;
-      for (;;) {
-        try {
-          result = await model.transcribe(file, options);
-          break;
-        } catch (e) {
-          const batch = options.batchSize;
-          if (!batch || batch <= 1 || signal.aborted || !isOutOfMemory(e)) throw e;
-          options.batchSize = Math.floor(batch / 2);
-          notes.push(`batch_size ${batch} did not fit in the ${model.device} memory: ${options.batchSize} used`);
-          log.warn({ err: (e as Error).message, batch_size: batch, retry_batch_size: options.batchSize }, 'out of memory: retrying with half the batch');
-        }
-      }
-      lap('transcribe_s', t);
-      const text = joinedText(result.segments);
-      // The full result (result.ts has the shapes).
-      const full: Record<string, unknown> = {
-        transcription: text,
-        joined_text: text,
-        segments: result.segments,
-        detected_language: result.info.language,
-        language_probability: result.info.language_probability,
-        duration: result.info.duration,
-        duration_after_vad: result.info.duration_after_vad,
-        model: modelName,
-        device: model.device,
-        compute_type: model.computeType,
+    r.secret = input.huggingface_access_token ?? undefined;
+    // Refused before any download, and before the model cache evicts anything for it.
+    if (input.model !== undefined) checkJobModel(input.model, this.config.modelPolicy, this.locations());
+    const file = await this.fetchJobAudio(r, input);
+    let t = Date.now();
+    const modelName = input.model ?? this.config.model;
+    r.context.loadingModel = { jobsModel: modelName !== this.config.model };
+    const { model } = await this.model(modelName, r.secret);
+    r.context.loadingModel = undefined;
+    lap(r.timings, 'model_s', t);
+    const { language, fallback } = this.language(input);
+    const notes: string[] = [];
+    const options = await this.jobTranscribeOptions(r, input, model, language, notes);
+    r.log.debug({ model: modelName, options: shownOptions(options), notes }, 'transcribe options');
+    t = Date.now();
+    const result = await transcribeFitting(r, model, file, options, notes);
+    lap(r.timings, 'transcribe_s', t);
+    const full = fullResult(result, modelName, model, { fallback, notes, wordTimestamps: !!options.wordTimestamps });
+    const output = await this.jobOutput(r, input, result, full);
+    r.timings.total_s = (Date.now() - r.started) / 1000;
+    output.timings = r.timings;
+    // DEBUG: in every output, unless the job says debug: false.
+    if (input.debug ?? this.config.debug) output.debug = debugBlock(r.timings, result);
+    r.log.info({ duration: result.info.duration, segments: result.segments.length, timings: r.timings }, 'job done');
+    return output;
+  }
+
+  /** Makes the job's directory (kept in r.dir) and fetches its audio there: its URL, or its base64 payload. */
+  private async fetchJobAudio(r: JobRun, input: JobInput): Promise<string> {
+    await fs.mkdir(this.config.jobsDir, { recursive: true });
+    const dir = await fs.mkdtemp(path.join(this.config.jobsDir, jobDirPrefix(r.job.id)));
+    r.dir = dir;
+    this.activeDirs.add(dir);
+    const t = Date.now();
+    const url = input.audio ?? input.audio_url ?? input.audio_file;
+    r.file = url
+      ? await downloadAudio(url, dir, this.config.limits, r.signal)
+      : await saveBase64Audio(input.audio_base_64!, dir, this.config.limits);
+    if (r.signal.aborted) throw r.signal.reason;
+    lap(r.timings, 'fetch_s', t);
+    return r.file;
+  }
+
+  /** The options a job is transcribed with: options(), its language, signal and hooks, and diarization with its samples fetched. */
+  private async jobTranscribeOptions(r: JobRun, input: JobInput, model: WhisperModel, language: string | undefined, notes: string[]): Promise<TranscribeOptions> {
+    const options: TranscribeOptions = { ...this.options(input, model.device, notes), language, signal: r.signal, onProgress: r.hooks.onProgress, onSegment: r.hooks.onSegment };
+    if (wantsDiarization(input)) {
+      const t = Date.now();
+      options.diarize = {
+        ...jobDiarizeSettings(input),
+        ...(this.config.diarizationModel ? { diarizationModel: this.config.diarizationModel } : {}),
+        locations: this.locations(r.secret),
+        speakerSamples: input.speaker_verification === false ? [] : await this.fetchSpeakerSamples(input, r.dir!, r.signal),
       };
-      if (result.speakers) full.speakers = result.speakers;
-      if (fallback) full.language_fallback = fallback;
-      if (notes.length) full.notes = notes;
-      if (options.wordTimestamps) {
-        full.word_timestamps = result.segments.flatMap((s) => s.words ?? []);
-      }
-      // The dembrane worker's: the result object itself (segment ids from 1, as faster-whisper's).
-      full.model_output = toJsonObject(result);
-      const mode = input.result_mode ?? 'auto';
-      const formats = input.output_formats ?? [];
-      const artifact = (f: (typeof formats)[number]): Artifact => ({
-        format: f,
-        body: f === 'json' ? JSON.stringify(toJsonObject(result), null, 2) : render(result, f),
-        contentType: CONTENT_TYPES[f][0],
-        extension: CONTENT_TYPES[f][1],
-      });
-      // With storage: the JSON always ("auto") and the formats asked for.
-      const toUpload = this.store ? (mode === 'auto' ? [...new Set(['json' as const, ...formats])] : formats) : [];
-      let uploaded: Record<string, UploadedArtifact> | undefined;
-      let uploadError: string | undefined;
-      if (toUpload.length) {
-        t = Date.now();
-        try {
-          uploaded = await this.store!.upload(job.id, toUpload.map(artifact));
-        } catch (e) {
-          uploadError = `upload to ${this.config.storage!.bucket} failed: ${redact((e as Error).message)}`;
-          log.warn({ err: redact((e as Error).message) }, 'artifact upload failed; returning the transcript inline');
-        }
-        lap('upload_s', t);
-      }
-      // Not uploaded: srt, vtt and text come inline.
-      const inline = uploaded ? [] : formats.filter((f) => f !== 'json');
-      const withInline: Record<string, unknown> = { ...full };
-      for (const f of inline) withInline[f] = artifact(f).body;
-      let output: Record<string, unknown>;
-      if (mode === 'full') {
-        output = withInline;
-        if (uploaded) output.artifacts = uploaded;
-      } else if (uploaded) {
-        output = previewOutput(full, result.segments, 'the full result is in the uploaded JSON (full_result)');
-        output.artifacts = uploaded;
-        output.full_result = uploaded.json;
-      } else {
-        output = fitOutput(withInline, result.segments, this.config.maxResultBytes, inline);
-        if (output.truncated) log.warn({ max_result_bytes: this.config.maxResultBytes }, 'the result is over MAX_RESULT_BYTES: returning a preview');
-      }
-      if (uploadError) output.upload_error = uploadError;
-      timings.total_s = (Date.now() - started) / 1000;
-      output.timings = timings;
-      // DEBUG: in every output, unless the job says debug: false.
-      if (input.debug ?? this.config.debug) {
-        const mem = process.memoryUsage();
-        output.debug = {
-          timings,
-          memory_mb: { rss: mem.rss / 2 ** 20, heap_used: mem.heapUsed / 2 ** 20, external: mem.external / 2 ** 20, peak_rss: process.resourceUsage().maxRSS / 1024 },
-          options: result.info.transcription_options,
-          all_language_probs: result.info.all_language_probs?.slice(0, 5) ?? null,
-        };
-      }
-      log.info({ duration: result.info.duration, segments: result.segments.length, timings }, 'job done');
-      return { output };
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      const rawCode = (e as { code?: unknown } | null | undefined)?.code;
-      const code = typeof rawCode === 'string' ? rawCode : undefined;
-      // The job's time limit and its cancellation are the job's, whatever the work threw on the way out.
-      const stopped = timeout.signal.aborted || !!hooks.signal?.aborted;
-      const outcome = stopped ? 'job' : failureOutcome(e, context);
-      let message: string;
-      if (timeout.signal.aborted) {
-        message = (timeout.signal.reason as Error).message;
-      } else if (hooks.signal?.aborted || code === ErrorCode.ABORTED) {
-        const reason = hooks.signal?.reason;
-        message = reason instanceof JobCancelled ? `job cancelled: ${reason.message}` : 'job cancelled';
-      } else if (outcome === 'job') {
-        message = err.message;
-      } else if (context.loadingModel && !context.loadingModel.jobsModel) {
-        message = `the worker's model ${JSON.stringify(this.config.model)} could not be loaded: ${err.message}`;
-      } else {
-        message = `transcription failed: ${err.message}`;
-      }
-      // The job's field names, not the library's.
-      message = message.replace(/\bspeakerSamples\[/g, 'speaker_samples[');
-      // Name the job's audio, not the private path it was saved under.
-      if (file) message = message.split(file).join('the audio');
-      if (dir) message = message.split(dir).join('the job directory');
-      message = redact(message);
-      if (outcome === 'job') {
-        log.warn({ err: redact(err.message), kind: err.name, code }, 'job failed');
-        return { error: message };
-      }
-      log.error({ err: redact(err.message), kind: err.name, code: code ?? null, stack: redact(err.stack ?? '') }, `worker fault (${code ?? 'no error code'}): the job failed through no fault of its own`);
-      return { error: message, refresh_worker: true };
-    } finally {
-      if (timer) clearTimeout(timer);
-      if (dir) {
-        await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
-        this.activeDirs.delete(dir);
-      }
+      if (input.speaker_samples?.length) lap(r.timings, 'samples_fetch_s', t);
     }
+    return options;
+  }
+
+  /**
+   * The job's output from its full result: uploaded artifacts with storage (the JSON always in
+   * "auto" mode, and the formats asked for), else srt/vtt/text inline; the preview or the full
+   * result by result_mode, MAX_RESULT_BYTES and whether the upload happened (result.ts).
+   */
+  private async jobOutput(r: JobRun, input: JobInput, result: Transcription, full: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const mode = input.result_mode ?? 'auto';
+    const formats = input.output_formats ?? [];
+    // With storage: the JSON always ("auto") and the formats asked for.
+    const toUpload = this.store ? (mode === 'auto' ? [...new Set(['json' as const, ...formats])] : formats) : [];
+    const { uploaded, uploadError } = await this.uploadArtifacts(r, result, toUpload);
+    // Not uploaded: srt, vtt and text come inline.
+    const inline = uploaded ? [] : formats.filter((f) => f !== 'json');
+    const withInline: Record<string, unknown> = { ...full };
+    for (const f of inline) withInline[f] = artifact(result, f).body;
+    let output: Record<string, unknown>;
+    if (mode === 'full') {
+      output = withInline;
+      if (uploaded) output.artifacts = uploaded;
+    } else if (uploaded) {
+      output = previewOutput(full, result.segments, 'the full result is in the uploaded JSON (full_result)');
+      output.artifacts = uploaded;
+      output.full_result = uploaded.json;
+      shrinkPreview(output, this.config.maxResultBytes, 'the whole is in full_result');
+    } else {
+      output = fitOutput(withInline, result.segments, this.config.maxResultBytes, inline);
+      if (output.truncated) r.log.warn({ max_result_bytes: this.config.maxResultBytes }, 'the result is over MAX_RESULT_BYTES: returning a preview');
+    }
+    if (uploadError) output.upload_error = uploadError;
+    return output;
+  }
+
+  /** Uploads a job's artifacts (none: nothing to do); a failed upload is reported, not thrown: the job then returns its result inline. */
+  private async uploadArtifacts(r: JobRun, result: Transcription, formats: readonly OutputFormat[]): Promise<{ uploaded?: Record<string, UploadedArtifact>; uploadError?: string }> {
+    if (!formats.length) return {};
+    const t = Date.now();
+    try {
+      return { uploaded: await this.store!.upload(r.job.id, formats.map((f) => artifact(result, f))) };
+    } catch (e) {
+      const message = redact(r, (e as Error).message);
+      r.log.warn({ err: message }, 'artifact upload failed; returning the transcript inline');
+      return { uploadError: `upload to ${this.config.storage!.bucket} failed: ${message}` };
+    } finally {
+      lap(r.timings, 'upload_s', t);
+    }
+  }
+
+  /** The result of a failed job: its error message, logged, with refresh_worker for a worker fault (failureOutcome). */
+  private failed(r: JobRun, e: unknown): JobResult {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const rawCode = (e as { code?: unknown } | null | undefined)?.code;
+    const code = typeof rawCode === 'string' ? rawCode : undefined;
+    // The job's time limit and its cancellation are the job's, whatever the work threw on the way out.
+    const stopped = r.timeout.signal.aborted || !!r.hooks.signal?.aborted;
+    const outcome = stopped ? 'job' : failureOutcome(e, r.context);
+    const message = this.failureMessage(r, err, code, outcome);
+    if (outcome === 'job') {
+      r.log.warn({ err: redact(r, err.message), kind: err.name, code }, 'job failed');
+      return { error: message };
+    }
+    r.log.error({ err: redact(r, err.message), kind: err.name, code: code ?? null, stack: redact(r, err.stack ?? '') }, `worker fault (${code ?? 'no error code'}): the job failed through no fault of its own`);
+    return { error: message, refresh_worker: true };
+  }
+
+  /** What a failed job's error says: why it stopped, in the job's terms, with no private path or secret in it. */
+  private failureMessage(r: JobRun, err: Error, code: string | undefined, outcome: 'job' | 'worker'): string {
+    let message: string;
+    if (r.timeout.signal.aborted) {
+      message = (r.timeout.signal.reason as Error).message;
+    } else if (r.hooks.signal?.aborted || code === ErrorCode.ABORTED) {
+      const reason = r.hooks.signal?.reason;
+      message = reason instanceof JobCancelled ? `job cancelled: ${reason.message}` : 'job cancelled';
+    } else if (outcome === 'job') {
+      message = err.message;
+    } else if (r.context.loadingModel && !r.context.loadingModel.jobsModel) {
+      message = `the worker's model ${JSON.stringify(this.config.model)} could not be loaded: ${err.message}`;
+    } else {
+      message = `transcription failed: ${err.message}`;
+    }
+    // The job's field names, not the library's.
+    message = message.replace(/\bspeakerSamples\[/g, 'speaker_samples[');
+    // Name the job's audio, not the private path it was saved under.
+    if (r.file) message = message.split(r.file).join('the audio');
+    if (r.dir) message = message.split(r.dir).join('the job directory');
+    return redact(r, message);
   }
 
   /**

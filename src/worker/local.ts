@@ -105,166 +105,225 @@ export interface LocalApi {
   cancelRunning(): void;
 }
 
-/** An HTTP API like runpod-python's --rp_serve_api, for trying the worker without RunPod. */
-export function serveApi(service: TranscriptionService, port: number, host: string, log: Logger): Promise<LocalApi> {
-  const jobs = new Map<string, Entry>();
-  const queue: Entry[] = [];
-  let running: Entry | undefined;
-  let stopping = false;
-  let idle: Promise<void> = Promise.resolve();
-  const openRequests = new Set<http.ServerResponse>();
+/** The jobs of --rp_serve_api: one runs at a time, the others wait in order. */
+class LocalJobs {
+  readonly jobs = new Map<string, Entry>();
+  private queue: Entry[] = [];
+  running: Entry | undefined;
+  stopping = false;
+  /** Settles once the running job has its result. */
+  idle: Promise<void> = Promise.resolve();
 
-  const finish = (e: Entry, result: JobResult) => {
+  constructor(private service: TranscriptionService, private log: Logger) {}
+
+  finish(e: Entry, result: JobResult): void {
     e.result = result;
     e.status = 'error' in result ? 'FAILED' : 'COMPLETED';
     e.settle();
-  };
-  const pump = () => {
-    if (running || stopping) return;
-    const next = queue.shift();
+  }
+
+  private pump(): void {
+    if (this.running || this.stopping) return;
+    const next = this.queue.shift();
     if (!next) return;
-    running = next;
+    this.running = next;
     next.status = 'IN_PROGRESS';
-    idle = (async () => {
-      const result = await service.handle({ id: next.id, input: next.input }, { signal: next.abort.signal });
-      finish(next, result);
-      running = undefined;
-      pump();
+    this.idle = (async () => {
+      const result = await this.service.handle({ id: next.id, input: next.input }, { signal: next.abort.signal });
+      this.finish(next, result);
+      this.running = undefined;
+      this.pump();
     })();
-  };
-  const submit = (input: unknown): Entry => {
+  }
+
+  submit(input: unknown): Entry {
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
     const entry: Entry = { id: `local-${randomUUID()}`, input, status: 'IN_QUEUE', abort: new AbortController(), done, settle };
-    jobs.set(entry.id, entry);
-    queue.push(entry);
-    pump();
+    this.jobs.set(entry.id, entry);
+    this.queue.push(entry);
+    this.pump();
     return entry;
-  };
-  const view = (e: Entry) => ({ id: e.id, status: e.status, ...(e.result ?? {}) });
-  const maxBody = maxRequestBytes(service.config.limits.maxBytes);
-  const tooLarge = `the request body is larger than ${maxBody} bytes (MAX_AUDIO_BYTES=${service.config.limits.maxBytes} of audio as base64, and 1 MiB for the other fields)`;
-  const SHUTTING_DOWN = 'the worker is shutting down and takes no new jobs';
+  }
 
+  /** How many jobs are in each status. */
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const e of this.jobs.values()) counts[e.status] = (counts[e.status] ?? 0) + 1;
+    return counts;
+  }
+
+  cancelRunning(): void {
+    const job = this.running;
+    if (job && !job.abort.signal.aborted) {
+      this.log.warn({ job_id: job.id }, 'cancelling the running job');
+      job.abort.abort(new JobCancelled('the worker was shut down before it finished'));
+    }
+  }
+
+  /** Fails the jobs not started yet. */
+  failQueued(): void {
+    for (const e of this.queue.splice(0)) {
+      this.log.info({ job_id: e.id }, 'shutting down: failing a queued job');
+      this.finish(e, { error: 'worker is shutting down: the job was not started' });
+    }
+  }
+
+  /**
+   * Lets the running job (if any) finish within `graceMs`, then cancels it; resolves to false if
+   * it did not stop within CANCEL_WAIT_MS of its cancellation (it is then failed).
+   */
+  async stopRunning(graceMs: number): Promise<boolean> {
+    const job = this.running;
+    if (!job) return true;
+    this.log.info({ job_id: job.id, grace_ms: graceMs }, `shutting down: the running job has ${graceMs} ms to finish`);
+    const timers: NodeJS.Timeout[] = [];
+    const ended = this.idle.then(() => true);
+    // The grace period ends early if the job is cancelled meanwhile (a second signal).
+    const graceOver = new Promise<void>((resolve) => {
+      timers.push(setTimeout(resolve, graceMs));
+      job.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([ended, graceOver]);
+    if (this.running === job && !job.abort.signal.aborted) {
+      this.log.warn({ job_id: job.id }, 'grace period over');
+      this.cancelRunning();
+    }
+    const gaveUp = new Promise<boolean>((resolve) => timers.push(setTimeout(() => resolve(false), CANCEL_WAIT_MS)));
+    const stopped = await Promise.race([ended, gaveUp]);
+    for (const t of timers) clearTimeout(t);
+    if (!stopped) {
+      this.log.error({ job_id: job.id }, `the running job did not stop within ${CANCEL_WAIT_MS} ms of its cancellation`);
+      this.finish(job, { error: 'job cancelled: the worker was shut down before it finished' });
+    }
+    return stopped;
+  }
+}
+
+const view = (e: Entry) => ({ id: e.id, status: e.status, ...(e.result ?? {}) });
+const SHUTTING_DOWN = 'the worker is shutting down and takes no new jobs';
+
+/** Writes a JSON answer, unless one was sent already; while stopping, with `connection: close`. */
+type Send = (code: number, body: unknown) => void;
+
+/** Routes one request of --rp_serve_api: GET /health, GET /status/{id}, POST /run and /runsync. */
+function handleRequest(jobs: LocalJobs, limit: BodyLimit, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const send: Send = (code, body) => {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(code, { 'content-type': 'application/json', ...(jobs.stopping ? { connection: 'close' } : {}) });
+    res.end(JSON.stringify(body));
+  };
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method === 'GET' && url.pathname === '/health') {
+    const counts = jobs.counts();
+    return jobs.stopping ? send(503, { status: 'shutting_down', jobs: counts }) : send(200, { status: 'ok', jobs: counts });
+  }
+  const status = /^\/status\/([\w-]+)$/.exec(url.pathname);
+  if (req.method === 'GET' && status) {
+    const e = jobs.jobs.get(status[1]);
+    return e ? send(200, view(e)) : send(404, { error: `no job ${status[1]}` });
+  }
+  if (req.method === 'POST' && (url.pathname === '/run' || url.pathname === '/runsync')) {
+    if (jobs.stopping) {
+      req.resume();
+      return send(503, { error: SHUTTING_DOWN });
+    }
+    readBody(req, res, limit, (body) => void acceptJob(jobs, url.pathname === '/runsync', body, send));
+    return;
+  }
+  send(404, { error: `no route ${req.method} ${url.pathname}` });
+}
+
+/** The largest request body (maxRequestBytes) and what a 413 says. */
+interface BodyLimit {
+  bytes: number;
+  message: string;
+}
+
+/**
+ * Reads a request body bounded by MAX_AUDIO_BYTES (`limit`): one over it, by its declared length
+ * or once it passes the bound, is answered 413 and not kept.
+ */
+function readBody(req: http.IncomingMessage, res: http.ServerResponse, limit: BodyLimit, onBody: (body: Buffer) => void): void {
+  const maxBody = limit.bytes;
+  const declared = Number(req.headers['content-length']);
+  const refuse = () => {
+    if (res.headersSent) return;
+    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify({ error: limit.message }));
+    req.resume();
+  };
+  if (Number.isFinite(declared) && declared > maxBody) return refuse();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  req.on('data', (c: Buffer) => {
+    if (over) return;
+    size += c.length;
+    if (size > maxBody) {
+      over = true;
+      chunks.length = 0;
+      refuse();
+    } else chunks.push(c);
+  });
+  req.on('end', () => {
+    if (!over) onBody(Buffer.concat(chunks));
+  });
+}
+
+/** Queues the job in a /run or /runsync body; /run answers its id at once, /runsync its result. */
+async function acceptJob(jobs: LocalJobs, sync: boolean, raw: Buffer, send: Send): Promise<void> {
+  if (jobs.stopping) return send(503, { error: SHUTTING_DOWN });
+  let body: { input?: unknown };
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return send(400, { error: 'the request body is not JSON' });
+  }
+  if (!body || typeof body !== 'object' || !('input' in body)) return send(400, { error: 'the request has no "input" field' });
+  const entry = jobs.submit(body.input);
+  if (!sync) return send(200, { id: entry.id, status: entry.status });
+  await entry.done;
+  send(200, view(entry));
+}
+
+/** Lets the answers to waiting /runsync requests go out (2 s at most), then closes every connection. */
+async function closeServer(server: http.Server, openRequests: Set<http.ServerResponse>): Promise<void> {
+  const flushBy = Date.now() + 2000;
+  while (openRequests.size && Date.now() < flushBy) await new Promise((r) => setTimeout(r, 20));
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** An HTTP API like runpod-python's --rp_serve_api, for trying the worker without RunPod. */
+export function serveApi(service: TranscriptionService, port: number, host: string, log: Logger): Promise<LocalApi> {
+  const jobs = new LocalJobs(service, log);
+  const openRequests = new Set<http.ServerResponse>();
+  const maxBody = maxRequestBytes(service.config.limits.maxBytes);
+  const limit: BodyLimit = {
+    bytes: maxBody,
+    message: `the request body is larger than ${maxBody} bytes (MAX_AUDIO_BYTES=${service.config.limits.maxBytes} of audio as base64, and 1 MiB for the other fields)`,
+  };
   const server = http.createServer((req, res) => {
     openRequests.add(res);
     res.on('close', () => openRequests.delete(res));
-    const send = (code: number, body: unknown) => {
-      if (res.headersSent || res.destroyed) return;
-      res.writeHead(code, { 'content-type': 'application/json', ...(stopping ? { connection: 'close' } : {}) });
-      res.end(JSON.stringify(body));
-    };
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'GET' && url.pathname === '/health') {
-      const counts: Record<string, number> = {};
-      for (const e of jobs.values()) counts[e.status] = (counts[e.status] ?? 0) + 1;
-      return stopping ? send(503, { status: 'shutting_down', jobs: counts }) : send(200, { status: 'ok', jobs: counts });
-    }
-    const status = /^\/status\/([\w-]+)$/.exec(url.pathname);
-    if (req.method === 'GET' && status) {
-      const e = jobs.get(status[1]);
-      return e ? send(200, view(e)) : send(404, { error: `no job ${status[1]}` });
-    }
-    if (req.method === 'POST' && (url.pathname === '/run' || url.pathname === '/runsync')) {
-      if (stopping) {
-        req.resume();
-        return send(503, { error: SHUTTING_DOWN });
-      }
-      // The body is bounded by MAX_AUDIO_BYTES: refused by its declared length, or once it passes the bound.
-      const declared = Number(req.headers['content-length']);
-      const refuse = () => {
-        if (res.headersSent) return;
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify({ error: tooLarge }));
-        req.resume();
-      };
-      if (Number.isFinite(declared) && declared > maxBody) return refuse();
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let over = false;
-      req.on('data', (c: Buffer) => {
-        if (over) return;
-        size += c.length;
-        if (size > maxBody) {
-          over = true;
-          chunks.length = 0;
-          refuse();
-        } else chunks.push(c);
-      });
-      req.on('end', async () => {
-        if (over) return;
-        if (stopping) return send(503, { error: SHUTTING_DOWN });
-        let body: { input?: unknown };
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {
-          return send(400, { error: 'the request body is not JSON' });
-        }
-        if (!body || typeof body !== 'object' || !('input' in body)) return send(400, { error: 'the request has no "input" field' });
-        const entry = submit(body.input);
-        if (url.pathname === '/run') return send(200, { id: entry.id, status: entry.status });
-        await entry.done;
-        send(200, view(entry));
-      });
-      return;
-    }
-    send(404, { error: `no route ${req.method} ${url.pathname}` });
+    handleRequest(jobs, limit, req, res);
   });
-
-  const cancelRunning = () => {
-    const job = running;
-    if (job && !job.abort.signal.aborted) {
-      log.warn({ job_id: job.id }, 'cancelling the running job');
-      job.abort.abort(new JobCancelled('the worker was shut down before it finished'));
-    }
-  };
-
   const shutdown = async (graceMs: number): Promise<boolean> => {
-    if (stopping) return true;
-    stopping = true;
-    for (const e of queue.splice(0)) {
-      log.info({ job_id: e.id }, 'shutting down: failing a queued job');
-      finish(e, { error: 'worker is shutting down: the job was not started' });
-    }
-    let stopped = true;
-    const job = running;
-    if (job) {
-      log.info({ job_id: job.id, grace_ms: graceMs }, `shutting down: the running job has ${graceMs} ms to finish`);
-      const timers: NodeJS.Timeout[] = [];
-      const ended = idle.then(() => true);
-      // The grace period ends early if the job is cancelled meanwhile (a second signal).
-      const graceOver = new Promise<void>((resolve) => {
-        timers.push(setTimeout(resolve, graceMs));
-        job.abort.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      await Promise.race([ended, graceOver]);
-      if (running === job && !job.abort.signal.aborted) {
-        log.warn({ job_id: job.id }, 'grace period over');
-        cancelRunning();
-      }
-      const gaveUp = new Promise<boolean>((resolve) => timers.push(setTimeout(() => resolve(false), CANCEL_WAIT_MS)));
-      stopped = await Promise.race([ended, gaveUp]);
-      for (const t of timers) clearTimeout(t);
-      if (!stopped) {
-        log.error({ job_id: job.id }, `the running job did not stop within ${CANCEL_WAIT_MS} ms of its cancellation`);
-        finish(job, { error: 'job cancelled: the worker was shut down before it finished' });
-      }
-    }
-    // Let the answers to waiting /runsync requests go out, then close every connection.
-    const flushBy = Date.now() + 2000;
-    while (openRequests.size && Date.now() < flushBy) await new Promise((r) => setTimeout(r, 20));
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    if (jobs.stopping) return true;
+    jobs.stopping = true;
+    jobs.failQueued();
+    const stopped = await jobs.stopRunning(graceMs);
+    await closeServer(server, openRequests);
     return stopped;
   };
-
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       log.info({ host, port }, `serving /run, /runsync, /status/{id} and /health on http://${host}:${port}`);
-      resolve({ server, shutdown, cancelRunning });
+      resolve({ server, shutdown, cancelRunning: () => jobs.cancelRunning() });
     });
   });
 }

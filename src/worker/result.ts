@@ -6,7 +6,8 @@
 //            (`full_result`), or was larger than MAX_RESULT_BYTES.
 // Both carry the full text (`transcription`, `joined_text`). With storage configured (result_mode
 // "auto", the default) the JSON is always uploaded and the output is the preview; without storage
-// the output is the full result unless it is larger than MAX_RESULT_BYTES. result_mode "full"
+// the output is the full result unless it is larger than MAX_RESULT_BYTES. A preview is made to fit
+// MAX_RESULT_BYTES too: fewer segments, then the text cut (`text_truncated`). result_mode "full"
 // keeps what the worker did before: the full result inline, and only output_formats uploaded.
 import type { Segment } from '../model.js';
 
@@ -40,13 +41,58 @@ export function previewOutput(full: Record<string, unknown>, segments: readonly 
   };
 }
 
+/** What may be returned under `maxBytes`: less some room (RESULT_MARGIN_BYTES, at most a tenth) for what the caller adds afterwards. */
+function budget(maxBytes: number): number {
+  return maxBytes - Math.min(RESULT_MARGIN_BYTES, Math.floor(maxBytes / 10));
+}
+
+/** `text` cut to at most `bytes` bytes of UTF-8, at a character boundary. */
+function cutText(text: string, bytes: number): string {
+  const b = Buffer.from(text, 'utf8');
+  if (b.length <= bytes) return text;
+  let end = Math.max(0, bytes);
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--;
+  return b.subarray(0, end).toString('utf8');
+}
+
+/**
+ * A preview made to fit `maxBytes` (less the margin), in place: fewer segments (halved down to
+ * none), then the text (`transcription` and `joined_text`, the same prefix) cut, marked
+ * `text_truncated`. `where` says where the whole result is. Returns the preview.
+ */
+export function shrinkPreview(preview: Record<string, unknown>, maxBytes: number, where: string): Record<string, unknown> {
+  const limit = budget(maxBytes);
+  if (jsonBytes(preview) <= limit) return preview;
+  let segments = (preview.segments as Segment[] | undefined) ?? [];
+  while (segments.length && jsonBytes(preview) > limit) {
+    segments = segments.slice(0, Math.floor(segments.length / 2));
+    preview.segments = segments;
+  }
+  const cuts: string[] = [`the preview holds ${segments.length} segment${segments.length === 1 ? '' : 's'}`];
+  const text = typeof preview.transcription === 'string' ? preview.transcription : '';
+  if (jsonBytes(preview) > limit && text) {
+    preview.text_truncated = true;
+    preview.transcription = preview.joined_text = '';
+    const room = Math.floor((limit - jsonBytes(preview) - 64) / 2);
+    // JSON escapes may make a byte of text take several: cut further until it fits.
+    for (let bytes = room; bytes >= 0; bytes = bytes > 64 ? Math.floor(bytes * 0.8) : bytes - 16) {
+      preview.transcription = preview.joined_text = cutText(text, bytes);
+      if (jsonBytes(preview) <= limit) break;
+    }
+    cuts.push(`the text is cut to ${Buffer.byteLength(preview.transcription as string)} of its ${Buffer.byteLength(text)} bytes`);
+  }
+  preview.truncated_reason = `${preview.truncated_reason}; to fit MAX_RESULT_BYTES=${maxBytes}, ${cuts.join(' and ')} (${where})`;
+  return preview;
+}
+
 /**
  * The output without storage: `full` when it fits in `maxBytes` (less RESULT_MARGIN_BYTES), else
  * its preview, and if the inline formats (srt, vtt, text) do not fit beside the preview either,
- * without them. Some room (RESULT_MARGIN_BYTES) is kept for what the caller adds afterwards.
+ * without them, and if it is still too large, fewer segments and the text cut (shrinkPreview).
+ * Some room (RESULT_MARGIN_BYTES) is kept for what the caller adds afterwards.
  */
 export function fitOutput(full: Record<string, unknown>, segments: readonly Segment[], maxBytes: number, inlineFormats: readonly string[]): Record<string, unknown> {
-  const limit = maxBytes - Math.min(RESULT_MARGIN_BYTES, Math.floor(maxBytes / 10));
+  const limit = budget(maxBytes);
   const size = jsonBytes(full);
   if (size <= limit) return full;
   const why = `the full result (${size} bytes) is larger than RunPod's result limit (MAX_RESULT_BYTES=${maxBytes}): configure storage (STORAGE_*) to get it whole`;
@@ -55,5 +101,5 @@ export function fitOutput(full: Record<string, unknown>, segments: readonly Segm
   const dropped = inlineFormats.filter((f) => f in preview);
   for (const f of dropped) delete preview[f];
   if (dropped.length) preview.truncated_reason = `${why}; the inline ${dropped.join(', ')} left out too`;
-  return preview;
+  return shrinkPreview(preview, maxBytes, 'no storage is configured: the rest is not kept');
 }

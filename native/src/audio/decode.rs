@@ -141,6 +141,17 @@ impl MediaSource for Capped {
 }
 
 /// Refuses a header whose rate, channels or sample width no recording has.
+/// Runs `f` with a panic in it caught, as its message. symphonia panics on some damaged input
+/// (found by test/fuzz-decoders.test.mjs: an index past a table in the AAC decoder, an unwrap on
+/// a missing field of an MP4 `esds` atom). That is the input's fault: the callers make it an
+/// `UnsupportedFormat` or `Corrupt` error (so ffmpeg may try), not an internal error.
+fn caught<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let why = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned());
+        why.unwrap_or_else(|| "a panic".into())
+    })
+}
+
 fn check_params(params: &CodecParameters) -> Result<(), AudioError> {
     if let Some(rate) = params.sample_rate {
         check_rate(rate)?;
@@ -202,14 +213,16 @@ fn probe(source: Box<dyn MediaSource>, hint_ext: Option<&str>) -> Result<Box<dyn
         hint.with_extension(ext);
     }
     let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
-    let probed = symphonia::default::get_probe()
-        .format(
+    let probed = caught(|| {
+        symphonia::default::get_probe().format(
             &hint,
             mss,
             &FormatOptions { enable_gapless: true, ..Default::default() },
             &MetadataOptions::default(),
         )
-        .map_err(|e| AudioError::UnsupportedFormat(e.to_string()))?;
+    })
+    .map_err(|why| AudioError::UnsupportedFormat(format!("the container reader failed on it ({why})")))?
+    .map_err(|e| AudioError::UnsupportedFormat(e.to_string()))?;
     Ok(probed.format)
 }
 
@@ -244,7 +257,8 @@ fn check_header_length(params: &CodecParameters, wav: Option<&WavHeader>, split_
 fn decode_packets(format: &mut dyn FormatReader, decoder: &mut dyn Decoder, track_id: u32, output: &mut Output) -> Result<Option<String>, AudioError> {
     let mut first_error: Option<String> = None;
     loop {
-        let packet = match format.next_packet() {
+        let next = caught(|| format.next_packet()).map_err(|why| AudioError::Corrupt(format!("the container reader failed on a damaged packet ({why})")))?;
+        let packet = match next {
             Ok(p) => p,
             // End of stream, or a truncated file: keep what was decoded.
             Err(SymError::IoError(_)) => break,
@@ -257,7 +271,9 @@ fn decode_packets(format: &mut dyn FormatReader, decoder: &mut dyn Decoder, trac
         if packet.track_id() != track_id {
             continue;
         }
-        match decoder.decode(&packet) {
+        let d = &mut *decoder;
+        let decoded = caught(move || d.decode(&packet)).map_err(|why| AudioError::Corrupt(format!("the decoder failed on a damaged packet ({why})")))?;
+        match decoded {
             Ok(buf) => output.push(buf)?,
             // A damaged packet: skip it, as ffmpeg does.
             Err(SymError::DecodeError(e)) => {
