@@ -1,7 +1,7 @@
 // Transcription of real recordings with the real tiny.en and base models (int8, CPU).
 import t from 'tap';
 import { WhisperModel } from '../lib/index.js';
-import { fixture, modelDir, words, checkMonotonic, JFK_WORDS } from './helpers.mjs';
+import { fixture, modelDir, assertWords, words, checkMonotonic } from './helpers.mjs';
 
 for (const name of ['tiny.en', 'base']) {
   t.test(`jfk.flac with ${name}`, async (t) => {
@@ -12,7 +12,7 @@ for (const name of ['tiny.en', 'base']) {
     t.equal(model.isMultilingual, name === 'base');
 
     const plain = await model.transcribe(fixture('jfk.flac'));
-    t.equal(words(plain.segments.map((s) => s.text).join(' ')), JFK_WORDS, 'the words of the speech');
+    assertWords(t, plain.segments.map((s) => s.text).join(' '), 'the words of the speech');
     t.equal(plain.info.language, 'en');
     t.equal(plain.info.duration, 11);
     if (name === 'base') t.ok(plain.info.language_probability > 0.9, `language probability ${plain.info.language_probability} > 0.9`);
@@ -35,7 +35,7 @@ for (const name of ['tiny.en', 'base']) {
       t.equal(s.end, s.words[s.words.length - 1].end, 'segment ends at its last word');
       for (const w of s.words) t.ok(w.probability > 0 && w.probability <= 1, `probability of ${w.word}`);
     }
-    t.equal(words(timed.segments.map((s) => s.text).join(' ')), JFK_WORDS);
+    assertWords(t, timed.segments.map((s) => s.text).join(' '));
     const first = timed.segments[0].words[0];
     t.ok(first.start < 1, 'the first word starts within the first second');
   });
@@ -46,7 +46,7 @@ t.test('decoding options take effect', async (t) => {
   t.teardown(() => model.dispose());
 
   const greedy = await model.transcribe(fixture('jfk.flac'), { beamSize: 1, temperature: 0 });
-  t.equal(words(greedy.segments.map((s) => s.text).join(' ')), JFK_WORDS, 'greedy decoding');
+  assertWords(t, greedy.segments.map((s) => s.text).join(' '), 'greedy decoding');
   t.same(greedy.info.transcription_options.temperature, [0], 'one temperature recorded');
 
   const noTs = await model.transcribe(fixture('jfk.flac'), { withoutTimestamps: true });
