@@ -21,15 +21,20 @@ t.test('progress is reported and the JS thread stays free', async (t) => {
 
 t.test('abort stops a long transcription', async (t) => {
   const ac = new AbortController();
-  const started = Date.now();
+  let abortedAt;
   const p = model.transcribe(fixture('Arthur.mp3'), {
     signal: ac.signal,
     onProgress: (done) => {
-      if (done > 0) ac.abort();
+      if (done > 0 && !ac.signal.aborted) {
+        abortedAt = Date.now();
+        ac.abort();
+      }
     },
   });
   await t.rejects(p, { name: 'AbortError' });
-  t.ok(Date.now() - started < 30_000, `stopped after ${Date.now() - started} ms`);
+  // From the abort, not from the start (the first window alone took 18 s on one loaded core):
+  // at most the step in hand finishes, with room for a machine twice as slow and loaded.
+  t.ok(Date.now() - abortedAt < 20_000, `stopped ${Date.now() - abortedAt} ms after the abort`);
   const pre = new AbortController();
   pre.abort(new Error('cancelled by the caller'));
   await t.rejects(model.transcribe(fixture('jfk.flac'), { signal: pre.signal }), /cancelled by the caller/, 'an aborted signal rejects with its reason');
