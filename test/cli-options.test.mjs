@@ -62,7 +62,7 @@ t.test('decoding flags reach the engine: each changes the transcript', async (t)
   t.equal(short.segments.length, 1, '--without-timestamps: one segment for the window');
   t.ok(short.segments[0].tokens.length <= 3 && words(short.text).split(' ').length <= 3, `--max-new-tokens 3: ${short.text}`);
   const hot = json(t, fixture('hotwords.mp3'), '--hotwords', 'ComfyUI');
-  t.match(hot.text, /ComfyUI/, '--hotwords steer the spelling');
+  t.match(hot.text, /ComfyUI/i, `--hotwords steer the spelling (without: "comfy eye"; int8 on AVX-512 writes "comfyUI"): ${hot.text}`);
   const words1 = json(t, jfk, '--word_timestamps', 'True', '--beam_size', '1');
   t.ok(words1.segments[0].words?.length > 0, 'snake_case and "True", as whisper-ctranslate2 takes them');
   const noWords = json(t, jfk, '--word-timestamps', 'false');

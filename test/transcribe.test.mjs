@@ -64,7 +64,9 @@ t.test('decoding options take effect', async (t) => {
   t.ok(words(clipped.segments.map((s) => s.text).join(' ')).startsWith('and so my fellow americans'), 'clip holds the opening words');
 
   const prompted = await model.transcribe(fixture('hotwords.mp3'), { hotwords: 'ComfyUI' });
-  t.match(prompted.segments.map((s) => s.text).join(' '), /ComfyUI/, 'hotwords steer the spelling');
+  // Without them tiny.en hears "comfy eye"; int8 writes "ComfyUI", or "comfyUI" with CTranslate2's
+  // AVX-512 kernels (CT2_FORCE_CPU_ISA=AVX512), so the case is not asserted.
+  t.match(prompted.segments.map((s) => s.text).join(' '), /ComfyUI/i, 'hotwords steer the spelling');
 
   const chunked = await model.transcribe(fixture('jfk.flac'), { chunkLength: 10 });
   t.ok(chunked.segments.length >= 1, 'chunkLength 10 transcribes');
