@@ -68,7 +68,11 @@ t.test('decoding options take effect', async (t) => {
   // AVX-512 kernels (CT2_FORCE_CPU_ISA=AVX512), so the case is not asserted.
   t.match(prompted.segments.map((s) => s.text).join(' '), /ComfyUI/i, 'hotwords steer the spelling');
 
-  const chunked = await model.transcribe(fixture('jfk.flac'), { chunkLength: 10 });
+  // float32: whether the last second ("country.") makes a segment of its own window depends on
+  // int8's rounding (MKL's AVX2 int8 path drops it); in float32 it does on every CPU.
+  const exact = await WhisperModel.load(modelDir('tiny.en'), { device: 'cpu', computeType: 'float32', cpuThreads: 2 });
+  t.teardown(() => exact.dispose());
+  const chunked = await exact.transcribe(fixture('jfk.flac'), { chunkLength: 10 });
   t.ok(chunked.segments.length >= 1, 'chunkLength 10 transcribes');
   checkMonotonic(t, chunked); // faster-whisper too ends this one at 12 s, past the 11 s of audio
   t.ok(chunked.segments.some((s) => s.seek > 0), 'a 10 s window leaves a second window');
