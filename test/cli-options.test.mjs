@@ -6,7 +6,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { root, fixture, modelDir, tmpDir, words, JFK_WORDS } from './helpers.mjs';
+import { root, fixture, modelDir, tmpDir, assertWords, words } from './helpers.mjs';
 import { DECODING_OPTION_NAMES } from '../lib/options.js';
 import { VAD_OPTION_NAMES } from '../lib/vad.js';
 
@@ -19,6 +19,21 @@ function json(t, input, ...args) {
   const r = run('transcribe', input, ...tiny, '--format', 'json', ...args);
   t.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
   return r.status === 0 ? JSON.parse(r.stdout) : { text: '', segments: [] };
+}
+
+/** How many adjacent token pairs (timestamps included) occur again in the same window's decoded tokens. */
+function repeatedPairs(doc) {
+  const seen = new Set();
+  let repeats = 0;
+  for (const seek of new Set(doc.segments.map((s) => s.seek))) {
+    const tokens = doc.segments.filter((s) => s.seek === seek).flatMap((s) => s.tokens);
+    for (let i = 1; i < tokens.length; i++) {
+      const pair = `${seek}:${tokens[i - 1]},${tokens[i]}`;
+      if (seen.has(pair)) repeats++;
+      seen.add(pair);
+    }
+  }
+  return repeats;
 }
 
 t.test('--help lists every library option as a flag, the VAD parameters, and examples', async (t) => {
@@ -47,7 +62,7 @@ t.test('decoding flags reach the engine: each changes the transcript', async (t)
   t.equal(short.segments.length, 1, '--without-timestamps: one segment for the window');
   t.ok(short.segments[0].tokens.length <= 3 && words(short.text).split(' ').length <= 3, `--max-new-tokens 3: ${short.text}`);
   const hot = json(t, fixture('hotwords.mp3'), '--hotwords', 'ComfyUI');
-  t.match(hot.text, /ComfyUI/, '--hotwords steer the spelling');
+  t.match(hot.text, /ComfyUI/i, `--hotwords steer the spelling (without: "comfy eye"; int8 on AVX-512 writes "comfyUI"): ${hot.text}`);
   const words1 = json(t, jfk, '--word_timestamps', 'True', '--beam_size', '1');
   t.ok(words1.segments[0].words?.length > 0, 'snake_case and "True", as whisper-ctranslate2 takes them');
   const noWords = json(t, jfk, '--word-timestamps', 'false');
@@ -61,12 +76,15 @@ t.test('decoding flags reach the engine: each changes the transcript', async (t)
     '--no-repeat-ngram-size', '0', '--prompt-reset-on-temperature', '0.4', '--initial-prompt', 'Kennedy.', '--suppress-tokens', '-1',
     '--no-suppress-blank', '--max-initial-timestamp', '2', '--prepend-punctuations', '"', '--append-punctuations', '.,', '--chunk-length', '30',
     '--language-detection-threshold', '0.5', '--language-detection-segments', '2', '--multilingual', 'false', '--task', 'transcribe');
-  t.equal(words(thresholds.text), JFK_WORDS, 'every decoding flag at once');
-  // The penalties change tiny.en's JFK: 2-grams banned split "you can / do / for your" into
-  // more segments; a repetition penalty of 2 shouts "YOU CAN DO FOR YOUR COUNTRY".
+  assertWords(t, thresholds.text, 'every decoding flag at once');
+  // The penalties change tiny.en's JFK. "can do for you ... can do for your" repeats token pairs
+  // within its one 30 s window; with 2-grams banned none repeats (the decoder splits them with
+  // timestamps or other words; where depends on the CPU's int8 kernels, so that is not asserted).
+  // A repetition penalty of 2 shouts "YOU CAN DO FOR YOUR COUNTRY".
   const plain = json(t, jfk);
   const banned = json(t, jfk, '--no-repeat-ngram-size', '2');
-  t.ok(banned.segments.length > plain.segments.length, `--no-repeat-ngram-size 2: ${banned.segments.length} segments, ${plain.segments.length} without`);
+  t.ok(repeatedPairs(plain) > 0, `without: a token pair repeats in the window (${repeatedPairs(plain)})`);
+  t.equal(repeatedPairs(banned), 0, `--no-repeat-ngram-size 2: no token pair twice in a window: ${banned.text}`);
   const penalised = json(t, jfk, '--repetition-penalty', '2');
   t.not(penalised.text, plain.text, `--repetition-penalty 2: ${penalised.text}`);
 });
@@ -82,12 +100,12 @@ t.test('--language auto detects; a code skips detection', async (t) => {
 
 t.test('--vad-filter, the VAD parameters and --batch-size reach the pipeline', async (t) => {
   const jfk = fixture('jfk.flac');
-  t.equal(words(json(t, jfk, '--vad-filter').text), JFK_WORDS, '--vad-filter');
+  assertWords(t, json(t, jfk, '--vad-filter').text, '--vad-filter');
   t.same(json(t, jfk, '--vad-filter', '--vad-threshold', '1').segments, [], '--vad-threshold 1: nothing is speech');
   t.same(json(t, jfk, '--vad-min-speech-duration-ms', '60000').segments, [], '--vad-min-speech-duration-ms turns the VAD on and drops short speech');
   const split = json(t, jfk, '--vad-max-speech-duration-s', '3', '--vad-min-silence-duration-ms', '100', '--vad-speech-pad-ms', '30', '--vad-neg-threshold', '0.3');
   t.ok(words(split.text).includes('ask not what your country'), `VAD parameters: ${split.text}`);
-  t.equal(words(json(t, jfk, '--batch-size', '4').text), JFK_WORDS, '--batch-size');
+  assertWords(t, json(t, jfk, '--batch-size', '4').text, '--batch-size');
   t.same(json(t, jfk, '--batch-size', '2', '--vad-threshold', '1').segments, [], '--batch-size uses the VAD and its parameters');
 });
 
@@ -142,9 +160,9 @@ t.test('--format all writes json, srt, vtt and txt beside each input, or into --
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, '', 'nothing on stdout');
   t.same(fs.readdirSync(dir).sort(), ['gettysburg.json', 'gettysburg.srt', 'gettysburg.txt', 'gettysburg.vtt', 'gettysburg.wav', 'jfk.flac', 'jfk.json', 'jfk.srt', 'jfk.txt', 'jfk.vtt']);
-  t.equal(words(JSON.parse(fs.readFileSync(path.join(dir, 'jfk.json'), 'utf8')).text), JFK_WORDS);
-  t.match(fs.readFileSync(path.join(dir, 'jfk.srt'), 'utf8'), /^1\n00:00:00,000 --> /);
-  t.match(fs.readFileSync(path.join(dir, 'jfk.vtt'), 'utf8'), /^WEBVTT\n\n00:00:00\.000 --> /);
+  assertWords(t, JSON.parse(fs.readFileSync(path.join(dir, 'jfk.json'), 'utf8')).text);
+  t.match(fs.readFileSync(path.join(dir, 'jfk.srt'), 'utf8'), /^1\n00:00:0\d,\d{3} --> /);
+  t.match(fs.readFileSync(path.join(dir, 'jfk.vtt'), 'utf8'), /^WEBVTT\n\n00:00:0\d\.\d{3} --> /);
   t.match(words(fs.readFileSync(path.join(dir, 'gettysburg.txt'), 'utf8')), /four score and seven years ago/);
 
   const out = path.join(dir, 'out', 'nested');

@@ -3,7 +3,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { root, fixture, modelDir, tmpDir, words, wordErrorRate, JFK_WORDS } from './helpers.mjs';
+import { root, fixture, modelDir, tmpDir, assertWords, words, wordErrorRate } from './helpers.mjs';
 
 const cli = path.join(root, 'lib', 'cli.js');
 const run = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000 });
@@ -13,7 +13,7 @@ t.test('json output has faster-whisper names', async (t) => {
   t.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   t.same(Object.keys(out), ['text', 'language', 'language_probability', 'duration', 'segments']);
-  t.equal(words(out.text), JFK_WORDS);
+  assertWords(t, out.text);
   t.equal(out.language, 'en');
   t.equal(out.duration, 11);
   for (const k of ['id', 'seek', 'start', 'end', 'text', 'tokens', 'temperature', 'avg_logprob', 'compression_ratio', 'no_speech_prob', 'words']) {
@@ -28,10 +28,10 @@ t.test('srt, vtt and text, to a file and to a directory', async (t) => {
   let r = run('transcribe', fixture('jfk.flac'), '--model', 'tiny.en', '--format', 'srt', '--output', srt, '--beam-size', '2', '--temperature', '0,0.4');
   t.equal(r.status, 0, r.stderr);
   const s = fs.readFileSync(srt, 'utf8');
-  t.match(s, /^1\n00:00:00,000 --> 00:00:\d\d,\d{3}\n\S.*\n/, 'an SRT cue');
+  t.match(s, /^1\n00:00:0\d,\d{3} --> 00:00:\d\d,\d{3}\n\S.*\n/, 'an SRT cue');
   r = run('transcribe', fixture('jfk.flac'), '--model', 'tiny.en', '--format', 'vtt');
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, /^WEBVTT\n\n00:00:00\.000 --> 00:00:\d\d\.\d{3}\n/);
+  t.match(r.stdout, /^WEBVTT\n\n00:00:0\d\.\d{3} --> 00:00:\d\d\.\d{3}\n/);
   const outDir = path.join(dir, 'many');
   r = run('transcribe', fixture('jfk.flac'), fixture('gettysburg.wav'), '--model', 'tiny.en', '--format', 'text', '--output', outDir, '--language', 'en', '--task', 'transcribe');
   t.equal(r.status, 0, r.stderr);

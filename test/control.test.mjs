@@ -1,7 +1,7 @@
 // Work runs off the JS thread: abort, progress, and concurrent calls on one or two models.
 import t from 'tap';
 import { WhisperModel } from '../lib/index.js';
-import { fixture, modelDir, words, JFK_WORDS } from './helpers.mjs';
+import { fixture, modelDir, assertWords, words } from './helpers.mjs';
 
 const model = await WhisperModel.load(modelDir('tiny.en'), { device: 'cpu', cpuThreads: 1, numWorkers: 2 });
 t.teardown(() => model.dispose());
@@ -21,20 +21,25 @@ t.test('progress is reported and the JS thread stays free', async (t) => {
 
 t.test('abort stops a long transcription', async (t) => {
   const ac = new AbortController();
-  const started = Date.now();
+  let abortedAt;
   const p = model.transcribe(fixture('Arthur.mp3'), {
     signal: ac.signal,
     onProgress: (done) => {
-      if (done > 0) ac.abort();
+      if (done > 0 && !ac.signal.aborted) {
+        abortedAt = Date.now();
+        ac.abort();
+      }
     },
   });
   await t.rejects(p, { name: 'AbortError' });
-  t.ok(Date.now() - started < 30_000, `stopped after ${Date.now() - started} ms`);
+  // From the abort, not from the start (the first window alone took 18 s on one loaded core):
+  // at most the step in hand finishes, with room for a machine twice as slow and loaded.
+  t.ok(Date.now() - abortedAt < 20_000, `stopped ${Date.now() - abortedAt} ms after the abort`);
   const pre = new AbortController();
   pre.abort(new Error('cancelled by the caller'));
   await t.rejects(model.transcribe(fixture('jfk.flac'), { signal: pre.signal }), /cancelled by the caller/, 'an aborted signal rejects with its reason');
   const after = await model.transcribe(fixture('jfk.flac'));
-  t.equal(words(after.segments.map((s) => s.text).join(' ')), JFK_WORDS, 'the model works after an abort');
+  assertWords(t, after.segments.map((s) => s.text).join(' '), 'the model works after an abort');
 });
 
 t.test('concurrent calls on one model and on two models', async (t) => {
@@ -48,7 +53,7 @@ t.test('concurrent calls on one model and on two models', async (t) => {
   ]);
   t.same(a.segments.map((s) => s.text), alone.segments.map((s) => s.text), 'same result as alone');
   t.match(words(b.segments.map((s) => s.text).join(' ')), /four score and seven years ago/);
-  t.equal(words(c.segments.map((s) => s.text).join(' ')), JFK_WORDS);
+  assertWords(t, c.segments.map((s) => s.text).join(' '));
   const d = await Promise.all([other.detectLanguage(fixture('jfk.flac')), other.detectLanguage(fixture('gettysburg.wav'))]);
   t.same(d.map((x) => x.language), ['en', 'en']);
 });

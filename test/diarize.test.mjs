@@ -225,7 +225,7 @@ t.test('transcribe with diarize labels segments and words; the CLI prints the la
   fs.writeFileSync(file, wavBytes(conversation));
   const cli = await runCli(['transcribe', file, '--model', modelDir('tiny.en'), '--diarize', '--max-speakers', '2', '--format', 'srt', '--threads', '2', '--quiet']);
   t.equal(cli.status, 0, cli.stderr);
-  t.match(cli.stdout, /^1\n00:00:00,000 --> .*\n\[SPEAKER_0[01]\]: /m, 'srt cues start with the speaker');
+  t.match(cli.stdout, /^1\n00:00:0\d,\d{3} --> .*\n\[SPEAKER_0[01]\]: /m, 'srt cues start with the speaker');
   t.ok(cli.stdout.includes('[SPEAKER_00]') && cli.stdout.includes('[SPEAKER_01]'), 'both speakers in the srt');
   const json = await runCli(['transcribe', file, '--model', modelDir('tiny.en'), '--diarize', '--format', 'json', '--threads', '2', '--quiet']);
   t.equal(json.status, 0, json.stderr);

@@ -12,8 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { generateHostileAudio } from './hostile/generate-audio.mjs';
 import { modelDir, root, tmpDir } from './helpers.mjs';
 
-const SECONDS = 30; // per case; cases marked `long` (an hour of audio) get LONG_SECONDS
-const LONG_SECONDS = 90;
+// Per case, with room for a machine twice as slow as one loaded core (taskset -c 0 with other
+// jobs running: 15 s for the slowest short case, 84 s for the hour, which is decoded three times).
+const SECONDS = 60; // cases marked `long` (an hour of audio) get LONG_SECONDS
+const LONG_SECONDS = 240;
 const MAX_RSS_MB = 1536;
 
 // The child: decodeAudio on the path and on the file's bytes (a regular file's), then
@@ -82,11 +84,12 @@ for (const c of cases) {
     t.ok(maxRssMb < MAX_RSS_MB, `peak RSS under ${MAX_RSS_MB} MB (${maxRssMb.toFixed(0)} MB)`);
     const runs = [['decodeAudio', decode], ['decodeAudio on the bytes', fromBytes], ['transcribe', transcribe]].filter(([, o]) => o);
     for (const [what, o] of runs) {
+      // 'any' with a duration: a refusal, or that much audio.
+      if ((c.expect === 'ok' || c.expect === 'any') && o.ok && c.duration && what !== 'transcribe') {
+        t.ok(o.seconds >= c.duration[0] && o.seconds <= c.duration[1], `${what}: ${o.seconds} s within [${c.duration}]`);
+      }
       if (c.expect === 'ok') {
         t.ok(o.ok, `${what} succeeds${o.ok ? '' : `: ${o.message}`}`);
-        if (o.ok && c.duration && what !== 'transcribe') {
-          t.ok(o.seconds >= c.duration[0] && o.seconds <= c.duration[1], `${what}: ${o.seconds} s within [${c.duration}]`);
-        }
       } else if (c.expect instanceof RegExp) {
         t.notOk(o.ok, `${what} fails`);
         if (!o.ok) {

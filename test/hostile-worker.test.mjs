@@ -8,11 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { generateHostileAudio } from './hostile/generate-audio.mjs';
-import { root, fixture, modelDir, tmpDir, words, JFK_WORDS } from './helpers.mjs';
+import { root, fixture, modelDir, tmpDir, assertWords, words } from './helpers.mjs';
 import { startRunpodStandIn } from './servers.mjs';
 
 const cli = path.join(root, 'lib', 'cli.js');
-const JOB_SECONDS = 30;
+// Per job, with room for a machine twice as slow as one loaded core (the 10-hour FLACs take 15 s there).
+const JOB_SECONDS = 60;
 const MAX_RSS_MB = 2048;
 
 const dir = tmpDir(t);
@@ -57,7 +58,7 @@ t.test('RunPod worker: every upload answered, the worker stays up and bounded', 
   }
   rp.add({ id: 'after', input: { audio_base_64: fs.readFileSync(fixture('jfk.flac')).toString('base64') } });
   const after = await rp.result('after');
-  t.equal(words(after.output.transcription), JFK_WORDS, 'the next good job after all of them is served');
+  assertWords(t, after.output.transcription, 'the next good job after all of them is served');
   t.equal(child.exitCode, null, 'the worker is still running');
   const peak = peakRssMb(child.pid);
   t.ok(peak < MAX_RSS_MB, `peak RSS ${peak.toFixed(0)} MB < ${MAX_RSS_MB} MB over ${uploads.length} hostile jobs`);

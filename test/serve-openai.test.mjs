@@ -4,7 +4,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import OpenAI from 'openai';
-import { fixture, words, wordErrorRate, tmpDir, runCli, wavBytes, JFK_WORDS } from './helpers.mjs';
+import { fixture, assertWords, words, wordErrorRate, tmpDir, runCli, wavBytes, JFK_WORDS } from './helpers.mjs';
 import { decodeAudio } from '../lib/index.js';
 import { startServe } from './servers.mjs';
 
@@ -27,7 +27,7 @@ t.test('models and health', async (t) => {
 
 t.test('every response format', async (t) => {
   const json = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'whisper-1' });
-  t.equal(words(json.text), JFK_WORDS, 'json');
+  assertWords(t, json.text, 'json');
   t.same(json.usage, { type: 'duration', seconds: 11 });
 
   const text = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'tiny.en', response_format: 'text' });
@@ -35,9 +35,9 @@ t.test('every response format', async (t) => {
   t.equal(text, `${json.text}\n`, 'text: the same transcript');
 
   const srt = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'whisper-1', response_format: 'srt' });
-  t.match(srt, /^1\n00:00:00,000 --> 00:00:1\d,\d{3}\nAnd so my fellow Americans/);
+  t.match(srt, /^1\n00:00:0\d,\d{3} --> 00:00:\d\d,\d{3}\nAnd so\b/);
   const vtt = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'whisper-1', response_format: 'vtt' });
-  t.match(vtt, /^WEBVTT\n\n00:00:00\.000 --> 00:00:1\d\.\d{3}\nAnd so my fellow Americans/);
+  t.match(vtt, /^WEBVTT\n\n00:00:0\d\.\d{3} --> 00:00:\d\d\.\d{3}\nAnd so\b/);
 
   const verbose = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'whisper-1', response_format: 'verbose_json', language: 'en' });
   t.equal(verbose.task, 'transcribe');
@@ -53,7 +53,7 @@ t.test('word and segment granularities', async (t) => {
   const both = await client.audio.transcriptions.create({
     file: audio('jfk.flac'), model: 'whisper-1', response_format: 'verbose_json', timestamp_granularities: ['word', 'segment'],
   });
-  t.equal(words(both.words.map((w) => w.word).join(' ')), JFK_WORDS, 'the words spell the transcript');
+  assertWords(t, both.words.map((w) => w.word).join(' '), 'the words spell the transcript');
   let last = 0;
   for (const w of both.words) {
     t.ok(w.start >= last - 1e-6 && w.end >= w.start, `word ${w.word} in order`);
@@ -78,7 +78,7 @@ t.test('streaming', async (t) => {
   t.ok(deltas.length >= 1, 'delta events');
   t.equal(done.length, 1, 'one done event');
   t.equal(events.at(-1).type, 'transcript.text.done', 'done comes last');
-  t.equal(words(done[0].text), JFK_WORDS);
+  assertWords(t, done[0].text);
   t.equal(deltas.map((d) => d.delta).join('').trim(), done[0].text, 'the deltas add up to the text');
 });
 
@@ -136,7 +136,7 @@ t.test('errors as OpenAI sends them', async (t) => {
 
   // Still up, and nothing left behind in the queue.
   const after = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'whisper-1' });
-  t.equal(words(after.text), JFK_WORDS, 'the server still answers');
+  assertWords(t, after.text, 'the server still answers');
   const health = await (await fetch(`${url}/health`)).json();
   t.equal(health.scheduler.admitted, 0, 'no request holds a place');
   t.same(fs.readdirSync(serverTmp), [], 'no temp files left');
@@ -152,7 +152,7 @@ t.test('extras under their own names', async (t) => {
   const r = await fetch(`${url}/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${KEY}` } });
   t.equal(r.status, 200);
   const body = await r.json();
-  t.equal(words(body.text), JFK_WORDS, 'vad_filter=false: the sequential pipeline');
+  assertWords(t, body.text, 'vad_filter=false: the sequential pipeline');
   t.ok(body.words.length > 10, 'word_timestamps=true gives words');
 });
 

@@ -5,7 +5,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { fixture, root, words, JFK_WORDS } from './helpers.mjs';
+import { fixture, root, assertWords } from './helpers.mjs';
 import { startServe } from './servers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -34,7 +34,7 @@ t.test('transcribe jfk.flac on the page', async (t) => {
   await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('done'), null, { timeout: 120_000 });
   t.equal(await page.$eval('#progress', (p) => p.value), 100, 'the progress bar is full');
   const text = (await page.$$eval('#segments li span', (s) => s.map((x) => x.textContent))).join(' ');
-  t.equal(words(text), JFK_WORDS, 'the segments show the transcript');
+  assertWords(t, text, 'the segments show the transcript');
 
   // Playing: the segment under the playhead is highlighted.
   await page.$eval('#player', (a) => { a.currentTime = 5; a.dispatchEvent(new Event('timeupdate')); });
@@ -46,7 +46,7 @@ t.test('transcribe jfk.flac on the page', async (t) => {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#downloads button[data-format=srt]')]);
   t.equal(download.suggestedFilename(), 'jfk.srt');
   const srt = fs.readFileSync(await download.path(), 'utf8');
-  t.match(srt, /^1\n00:00:00,000 --> /, 'the SRT download');
+  t.match(srt, /^1\n00:00:0\d,\d{3} --> /, 'the SRT download');
 
   const dir = path.join(root, '.tap', 'artifacts');
   fs.mkdirSync(dir, { recursive: true });

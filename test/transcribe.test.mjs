@@ -1,7 +1,7 @@
 // Transcription of real recordings with the real tiny.en and base models (int8, CPU).
 import t from 'tap';
 import { WhisperModel } from '../lib/index.js';
-import { fixture, modelDir, words, checkMonotonic, JFK_WORDS } from './helpers.mjs';
+import { fixture, modelDir, assertWords, words, checkMonotonic } from './helpers.mjs';
 
 for (const name of ['tiny.en', 'base']) {
   t.test(`jfk.flac with ${name}`, async (t) => {
@@ -12,7 +12,7 @@ for (const name of ['tiny.en', 'base']) {
     t.equal(model.isMultilingual, name === 'base');
 
     const plain = await model.transcribe(fixture('jfk.flac'));
-    t.equal(words(plain.segments.map((s) => s.text).join(' ')), JFK_WORDS, 'the words of the speech');
+    assertWords(t, plain.segments.map((s) => s.text).join(' '), 'the words of the speech');
     t.equal(plain.info.language, 'en');
     t.equal(plain.info.duration, 11);
     if (name === 'base') t.ok(plain.info.language_probability > 0.9, `language probability ${plain.info.language_probability} > 0.9`);
@@ -35,7 +35,7 @@ for (const name of ['tiny.en', 'base']) {
       t.equal(s.end, s.words[s.words.length - 1].end, 'segment ends at its last word');
       for (const w of s.words) t.ok(w.probability > 0 && w.probability <= 1, `probability of ${w.word}`);
     }
-    t.equal(words(timed.segments.map((s) => s.text).join(' ')), JFK_WORDS);
+    assertWords(t, timed.segments.map((s) => s.text).join(' '));
     const first = timed.segments[0].words[0];
     t.ok(first.start < 1, 'the first word starts within the first second');
   });
@@ -46,7 +46,7 @@ t.test('decoding options take effect', async (t) => {
   t.teardown(() => model.dispose());
 
   const greedy = await model.transcribe(fixture('jfk.flac'), { beamSize: 1, temperature: 0 });
-  t.equal(words(greedy.segments.map((s) => s.text).join(' ')), JFK_WORDS, 'greedy decoding');
+  assertWords(t, greedy.segments.map((s) => s.text).join(' '), 'greedy decoding');
   t.same(greedy.info.transcription_options.temperature, [0], 'one temperature recorded');
 
   const noTs = await model.transcribe(fixture('jfk.flac'), { withoutTimestamps: true });
@@ -64,9 +64,15 @@ t.test('decoding options take effect', async (t) => {
   t.ok(words(clipped.segments.map((s) => s.text).join(' ')).startsWith('and so my fellow americans'), 'clip holds the opening words');
 
   const prompted = await model.transcribe(fixture('hotwords.mp3'), { hotwords: 'ComfyUI' });
-  t.match(prompted.segments.map((s) => s.text).join(' '), /ComfyUI/, 'hotwords steer the spelling');
+  // Without them tiny.en hears "comfy eye"; int8 writes "ComfyUI", or "comfyUI" with CTranslate2's
+  // AVX-512 kernels (CT2_FORCE_CPU_ISA=AVX512), so the case is not asserted.
+  t.match(prompted.segments.map((s) => s.text).join(' '), /ComfyUI/i, 'hotwords steer the spelling');
 
-  const chunked = await model.transcribe(fixture('jfk.flac'), { chunkLength: 10 });
+  // float32: whether the last second ("country.") makes a segment of its own window depends on
+  // int8's rounding (MKL's AVX2 int8 path drops it); in float32 it does on every CPU.
+  const exact = await WhisperModel.load(modelDir('tiny.en'), { device: 'cpu', computeType: 'float32', cpuThreads: 2 });
+  t.teardown(() => exact.dispose());
+  const chunked = await exact.transcribe(fixture('jfk.flac'), { chunkLength: 10 });
   t.ok(chunked.segments.length >= 1, 'chunkLength 10 transcribes');
   checkMonotonic(t, chunked); // faster-whisper too ends this one at 12 s, past the 11 s of audio
   t.ok(chunked.segments.some((s) => s.seek > 0), 'a 10 s window leaves a second window');

@@ -4,7 +4,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WhisperModel, decodeAudio, getSpeechTimestamps } from '../lib/index.js';
-import { root, fixture, modelDir, words, checkMonotonic, JFK_WORDS, tmpDir } from './helpers.mjs';
+import { root, fixture, modelDir, assertWords, words, checkMonotonic, JFK_WORDS, tmpDir } from './helpers.mjs';
 
 const ref = JSON.parse(fs.readFileSync(path.join(root, 'test', 'data', 'vad-reference.json'), 'utf8'));
 const camel = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), v]));
@@ -20,14 +20,18 @@ t.test('speech timestamps match faster-whisper', async (t) => {
 });
 
 t.test('sequential decoding with the VAD filter', async (t) => {
-  const model = await WhisperModel.load(modelDir('tiny.en'), { device: 'cpu', cpuThreads: 2 });
-  t.teardown(() => model.dispose());
-  const r = await model.transcribe(fixture('jfk.flac'), { vadFilter: true, vadParameters: { minSilenceDurationMs: 500, speechPadMs: 200 } });
+  // float32: the segment count and boundaries are asserted, and only float32 gives the same ones
+  // on every CPU (int8 splits JFK differently on AVX2 and AVX-512 machines).
+  const exact = await WhisperModel.load(modelDir('tiny.en'), { device: 'cpu', computeType: 'float32', cpuThreads: 2 });
+  t.teardown(() => exact.dispose());
+  const r = await exact.transcribe(fixture('jfk.flac'), { vadFilter: true, vadParameters: { minSilenceDurationMs: 500, speechPadMs: 200 } });
   t.equal(r.segments.length, 1, 'one segment');
   t.ok(r.segments[0].start > 0 && r.segments[0].start < 1, `starts at ${r.segments[0].start}`);
   t.ok(r.segments[0].end > 10 && r.segments[0].end < 11, `ends at ${r.segments[0].end}`);
   t.equal(words(r.segments[0].text), JFK_WORDS);
   t.ok(r.info.duration_after_vad < r.info.duration, 'some silence was removed');
+  const model = await WhisperModel.load(modelDir('tiny.en'), { device: 'cpu', cpuThreads: 2 });
+  t.teardown(() => model.dispose());
   const timed = await model.transcribe(fixture('NM014.mp3'), { vadFilter: true, wordTimestamps: true });
   checkMonotonic(t, timed, timed.info.duration, 0.5);
 });
@@ -37,7 +41,7 @@ t.test('batched pipeline', async (t) => {
   t.teardown(() => model.dispose());
   const one = await model.transcribe(fixture('jfk.flac'), { batchSize: 4 });
   t.equal(one.segments.length, 1);
-  t.equal(words(one.segments[0].text), JFK_WORDS);
+  assertWords(t, one.segments[0].text);
   t.equal(one.segments[0].words, null);
 
   const [jfk] = await decodeAudio(fixture('jfk.flac'));
@@ -46,7 +50,8 @@ t.test('batched pipeline', async (t) => {
   twice.set(jfk, jfk.length);
   const clipped = await model.transcribe(twice, { batchSize: 2, clipTimestamps: [0, 11, 11, 22] });
   t.same(clipped.segments.map((s) => [s.start, s.end]), [[0, 11], [11, 22]], 'segments equal the clips');
-  t.same(clipped.segments.map((s) => words(s.text)), [JFK_WORDS, JFK_WORDS]);
+  t.equal(clipped.segments.length, 2);
+  for (const s of clipped.segments) assertWords(t, s.text, `clip ${s.start}-${s.end} s`);
 
   const long = await model.transcribe(fixture('Arthur.mp3'), { batchSize: 8, wordTimestamps: true });
   checkMonotonic(t, long, long.info.duration, 0.5, 0.1);

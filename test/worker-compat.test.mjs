@@ -13,7 +13,7 @@ import { getEventListeners } from 'node:events';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
-import { root, fixture, tmpDir, modelDir, words, JFK_WORDS, runCli } from './helpers.mjs';
+import { root, fixture, tmpDir, modelDir, assertWords, words, runCli } from './helpers.mjs';
 import { startRunpodStandIn, startHubStandIn, startS3 } from './servers.mjs';
 import { parseJobInput } from '../lib/worker/schema.js';
 import { jobOptions } from '../lib/worker/job-options.js';
@@ -134,7 +134,7 @@ t.test('a WhisperX-style job runs whole: token kept secret, speaker counts noted
   }, { DEBUG: '1' });
   t.equal(r.status, 0, r.stderr.slice(-1000));
   const out = r.result.output;
-  t.equal(words(out.transcription), JFK_WORDS);
+  assertWords(t, out.transcription);
   t.equal(out.device, 'cpu');
   t.ok(out.notes.some((n) => n.includes(`batch_size 512`) && n.includes(`${CPU_MAX_BATCH_SIZE} used`)), `clamped on CPU with a note: ${JSON.stringify(out.notes)}`);
   t.ok(out.notes.some((n) => /min_speakers and max_speakers .* ignored/.test(n)), 'the speaker counts are noted');
@@ -142,7 +142,7 @@ t.test('a WhisperX-style job runs whole: token kept secret, speaker counts noted
   t.ok(out.segments.every((s) => s.temperature === 0), 'batched');
   // The dembrane worker's model_output, with faster-whisper's segment ids (from 1).
   t.equal(out.segments[0].id, 1);
-  t.equal(words(out.model_output.text), JFK_WORDS);
+  assertWords(t, out.model_output.text);
   t.equal(out.model_output.segments[0].id, 1);
   t.equal(out.model_output.language, 'en');
   t.notOk(out.truncated, 'a small result comes whole');
@@ -173,7 +173,7 @@ t.test("huggingface_access_token is used for the job's model download and appear
   const env = { CT2_WHISPER_CACHE: tmpDir(t), HF_HUB_CACHE: tmpDir(t), HF_ENDPOINT: `http://127.0.0.1:${proxy.address().port}`, WHISPER_MODEL_NAME: 'tiny.en', DEBUG: '1' };
   const r = await runJob(t, { input: { audio_base_64: jfk64(), huggingface_access_token: token } }, env);
   t.equal(r.status, 0, r.stderr.slice(-1000));
-  t.equal(words(r.result.output.transcription), JFK_WORDS, 'the downloaded model transcribes');
+  assertWords(t, r.result.output.transcription, 'the downloaded model transcribes');
   t.ok(seen.length > 0 && seen.every((h) => h === `Bearer ${token}`), `every Hub request carried the job's token (${seen.length} requests)`);
   for (const [where, text] of [['stdout', r.stdout], ['stderr', r.stderr]]) t.notOk(text.includes(token), `the token is not in ${where}`);
   // A model the Hub does not have: the error names the model, never the token.
@@ -196,9 +196,10 @@ t.test('storage contract: JSON uploaded by default, a preview and the full text 
   t.equal(out.artifacts.json.key, 'transcripts/prd/transcript.json');
   t.same(out.full_result, out.artifacts.json);
   const stored = await (await fetch(out.artifacts.json.url)).json();
-  t.equal(words(stored.text), JFK_WORDS, 'the presigned URL serves the full result');
-  t.ok(stored.segments[0].words.length >= 20, 'with its words');
-  t.equal(words(out.transcription), JFK_WORDS, 'the full text inline');
+  assertWords(t, stored.text, 'the presigned URL serves the full result');
+  // JFK's 22 words, however many segments int8 on this CPU splits them into.
+  t.ok(stored.segments.flatMap((s) => s.words).length >= 20, 'with its words');
+  assertWords(t, out.transcription, 'the full text inline');
   t.equal(out.joined_text, out.transcription);
   t.equal(out.truncated, true);
   t.equal(out.segments_total, stored.segments.length);
@@ -212,7 +213,7 @@ t.test('storage contract: JSON uploaded by default, a preview and the full text 
   const old = before.result.output;
   t.same(Object.keys(old.artifacts), ['srt'], 'result_mode "full": only the formats asked for are uploaded');
   t.notOk(old.truncated);
-  t.ok(old.segments[0].words.length >= 20 && old.word_timestamps.length >= 20, 'the full result inline');
+  t.ok(old.segments.flatMap((s) => s.words).length >= 20 && old.word_timestamps.length >= 20, 'the full result inline');
   t.ok(old.model_output, 'with model_output');
 });
 
@@ -231,7 +232,7 @@ t.test('without storage: the full result, or a preview with truncated when it is
   t.equal(out.segments_total, whole.result.output.segments.length);
   t.ok(out.segments.every((s) => !('words' in s)));
   t.notOk(out.word_timestamps || out.model_output);
-  t.equal(words(out.transcription), JFK_WORDS, 'the full text all the same');
+  assertWords(t, out.transcription, 'the full text all the same');
   const full = await runJob(t, { input: { ...input, result_mode: 'full' } }, { MAX_RESULT_BYTES: '4096' });
   t.notOk(full.result.output.truncated, 'result_mode "full" returns the whole result whatever its size');
 });
@@ -253,7 +254,7 @@ t.test('TASK, MODEL_BATCH_SIZE, DEFAULT_LANGUAGE_CODE and DEBUG shape a job that
   t.equal(own.status, 0, own.stderr.slice(-1000));
   t.equal(own.result.output.detected_language, 'en', "the job's language wins");
   t.notOk(own.result.output.debug, 'debug: false turns it off');
-  t.equal(words(own.result.output.transcription), JFK_WORDS);
+  assertWords(t, own.result.output.transcription);
   const detected = await runJob(t, { input: { audio_base_64: jfk64(), language: 'auto' } }, env);
   t.equal(detected.result.output.detected_language, 'en', '"auto": detected');
   const plain = await runJob(t, { input: { audio_base_64: jfk64(), debug: true } }, { WHISPER_MODEL_NAME: 'base' });
@@ -387,7 +388,7 @@ t.test('batch what fits: a batch that runs out of memory is retried at half the 
   const r = await service.handle({ id: 'oom', input: { audio_base_64: jfk64(), batch_size: 16 } });
   t.notOk(r.error, r.error);
   t.same(batches, [16, 8, 4], 'halved until it fits');
-  t.equal(words(r.output.transcription), JFK_WORDS);
+  assertWords(t, r.output.transcription);
   t.same(r.output.notes, ['batch_size 16 did not fit in the cpu memory: 8 used', 'batch_size 8 did not fit in the cpu memory: 4 used']);
   batches.length = 0;
   const other = await service.handle({ id: 'not-oom', input: { audio_base_64: jfk64(), batch_size: 2 } });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
-import { root, fixture, tmpDir, modelDir, words, JFK_WORDS, runCli } from './helpers.mjs';
+import { root, fixture, tmpDir, modelDir, assertWords, words, runCli } from './helpers.mjs';
 import { startAudioServer, startS3, startHubStandIn } from './servers.mjs';
 import { resolveModel, WhisperModel } from '../lib/index.js';
 
@@ -29,7 +29,7 @@ t.test('--test_input and test_input.json', async (t) => {
   const audio = await startAudioServer(t);
   const ok = await runLocal(['--test_input', JSON.stringify({ input: { audio: `${audio}/audio/jfk.flac` } })]);
   t.equal(ok.status, 0);
-  t.equal(words(ok.result.output.transcription), JFK_WORDS);
+  assertWords(t, ok.result.output.transcription);
   const bad = await runLocal(['--test_input', JSON.stringify({ input: { audio: `${audio}/audio/jfk.flac`, beam_size: 'five' } })]);
   t.equal(bad.status, 1, 'a failed job exits non-zero');
   t.match(bad.result.error, /beam_size: Expected number, received string/);
@@ -62,7 +62,7 @@ t.test('--rp_serve_api', async (t) => {
   const post = (route, body) => fetch(`${api}${route}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
   const sync = await post('/runsync', { input: { audio: `${audio}/audio/jfk.flac` } });
   t.equal(sync.status, 'COMPLETED');
-  t.equal(words(sync.output.transcription), JFK_WORDS);
+  assertWords(t, sync.output.transcription);
   const queued = await post('/run', { input: { audio: `${audio}/audio/gettysburg.wav` } });
   t.ok(['IN_QUEUE', 'IN_PROGRESS'].includes(queued.status));
   let status;
@@ -93,9 +93,9 @@ t.test('artifacts to S3 (moto on loopback)', async (t) => {
   t.same(Object.keys(a).sort(), ['json', 'srt', 'text', 'vtt']);
   t.equal(a.srt.key, 'out/job-s3/transcript.srt');
   const srt = await (await fetch(a.srt.url)).text();
-  t.match(srt, /^1\n00:00:00,000 --> /, 'the presigned URL serves the SRT');
+  t.match(srt, /^1\n00:00:0\d,\d{3} --> /, 'the presigned URL serves the SRT');
   const json = await (await fetch(a.json.url)).json();
-  t.equal(words(json.text), JFK_WORDS, 'the JSON artifact');
+  assertWords(t, json.text, 'the JSON artifact');
   t.match(a.vtt.url, /X-Amz-Expires=600/, 'presigned for PRESIGN_TTL');
   t.notOk(r.result.output.srt, 'no inline copy when uploaded');
 
@@ -103,7 +103,7 @@ t.test('artifacts to S3 (moto on loopback)', async (t) => {
   t.equal(broken.status, 0, 'the job still succeeds');
   t.match(broken.result.output.upload_error, /upload to no-such-bucket failed/);
   t.match(broken.result.output.srt, /^1\n/, 'the transcript comes inline');
-  t.equal(words(broken.result.output.transcription), JFK_WORDS);
+  assertWords(t, broken.result.output.transcription);
 });
 
 t.test('model download in the Hub cache layout (stand-in Hub on loopback)', async (t) => {
@@ -123,7 +123,7 @@ t.test('model download in the Hub cache layout (stand-in Hub on loopback)', asyn
   const model = await WhisperModel.load(r.dir, { device: 'cpu', cpuThreads: 2 });
   const result = await model.transcribe(fixture('jfk.flac'));
   model.dispose();
-  t.equal(words(result.segments.map((s) => s.text).join(' ')), JFK_WORDS, 'the downloaded model transcribes');
+  assertWords(t, result.segments.map((s) => s.text).join(' '), 'the downloaded model transcribes');
 
   const offlineLocations = { ...locations, hub: { ...hubOptions, offline: true } };
   const before = hub.requests.length;

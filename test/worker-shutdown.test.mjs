@@ -8,13 +8,23 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { root, fixture, tmpDir, words, JFK_WORDS } from './helpers.mjs';
+import { root, fixture, tmpDir, assertWords } from './helpers.mjs';
 import { startAudioServer, startRunpodStandIn } from './servers.mjs';
 
 const cli = path.join(root, 'lib', 'cli.js');
 const baseEnv = { ...process.env, WHISPER_MODEL_NAME: 'tiny.en', CPU_THREADS: '1', ALLOW_PRIVATE_AUDIO_URLS: '1' };
 for (const k of Object.keys(baseEnv)) if (k.startsWith('RUNPOD_') || k.startsWith('STORAGE_') || k === 'JOB_TIMEOUT_S' || k === 'SHUTDOWN_GRACE_MS') delete baseEnv[k];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` every 50 ms until it returns true (a throw counts as false), for up to `timeoutMs`: a loaded machine answers late. */
+async function until(check, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await Promise.resolve().then(check).catch(() => false)) return true;
+    await sleep(50);
+  }
+  return false;
+}
 
 /** Starts `ct2-whisper worker ARGS`; `exited` resolves to { code, signal, at } (at: Date.now() of the exit). */
 function startWorker(t, args, env) {
@@ -76,19 +86,18 @@ t.test('--rp_serve_api: SIGTERM with a long job running and jobs queued', async 
   const queued = await w.post('/run', { input: { audio: `${audio}/audio/jfk.flac` } });
   t.equal(queued.body.status, 'IN_QUEUE');
   const queuedSync = w.post('/runsync', { input: { audio: `${audio}/audio/gettysburg.wav` } });
-  await sleep(200);
+  await until(async () => (await w.health()).jobs.IN_QUEUE === 2);
   t.same((await w.health()).jobs, { IN_PROGRESS: 1, IN_QUEUE: 2 });
 
   const sigterm = Date.now();
   w.child.kill('SIGTERM');
-  await sleep(300);
+  // Once the worker has taken the signal (at once on an idle machine, later on a loaded one).
+  t.ok(await until(async () => (await fetch(`${w.api}/health`)).status === 503), '/health says the worker is going');
   const refused = await w.post('/run', { input: { audio: `${audio}/audio/jfk.flac` } });
   t.equal(refused.code, 503, '/run is refused during shutdown');
   t.match(refused.body.error, /shutting down/);
   const refusedSync = await w.post('/runsync', { input: { audio: `${audio}/audio/jfk.flac` } });
   t.equal(refusedSync.code, 503, '/runsync is refused during shutdown');
-  const health = await fetch(`${w.api}/health`);
-  t.equal(health.status, 503, '/health says the worker is going');
   const q = await w.status(queued.body.id);
   t.equal(q.status, 'FAILED', 'the queued job failed');
   t.match(q.error, /worker is shutting down/, q.error);
@@ -119,7 +128,7 @@ t.test('--rp_serve_api: the running job finishes within the grace period', async
   w.child.kill('SIGTERM');
   const r = await job;
   t.equal(r.body.status, 'COMPLETED', 'the job in hand finished');
-  t.equal(words(r.body.output.transcription), JFK_WORDS);
+  assertWords(t, r.body.output.transcription);
   const { code, at } = await w.exited;
   t.equal(code, 0);
   t.ok(at - sigterm < 20_000, `exit once the job is done (${at - sigterm} ms after SIGTERM), not after the whole grace period`);
@@ -131,24 +140,27 @@ t.test('--rp_serve_api: the running job finishes within the grace period', async
 t.test('--rp_serve_api: JOB_TIMEOUT_S stops a long job; the worker serves the next one', async (t) => {
   const audio = await startAudioServer(t);
   const jobsDir = tmpDir(t);
-  const w = await startApi(t, { JOBS_DIR: jobsDir, JOB_TIMEOUT_S: '2' });
+  // Long enough for the next job (jfk.flac, about a second on one idle core) on a machine several
+  // times slower and loaded; Arthur.mp3 takes a minute or more on one thread.
+  const limitS = 10;
+  const w = await startApi(t, { JOBS_DIR: jobsDir, JOB_TIMEOUT_S: String(limitS) });
   const started = Date.now();
   const long = await w.post('/runsync', { input: { audio: `${audio}/audio/Arthur.mp3` } });
   const took = Date.now() - started;
   t.equal(long.body.status, 'FAILED');
-  t.match(long.body.error, /job timed out: it ran longer than JOB_TIMEOUT_S \(2 s\)/, long.body.error);
-  t.ok(took < 12_000, `answered ${took} ms after it was sent`);
+  t.match(long.body.error, new RegExp(`job timed out: it ran longer than JOB_TIMEOUT_S \\(${limitS} s\\)`), long.body.error);
+  t.ok(took < (limitS + 15) * 1000, `answered ${took} ms after it was sent`);
   t.same(fs.readdirSync(jobsDir), [], 'its directory is removed');
   const next = await w.post('/runsync', { input: { audio: `${audio}/audio/jfk.flac` } });
   t.equal(next.body.status, 'COMPLETED', 'the next job runs');
-  t.equal(words(next.body.output.transcription), JFK_WORDS);
+  assertWords(t, next.body.output.transcription);
   const sigterm = Date.now();
   w.child.kill('SIGTERM');
   const { code, at } = await w.exited;
   t.equal(code, 0);
-  t.ok(at - sigterm < 5000, `idle: exits at once (${at - sigterm} ms)`);
+  t.ok(at - sigterm < 10_000, `idle: exits at once (${at - sigterm} ms), not after the 25 s grace period`);
   t.same(fs.readdirSync(jobsDir), []);
-  t.comment(`JOB_TIMEOUT_S=2: the long job answered after ${took} ms`);
+  t.comment(`JOB_TIMEOUT_S=${limitS}: the long job answered after ${took} ms`);
 });
 
 const runpodEnv = { RUNPOD_POD_ID: 'w1', RUNPOD_AI_API_KEY: 'test-key', RUNPOD_PING_INTERVAL: '300', RUNPOD_IDLE_DELAY_MS: '50', PROGRESS_INTERVAL_MS: '200' };
@@ -181,7 +193,7 @@ t.test('RunPod mode: the job in hand finishes in the grace period; a second SIGT
   await audioFetched(jobsDir, fs.statSync(fixture('jfk.flac')).size);
   w.child.kill('SIGTERM');
   const short = await rp.result('short', 60_000);
-  t.equal(words(short.output?.transcription ?? ''), JFK_WORDS, 'finished and reported, its model still loaded');
+  assertWords(t, short.output?.transcription ?? '', 'finished and reported, its model still loaded');
   t.equal((await w.exited).code, 0);
 
   w = startWorker(t, [], { ...runpodEnv, ...rp.env, JOBS_DIR: jobsDir, RUNPOD_POD_ID: 'w3', SHUTDOWN_GRACE_MS: '120000' });

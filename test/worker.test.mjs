@@ -5,7 +5,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { root, fixture, tmpDir, words, JFK_WORDS } from './helpers.mjs';
+import { root, fixture, tmpDir, assertWords, words } from './helpers.mjs';
 import { startAudioServer, startRunpodStandIn } from './servers.mjs';
 
 const cli = path.join(root, 'lib', 'cli.js');
@@ -76,7 +76,7 @@ t.test('jobs through the RunPod protocol', async (t) => {
     t.notOk(r.error, `${id}: no error (${r.error ?? ''})`);
     const out = r.output;
     t.equal(out.transcription, out.joined_text, `${id}: transcription and joined_text`);
-    if (id !== 'truncated') t.equal(words(out.transcription), JFK_WORDS, `${id}: the words`);
+    if (id !== 'truncated') assertWords(t, out.transcription, `${id}: the words`);
     t.equal(out.detected_language, 'en');
     t.ok(Array.isArray(out.segments) && out.segments.length > 0, `${id}: segments`);
     t.ok(out.timings.total_s > 0, `${id}: timings`);
@@ -86,7 +86,7 @@ t.test('jobs through the RunPod protocol', async (t) => {
   t.equal(url.model, 'tiny.en');
   t.equal(url.compute_type, 'int8');
   t.ok(Array.isArray(url.word_timestamps) && url.word_timestamps.length >= 20, 'flat word timestamps');
-  t.match(url.srt, /^1\n00:00:00,000 --> /);
+  t.match(url.srt, /^1\n00:00:0\d,\d{3} --> /);
   t.match(url.vtt, /^WEBVTT/);
   t.match(words(url.text), /ask not what your country/);
   t.ok(Array.isArray((await rp.result('redirect')).output.word_timestamps), 'align_output gives word timestamps');
@@ -117,7 +117,7 @@ t.test('jobs through the RunPod protocol', async (t) => {
   const stopped = await rp.result('long', 60_000);
   t.match(stopped.error, /cancelled/, 'a stopped job reports that it was cancelled');
   rp.add({ id: 'after', input: { audio: `${audio}/audio/jfk.flac` } });
-  t.equal(words((await rp.result('after')).output.transcription), JFK_WORDS, 'the next job runs');
+  assertWords(t, (await rp.result('after')).output.transcription, 'the next job runs');
   t.same(fs.readdirSync(jobsDir), [], 'JOBS_DIR is empty');
 });
 
@@ -130,7 +130,7 @@ t.test('private addresses are refused unless allowed; languages outside SUPPORTE
   rp.add({ id: 'listed', input: { audio_base_64: b64('jfk.flac'), language: 'nl' } });
   const fb = (await rp.result('fallback')).output;
   t.same(fb.language_fallback, { requested: 'de', used: 'en' }, 'de is not listed: the default is used');
-  t.equal(words(fb.transcription), JFK_WORDS);
+  assertWords(t, fb.transcription);
   const listed = (await rp.result('listed')).output;
   t.notOk(listed.language_fallback, 'a listed language is used as asked');
   rp.add({ id: 'private', input: { audio: `${audio}/audio/jfk.flac` } });
