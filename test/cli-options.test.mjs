@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { root, fixture, modelDir, tmpDir, assertWords, words } from './helpers.mjs';
-import { DECODING_OPTION_NAMES } from '../lib/options.js';
-import { VAD_OPTION_NAMES } from '../lib/vad.js';
+import { OPTIONS, frontName } from '../lib/options/index.js';
 
 const cli = path.join(root, 'lib', 'cli.js');
 const run = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000 });
@@ -39,8 +38,10 @@ function repeatedPairs(doc) {
 t.test('--help lists every library option as a flag, the VAD parameters, and examples', async (t) => {
   const r = run('transcribe', '--help');
   t.equal(r.status, 0, r.stderr);
-  for (const o of DECODING_OPTION_NAMES) t.match(r.stdout, new RegExp(`^  --${kebab(o)} `, 'm'), `--${kebab(o)}`);
-  for (const v of VAD_OPTION_NAMES) t.match(r.stdout, new RegExp(`^  --vad-${kebab(v)} `, 'm'), `--vad-${kebab(v)}`);
+  for (const o of OPTIONS) {
+    const flag = frontName(o, 'cli');
+    if (flag) t.match(r.stdout, new RegExp(`^  ${flag} `, 'm'), flag);
+  }
   for (const f of ['--batch-size', '--vad-filter', '--format', '--output-dir', '--quiet']) t.match(r.stdout, new RegExp(`^  ${f} `, 'm'), f);
   t.match(r.stdout, /Examples:\n  ct2-whisper transcribe /);
   const main = run('--help');
@@ -115,27 +116,27 @@ t.test('errors name the flag, before any work', async (t) => {
   const cases = [
     [['--best-of', '11'], /^ct2-whisper: --best-of must be an integer of at least 1 and at most 10, got 11$/],
     [['--log-prob-threshold', '-101'], /^ct2-whisper: --log-prob-threshold must be a number of at least -100 and at most 100, got -101$/],
-    [['--chunk-length', '45'], /^ct2-whisper: --chunk-length must be between 1 and 30 seconds, got 45$/],
+    [['--chunk-length', '45'], /^ct2-whisper: --chunk-length must be an integer of at least 1 and at most 30 \(or none\), got 45$/],
     [['--clip-timestamps', '5,x'], /^ct2-whisper: --clip-timestamps: "x" is not a number of seconds$/],
     [['--clip-timestamps', '5,2'], /--clip-timestamps must be in increasing order/],
     [['--max-new-tokens', '1e9'], /--max-new-tokens must be an integer of at least 1 and at most 448/],
-    [['--patience', '0'], /--patience must be greater than 0/],
+    [['--patience', '0'], /--patience must be a number above 0 and at most 10, got 0/],
     [['--prefix', 'x'.repeat(10_001)], /--prefix is 10001 characters; at most 10000/],
-    [['--hallucination-silence-threshold', 'abc'], /--hallucination-silence-threshold must be a number or none \(off\), got "abc"/],
-    [['--beam_size', '0'], /--beam-size must be an integer from 1 to 10, got "0"/],
+    [['--hallucination-silence-threshold', 'abc'], /--hallucination-silence-threshold must be a number of at least 0 and at most 3600 \(or none\), got "abc"/],
+    [['--beam_size', '0'], /--beam-size must be an integer of at least 1 and at most 10, got 0/],
     [['--word-timestamps=maybe'], /--word-timestamps must be true or false/],
     [['--condition-on-previous-text', 'perhaps'], /Unexpected argument|audio file not found: perhaps/],
     [['--suppress-tokens', '1,x'], /--suppress-tokens must be a comma-separated list of integers; item 2 of "1,x" is "x"/],
     [['--language', 'xx'], /unknown language code "xx"/],
-    [['--task', 'summarize'], /--task must be transcribe or translate/],
-    [['--batch-size', '0'], /--batch-size must be an integer from 1 to 1024, got "0"/],
-    [['--batch-size', '1025'], /--batch-size must be an integer from 1 to 1024/],
-    [['--vad-threshold', '1.5'], /--vad-threshold must be a number of at least 0 and at most 1, got "1.5"/],
-    [['--vad-speech-pad-ms', '2.5'], /--vad-speech-pad-ms must be an integer, got "2.5"/],
+    [['--task', 'summarize'], /--task must be "transcribe" or "translate"/],
+    [['--batch-size', '0'], /--batch-size must be an integer of at least 1 and at most 1024 \(or none\), got 0/],
+    [['--batch-size', '1025'], /--batch-size must be an integer of at least 1 and at most 1024/],
+    [['--vad-threshold', '1.5'], /--vad-threshold must be a number of at least 0 and at most 1, got 1.5/],
+    [['--vad-speech-pad-ms', '2.5'], /--vad-speech-pad-ms must be an integer of at least 0 and at most 60000, got 2.5/],
     [['--vad-max-speech-duration-s', '0'], /--vad-max-speech-duration-s must be a number above 0/],
     [['--vad-threshold', '0.6', '--no-vad-filter'], /--vad-threshold needs the VAD; drop --no-vad-filter/],
-    [['--split-channels', '--batch-size', '2'], /--split-channels cannot be combined with --batch-size/],
-    [['--temperature', '0,0.5', '--temperature-increment-on-fallback', '0.2'], /takes one --temperature to start from/],
+    [['--split-channels', '--batch-size', '2'], /--split-channels is not supported with batchSize/],
+    [['--temperature', '0,0.5', '--temperature-increment-on-fallback', '0.2'], /--temperature-increment-on-fallback takes one temperature to start from/],
     [['--device', 'tpu'], /--device must be auto, cpu or cuda/],
     [['--decoder', 'sox'], /--decoder must be auto, native or ffmpeg/],
     [['--format', 'all', '--output', fixture('jfk.flac')], /--output must be a directory when there are several formats/],

@@ -5,7 +5,7 @@
 // the table's; an option's error names its flag (InputError.option), never by rewriting messages.
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.js';
-import { BOOL_WORDS, NUMBER, OPTIONS, frontName, libraryPath, nameIn, valueFromText, type Group, type OptionSpec } from '../options/index.js';
+import { BOOL_WORDS, NUMBER, OPTIONS, optionMessage, frontName, libraryPath, nameIn, valueFromText, type Group, type OptionSpec } from '../options/index.js';
 
 export class UsageError extends Error {}
 
@@ -35,7 +35,7 @@ export function optionFlags(...groups: Group[]): Map<string, FlagSpec> {
 
 /** A library InputError about an option, as a usage error naming its flag ("--beam-size must …"). */
 export function flagError(e: InputError): UsageError {
-  return new UsageError(e.option && e.detail ? `${nameIn(e.option, 'cli')} ${e.detail}` : e.message);
+  return new UsageError(e.option && e.detail ? optionMessage(nameIn(e.option, 'cli'), e.detail) : e.message);
 }
 
 /** Runs `f`, turning an option's InputError into a usage error that names the flag. */

@@ -11,10 +11,13 @@ export function setLanguageCodes(codes: Iterable<string>): void {
   languageCodes = new Set(codes);
 }
 
+/** An option's message as a front end names it: "beam_size must be …", "--clip-timestamps: "x" is …". */
+export const optionMessage = (name: string, detail: string): string => (detail.startsWith(':') ? `${name}${detail}` : `${name} ${detail}`);
+
 /** An InputError about one option: "beamSize must be …". */
 export function optionError(o: OptionSpec | string, detail: string): InputError {
   const option = typeof o === 'string' ? o : libraryPath(o);
-  return new InputError(`${option} ${detail}`, { option, detail });
+  return new InputError(optionMessage(option, detail), { option, detail });
 }
 
 /** A number as JSON writes it (what messages quote). */

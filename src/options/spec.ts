@@ -54,7 +54,7 @@ export interface OptionSpec {
 
 /** Temperatures: at most this many (0 to 1 in steps of 0.05). */
 export const MAX_TEMPERATURES = 21;
-/** The largest batch of speech chunks (large GPUs take 128–1024). */
+/** The largest batch of speech chunks (large GPUs take hundreds). */
 export const MAX_BATCH_SIZE = 1024;
 /** The batch size where a front end batches without being told (the server's scheduler, the worker's MODEL_BATCH_SIZE). */
 export const DEFAULT_BATCH_SIZE = 8;

@@ -2,7 +2,7 @@
 // "code"}}`. Every failure of a request, ours or the framework's, leaves the server through
 // `toApiError`, so clients (the official SDKs) read them as they read OpenAI's.
 import { AbortError, ErrorCode, InputError, TimeoutError } from '../errors.js';
-import { nameIn } from '../options/index.js';
+import { nameIn, optionMessage } from '../options/index.js';
 
 export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'not_found_error' | 'rate_limit_error' | 'server_error';
 
@@ -60,7 +60,7 @@ export function toApiError(e: unknown): ApiError {
   if (err instanceof InputError && err.option && err.detail) {
     // An option's error names its form field, as OpenAI's `param` does.
     const field = nameIn(err.option, 'form');
-    return badRequest(`${field} ${err.detail}`, field);
+    return badRequest(optionMessage(field, err.detail), field);
   }
   if (err.code === ErrorCode.INPUT) return badRequest(err.message);
   if (err instanceof TimeoutError) return new ApiError(504, err.message, 'server_error', null, 'timeout');

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FetchLimits } from './audio-source.js';
 import { storageFromEnv, type StorageConfig } from './storage.js';
-import type { Device, ComputeType } from '../model.js';
+import { COMPUTE_TYPES, type Device, type ComputeType } from '../model.js';
 import { CPU_MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../options/index.js';
 import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
 import { defaultHubRepos, isHubRepoId, type ModelPolicy } from '../model-path.js';
@@ -68,8 +68,7 @@ export { CPU_MAX_BATCH_SIZE };
 
 /** Node's timers hold at most 2^31-1 ms; a longer delay fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** The compute types the engine knows (native/src/device.rs). */
-export const COMPUTE_TYPES = ['auto', 'default', 'int8', 'int8_float32', 'int8_float16', 'int8_bfloat16', 'int16', 'float16', 'bfloat16', 'float32'];
+export { COMPUTE_TYPES };
 export const DEVICES = ['auto', 'cpu', 'cuda'];
 
 /** The worker's settings are wrong; `problems` has one line per bad variable. */
@@ -227,7 +226,7 @@ export function configFromEnv(env: Env): WorkerConfig {
   // WHISPERX_DEVICE wins over WHISPER_DEVICE; both are checked.
   const whisperDevice = r.oneOf<Device>('WHISPER_DEVICE', 'auto', DEVICES);
   const device = r.raw('WHISPERX_DEVICE') !== undefined ? r.oneOf<Device>('WHISPERX_DEVICE', 'auto', DEVICES) : whisperDevice;
-  const computeType = r.oneOf<ComputeType>('COMPUTE_TYPE', 'auto', COMPUTE_TYPES);
+  const computeType = r.oneOf<ComputeType>('COMPUTE_TYPE', 'auto', [...COMPUTE_TYPES]);
   const cores = os.availableParallelism();
   const cpuThreads = r.int('CPU_THREADS', cores, 1, cores * 4, 'threads', `at most 4 per core; ${cores} cores`);
   const maxCachedModels = r.int('MAX_CACHED_MODELS', 2, 1, 16, 'models');
