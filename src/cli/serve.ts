@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { Env, EnvSettings } from '../env.js';
 import { defaultLocalModel, resolveModel } from '../model-path.js';
 import { MAX_BATCH_SIZE, type LoadOptions } from '../model.js';
-import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_SCHEDULER } from '../server/app.js';
+import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_SCHEDULER, DEFAULT_TIMEOUTS, type HttpTimeouts } from '../server/app.js';
 import type { ServedModel } from '../server/models.js';
 import { vadModelPath } from '../vad.js';
 import { listCachedModels } from './models.js';
@@ -24,6 +24,10 @@ export function serveSpecs(): Map<string, FlagSpec> {
     ['--max-queue', spec()],
     ['--max-file-bytes', spec()],
     ['--max-audio-seconds', spec()],
+    ['--max-queue-bytes', spec()],
+    ['--header-timeout', spec()],
+    ['--body-timeout', spec()],
+    ['--idle-timeout', spec()],
   ]);
 }
 
@@ -61,6 +65,16 @@ async function servedModels(names: string[], settings: EnvSettings): Promise<Ser
   return [{ id: best.name, dir: best.dir }, ...others.map((m) => ({ id: m.name, dir: m.path }))];
 }
 
+/** --header-timeout, --body-timeout and --idle-timeout, in seconds. */
+function timeoutFlags(values: Map<string, string>): HttpTimeouts {
+  const seconds = (flag: string, def: number) => (intArg(flag, values.get(flag), 1, 24 * 3600) ?? def / 1000) * 1000;
+  return {
+    headersMs: seconds('--header-timeout', DEFAULT_TIMEOUTS.headersMs),
+    bodyMs: seconds('--body-timeout', DEFAULT_TIMEOUTS.bodyMs),
+    idleMs: seconds('--idle-timeout', DEFAULT_TIMEOUTS.idleMs),
+  };
+}
+
 export async function serveCommand(argv: string[], env: Env, settings: EnvSettings, load: (values: Map<string, string>) => LoadOptions): Promise<void> {
   const { models: names, rest } = takeModels(argv);
   const { values, positionals } = parseFlags(rest, serveSpecs());
@@ -73,14 +87,16 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
     batchSize: intArg('--batch-size', values.get('--batch-size'), 1, MAX_BATCH_SIZE) ?? DEFAULT_SCHEDULER.batchSize,
     gatherMs: intArg('--gather-ms', values.get('--gather-ms'), 0, 10_000) ?? DEFAULT_SCHEDULER.gatherMs,
     maxQueue: intArg('--max-queue', values.get('--max-queue'), 1, 100_000) ?? DEFAULT_SCHEDULER.maxQueue,
+    maxQueueBytes: intArg('--max-queue-bytes', values.get('--max-queue-bytes'), 1, 2 ** 40) ?? DEFAULT_SCHEDULER.maxQueueBytes,
   };
+  const timeouts = timeoutFlags(values);
   const maxFileBytes = intArg('--max-file-bytes', values.get('--max-file-bytes'), 1, 2 ** 32) ?? DEFAULT_MAX_FILE_BYTES;
   const maxAudioSeconds = intArg('--max-audio-seconds', values.get('--max-audio-seconds'), 1, 24 * 3600) ?? DEFAULT_MAX_AUDIO_SECONDS;
   const loadOptions = load(values);
   vadModelPath(settings.vadModelPath);
   const models = await servedModels(names, settings);
   const server = await startServer(
-    { models, load: loadOptions, apiKey, maxFileBytes, maxAudioSeconds, scheduler, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath },
+    { models, load: loadOptions, apiKey, maxFileBytes, maxAudioSeconds, scheduler, timeouts, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath },
     host,
     port,
   );

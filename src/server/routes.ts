@@ -26,10 +26,15 @@ export interface RouteContext {
 
 type Task = 'transcribe' | 'translate';
 
+const EMPTY = Buffer.alloc(0);
+
 /** The upload as 16 kHz samples: a 413 past the duration limit, a 400 for what is not audio. */
 async function decodeUpload(form: AudioRequest, ctx: RouteContext, signal: AbortSignal): Promise<Float32Array> {
+  // Decoded once; the encoded bytes are let go as the samples are made.
+  const file = form.file;
+  form.file = EMPTY;
   try {
-    const [audio] = await decodeAudio(form.file, { maxAudioSeconds: ctx.maxAudioSeconds, maxAudioBytes: ctx.maxFileBytes, ffmpegPath: ctx.ffmpegPath, signal });
+    const [audio] = await decodeAudio(file, { maxAudioSeconds: ctx.maxAudioSeconds, maxAudioBytes: ctx.maxFileBytes, ffmpegPath: ctx.ffmpegPath, signal });
     return audio;
   } catch (e) {
     const message = (e as Error).message;
@@ -44,18 +49,24 @@ async function decodeUpload(form: AudioRequest, ctx: RouteContext, signal: Abort
   }
 }
 
+/**
+ * A transcription or translation: the form is read whole first (within the server's body
+ * timeout), then the request is admitted to the queue (by count and upload bytes); its upload is
+ * decoded when the scheduler takes it for a call.
+ */
 async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: RouteContext, task: Task): Promise<void> {
-  const release = ctx.scheduler.admit();
+  const form = await readAudioForm(request, task === 'translate', ctx.maxFileBytes);
+  const release = ctx.scheduler.admit(form.file.length);
   const gone = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableFinished) gone.abort(new AbortError('the client disconnected'));
   };
   reply.raw.on('close', onClose);
-  let stream: EventStream | undefined;
+  // With stream=true the events start once the upload is decoded (a bad upload is still a 400).
+  const stream = form.stream ? new EventStream(reply.raw) : undefined;
+  let streaming = false;
   try {
-    const form = await readAudioForm(request, task === 'translate', ctx.maxFileBytes);
     const served = ctx.models.find(form.model);
-    const audio = await decodeUpload(form, ctx, gone.signal);
     if (task === 'translate' && !(await ctx.models.get(served)).isMultilingual) {
       throw badRequest(`the model ${served.id} is English-only: translations need a multilingual model`, 'model');
     }
@@ -71,16 +82,20 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
       diarize: form.diarize ? { minSpeakers: form.minSpeakers, maxSpeakers: form.maxSpeakers } : undefined,
       signal: gone.signal,
     };
-    if (form.stream) {
-      stream = new EventStream(reply.raw);
-      reply.hijack();
-      stream.open();
-      streamEvents(stream, options, form);
-    }
+    if (stream) streamEvents(stream, options, form);
+    const decode = async () => {
+      const audio = await decodeUpload(form, ctx, gone.signal);
+      if (stream && !streaming) {
+        reply.hijack();
+        stream.open();
+        streaming = true;
+      }
+      return audio;
+    };
     // Diarization follows the transcription of its own request: such requests run alone.
     const alone = !form.vadFilter || form.diarize;
-    const result = await ctx.scheduler.submit({ model: served, audio, options, batchSize: form.batchSize, alone });
-    if (stream) {
+    const result = await ctx.scheduler.submit({ model: served, decode, options, batchSize: form.batchSize, alone });
+    if (stream && streaming) {
       stream.send(doneEvent(result, form));
       stream.end();
       return;
@@ -88,7 +103,7 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
     const out = render(result, form, task);
     reply.type(out.contentType).send(out.body);
   } catch (e) {
-    if (!stream) throw e;
+    if (!stream || !streaming) throw e;
     stream.send(toApiError(e).body());
     stream.end();
   } finally {
