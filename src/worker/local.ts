@@ -115,7 +115,9 @@ export interface LocalApi {
   server: http.Server;
   /**
    * Stops accepting jobs (503), fails the queued ones, lets the running one finish within
-   * `graceMs` and then cancels it, answers every waiting request and closes the server.
+   * `graceMs` and then cancels it, answers every waiting request, keeps answering /status until
+   * the jobs in hand have been reported (until the grace period ends, at least REPORT_WAIT_MS after
+   * the last one ended) and closes the server.
    * Resolves to false if the running job did not stop within CANCEL_WAIT_MS of its cancellation.
    */
   shutdown(graceMs: number): Promise<boolean>;
