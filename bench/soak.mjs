@@ -54,21 +54,23 @@ function start(args, env, ready) {
   return { child, exited, err: () => err, ready: ready(child, () => err) };
 }
 
-/** Runs `count` tasks, `CONCURRENCY` at a time; tallies outcomes. */
-async function pool(count, task) {
+/** Runs `count` tasks, `CONCURRENCY` at a time; tallies outcomes; the RSS of `pid` every tenth of the way. */
+async function pool(count, task, pid) {
   const tally = {};
   const wrong = [];
+  const series = [];
   let next = 0;
   const started = Date.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < count) {
       const i = next++;
+      if (i % Math.max(1, Math.round(count / 10)) === 0) series.push(Math.round(status(pid).rss));
       const { kind, ok, detail } = await task(i).catch((e) => ({ kind: `task ${i % 10}`, ok: false, detail: e.message }));
       tally[kind] = (tally[kind] ?? 0) + 1;
       if (!ok) wrong.push(`${i} ${kind}: ${detail}`);
     }
   }));
-  return { tally, wrong, seconds: (Date.now() - started) / 1000 };
+  return { tally, wrong, series, seconds: (Date.now() - started) / 1000 };
 }
 
 async function soakWorker() {
@@ -129,7 +131,7 @@ async function soakWorker() {
   await task(0); // warm: the model loaded, the first job run
   await sleep(1000);
   const before = status(w.child.pid);
-  const result = await pool(JOBS, task);
+  const result = await pool(JOBS, task, w.child.pid);
   // Let the jobs of clients that left finish.
   for (let k = 0; k < 600; k++) {
     const h = await (await fetch(`${api}/health`)).json();
@@ -193,7 +195,7 @@ async function soakServe() {
   await task(0);
   await sleep(1000);
   const before = status(s.child.pid);
-  const result = await pool(REQUESTS, task);
+  const result = await pool(REQUESTS, task, s.child.pid);
   for (let k = 0; k < 600; k++) {
     const h = await (await fetch(`${url}/health`)).json();
     if (!h.scheduler.admitted) break;
@@ -208,9 +210,10 @@ async function soakServe() {
 
 const left = (dir) => fs.readdirSync(dir);
 const started = Date.now();
-const worker = await soakWorker();
+const skipped = { tally: {}, wrong: [], series: [], seconds: 0, before: { rss: 0 }, after: { rss: 0, peak: 0 }, exit: { code: 'skipped' } };
+const worker = JOBS ? await soakWorker() : skipped;
 const workerLeft = { tmp: left(tmp), jobs: left(jobsDir) };
-const serve = await soakServe();
+const serve = REQUESTS ? await soakServe() : skipped;
 const serveLeft = { tmp: left(tmp) };
 const mb = (x) => x.toFixed(0);
 const lines = [
@@ -221,6 +224,7 @@ const lines = [
   `| worker --rp_serve_api | ${JOBS} | ${worker.seconds.toFixed(0)} | ${Object.entries(worker.tally).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${worker.wrong.length} | ${mb(worker.before.rss)} | ${mb(worker.after.rss)} | ${mb(worker.after.peak)} | ${worker.exit.code ?? worker.exit.signal} | ${workerLeft.tmp.length ? workerLeft.tmp.join(' ') : 'nothing'} | ${workerLeft.jobs.length ? workerLeft.jobs.join(' ') : 'nothing'} |`,
   `| serve | ${REQUESTS} | ${serve.seconds.toFixed(0)} | ${Object.entries(serve.tally).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${serve.wrong.length} | ${mb(serve.before.rss)} | ${mb(serve.after.rss)} | ${mb(serve.after.peak)} | ${serve.exit.code ?? serve.exit.signal} | ${serveLeft.tmp.length ? serveLeft.tmp.join(' ') : 'nothing'} | — |`,
 ];
+lines.push('', `RSS MB every tenth of the way: worker ${worker.series.join(' ')} → ${mb(worker.after.rss)}; serve ${serve.series.join(' ')} → ${mb(serve.after.rss)}`);
 console.log(lines.join('\n'));
 for (const w of [...worker.wrong, ...serve.wrong].slice(0, 20)) console.log(`wrong: ${w}`);
 fs.rmSync(work, { recursive: true, force: true });
