@@ -123,3 +123,21 @@ t.test('a bad upload with stream=true is still a 400, before any event', async (
   const text = await ok.text();
   t.match(text, /transcript\.text\.done/);
 });
+
+t.test('a batched call takes at most maxCallAudioSeconds of decoded audio', async (t) => {
+  const { startServer } = await import('../lib/server/app.js');
+  const { modelDir } = await import('./helpers.mjs');
+  const dir = tmpDir(t);
+  const silence = path.join(dir, 'silence-20min.flac');
+  spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '1200', '-c:a', 'flac', silence]);
+  const server = await startServer({ models: [{ id: 'tiny.en', dir: modelDir('tiny.en') }], load: { cpuThreads: 1 }, scheduler: { gatherMs: 300, maxCallAudioSeconds: 1800 } }, '127.0.0.1', 0);
+  t.teardown(() => server.close());
+  const calls = async () => (await (await fetch(`${server.url}/health`)).json()).scheduler.engine_calls;
+  const post = (file) => fetch(`${server.url}/v1/audio/transcriptions`, { method: 'POST', body: form(file) }).then((r) => r.status);
+  let before = await calls();
+  t.same(await Promise.all([post(fixture('jfk.flac')), post(fixture('jfk.flac'))]), [200, 200]);
+  t.equal((await calls()) - before, 1, 'two short requests that arrive together share one call');
+  before = await calls();
+  t.same(await Promise.all([post(silence), post(silence)]), [200, 200]);
+  t.equal((await calls()) - before, 2, 'two 20-minute requests do not: 40 min is more than a call takes (30 min)');
+});

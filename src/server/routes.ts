@@ -30,11 +30,8 @@ const EMPTY = Buffer.alloc(0);
 
 /** The upload as 16 kHz samples: a 413 past the duration limit, a 400 for what is not audio. */
 async function decodeUpload(form: AudioRequest, ctx: RouteContext, signal: AbortSignal): Promise<Float32Array> {
-  // Decoded once; the encoded bytes are let go as the samples are made.
-  const file = form.file;
-  form.file = EMPTY;
   try {
-    const [audio] = await decodeAudio(file, { maxAudioSeconds: ctx.maxAudioSeconds, maxAudioBytes: ctx.maxFileBytes, ffmpegPath: ctx.ffmpegPath, signal });
+    const [audio] = await decodeAudio(form.file, { maxAudioSeconds: ctx.maxAudioSeconds, maxAudioBytes: ctx.maxFileBytes, ffmpegPath: ctx.ffmpegPath, signal });
     return audio;
   } catch (e) {
     const message = (e as Error).message;
@@ -94,7 +91,11 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
     };
     // Diarization follows the transcription of its own request: such requests run alone.
     const alone = !form.vadFilter || form.diarize;
-    const result = await ctx.scheduler.submit({ model: served, decode, options, batchSize: form.batchSize, alone });
+    // Once its samples are in a call, the encoded upload is let go.
+    const taken = () => {
+      form.file = EMPTY;
+    };
+    const result = await ctx.scheduler.submit({ model: served, decode, taken, options, batchSize: form.batchSize, alone });
     if (stream && streaming) {
       stream.send(doneEvent(result, form));
       stream.end();

@@ -34,6 +34,8 @@ export interface Job {
   model: ServedModel;
   /** The upload decoded to 16 kHz samples: called when the job's call is formed, not while it waits. */
   decode: () => Promise<Float32Array>;
+  /** Called once its samples are in a call (the upload may then be let go; until then it may be decoded again). */
+  taken?: () => void;
   /** Options with the call's signal, onSegment and onProgress. */
   options: TranscribeOptions;
   batchSize?: number;
@@ -187,6 +189,7 @@ export class Scheduler {
       w.seconds = audio.length / SAMPLE_RATE;
       if (group.length && seconds + w.seconds > this.options.maxCallAudioSeconds) continue;
       this.remove(w);
+      w.job.taken?.();
       group.push({ w, audio });
       seconds += w.seconds;
     }
