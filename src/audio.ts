@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { native } from './native.js';
+import type { PipelineSpecOptions } from './options/index.js';
 import { ErrorCode, InputError, abortError } from './errors.js';
 import { decodeWithFfmpeg, SAMPLE_RATE, tooLongMessage } from './ffmpeg.js';
 
@@ -22,9 +23,8 @@ export const DEFAULT_MAX_AUDIO_BYTES = 1024 ** 3;
 /** A file path, the bytes of an encoded file, or 16 kHz mono float32 samples. */
 export type AudioInput = string | Buffer | Uint8Array | Float32Array;
 
-export interface DecodeOptions {
-  /** Return one array per channel instead of mixing to mono. */
-  splitChannels?: boolean;
+/** How audio is read (`splitChannels`: one array per channel instead of mixing to mono). */
+export interface AudioOptions extends Pick<PipelineSpecOptions, 'splitChannels'> {
   /** 'auto' (default): the built-in decoder where it can, else ffmpeg. */
   decoder?: 'auto' | 'native' | 'ffmpeg';
   /** ffmpeg executable (default: $FFMPEG_PATH, else `ffmpeg` on PATH). */
@@ -45,7 +45,7 @@ const NATIVE_FORMATS = 'WAV, FLAC, MP3, M4A/AAC, OGG Vorbis';
 /** Native errors that ffmpeg may still get past; the rest (bad headers, limits, bugs) are final. */
 const FFMPEG_MAY_READ = /^(unsupported audio format|corrupt audio):/;
 
-function limits(opts: DecodeOptions): { seconds: number; bytes: number } {
+function limits(opts: AudioOptions): { seconds: number; bytes: number } {
   const seconds = opts.maxAudioSeconds ?? DEFAULT_MAX_AUDIO_SECONDS;
   const bytes = opts.maxAudioBytes ?? DEFAULT_MAX_AUDIO_BYTES;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
@@ -85,7 +85,7 @@ async function checkFile(file: string, maxBytes: number): Promise<void> {
 }
 
 /** Decodes any supported input to 16 kHz float32 arrays (one, or one per channel). */
-export async function decodeAudio(input: AudioInput, opts: DecodeOptions = {}): Promise<Float32Array[]> {
+export async function decodeAudio(input: AudioInput, opts: AudioOptions = {}): Promise<Float32Array[]> {
   const limit = limits(opts);
   if (input instanceof Float32Array) {
     if (opts.splitChannels) throw new InputError('splitChannels needs an encoded file, not raw samples');

@@ -9,18 +9,14 @@ import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WhisperModel, MAX_BATCH_SIZE, type Device, type ComputeType, type TranscribeOptions, type LoadOptions, type DetectLanguageOptions } from './model.js';
+import { WhisperModel, COMPUTE_TYPES, type TranscribeOptions, type Device, type ComputeType, type LoadOptions, type DetectLanguageOptions } from './model.js';
 import { render } from './formats.js';
-import { decodingOptions, type DecodingOptions } from './options.js';
+import { resolveDecoding } from './options/index.js';
 import { defaultLocalModel, resolveModel } from './model-path.js';
 import { settingsFromEnv, type Env, type EnvSettings } from './env.js';
-import { InputError } from './errors.js';
-import { native } from './native.js';
-import { vadModelPath, type VadOptions } from './vad.js';
-import { MAX_SPEAKERS, resolveDiarizationModels } from './diarize/index.js';
-import {
-  UsageError, decodingFlags, spec, vadFlags, parseFlags, intArg, numberArg, boolArg, valueOf, vadValue, toFlagMessage, type FlagSpec,
-} from './cli/args.js';
+import { resolveDiarizationModels } from './diarize/index.js';
+import { UsageError, spec, optionFlags, optionValues, checked, parseFlags, intArg, boolArg, type FlagSpec } from './cli/args.js';
+import { transcribeOptionFlags, transcribeOptions } from './cli/transcribe-options.js';
 import { planOutputs, formatsOf } from './cli/outputs.js';
 import { ProgressBar, progressMode } from './cli/progress.js';
 import { listCachedModels, renderModels } from './cli/models.js';
@@ -39,16 +35,7 @@ const MODEL_FLAGS: Array<[string, FlagSpec]> = [
 function transcribeSpecs(): Map<string, FlagSpec> {
   return new Map<string, FlagSpec>([
     ...MODEL_FLAGS,
-    ...decodingFlags(),
-    ['--temperature-increment-on-fallback', spec('number')],
-    ['--split-channels', spec('bool')],
-    ['--vad-filter', spec('bool')],
-    ...vadFlags(),
-    ['--batch-size', spec()],
-    ['--diarize', spec('bool')],
-    ['--min-speakers', spec()],
-    ['--max-speakers', spec()],
-    ['--speaker-sample', { kind: 'string', repeatable: true }],
+    ...transcribeOptionFlags(),
     ['--format', spec()],
     ['--output', spec()],
     ['--output-dir', spec()],
@@ -58,7 +45,7 @@ function transcribeSpecs(): Map<string, FlagSpec> {
 }
 
 function detectSpecs(): Map<string, FlagSpec> {
-  const d = decodingFlags();
+  const d = optionFlags('decoding');
   return new Map<string, FlagSpec>([
     ...MODEL_FLAGS,
     ['--language-detection-segments', d.get('--language-detection-segments')!],
@@ -69,15 +56,13 @@ function detectSpecs(): Map<string, FlagSpec> {
 
 const wantsHelp = (argv: string[]) => argv.some((a) => a === '--help' || a === '-h');
 
-/** CTranslate2's compute types (the engine says which the device supports). */
-const COMPUTE_TYPES = ['auto', 'default', 'int8', 'int8_float32', 'int8_float16', 'int8_bfloat16', 'int16', 'float16', 'bfloat16', 'float32'];
 
 /** Checked before any work; what the model loads with. */
 function loadOptions(values: Map<string, string>): LoadOptions {
   const device = values.get('--device') ?? 'auto';
   if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu or cuda, got ${JSON.stringify(device)}`);
   const computeType = values.get('--compute-type') ?? 'auto';
-  if (!COMPUTE_TYPES.includes(computeType)) throw new UsageError(`--compute-type must be one of ${COMPUTE_TYPES.join(', ')}, got ${JSON.stringify(computeType)}`);
+  if (!(COMPUTE_TYPES as readonly string[]).includes(computeType)) throw new UsageError(`--compute-type must be one of ${COMPUTE_TYPES.join(', ')}, got ${JSON.stringify(computeType)}`);
   const cores = os.availableParallelism();
   const opts: LoadOptions = {
     device: device as Device,
@@ -96,129 +81,12 @@ function decoderOf(values: Map<string, string>): TranscribeOptions['decoder'] {
   return d;
 }
 
-/** --language: a code Whisper knows, or auto (detect). */
-function languageArg(v: string | undefined): string | undefined {
-  if (v === undefined || v.trim().toLowerCase() === 'auto') return undefined;
-  const code = v.trim().toLowerCase();
-  const codes = native().languageCodes();
-  if (!codes.includes(code)) {
-    throw new UsageError(`--language: unknown language code ${JSON.stringify(v)}; give one of Whisper's codes (${codes.slice(0, 6).join(', ')}, ...) or auto`);
-  }
-  return code;
-}
-
 /** The model: --model (a path, a cache name, a Hub name or id), else the default from the cache. */
 async function loadModel(values: Map<string, string>, settings: EnvSettings, load: LoadOptions): Promise<WhisperModel> {
   const name = values.get('--model');
   const resolved = name ? await resolveModel(name, settings) : defaultLocalModel(settings);
   if (resolved.note) process.stderr.write(`ct2-whisper: ${resolved.note}\n`);
   return WhisperModel.load(resolved.dir, load);
-}
-
-/** Library option errors (InputError, naming the camelCase option) as usage errors naming the flag. */
-function checked<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof InputError) throw new UsageError(toFlagMessage(e.message));
-    throw e;
-  }
-}
-
-/** The transcribe options from the flags, every value checked (by the library too) before any work. */
-/** --speaker-sample NAME=PATH, repeatable: a speaker's name and a recording of that speaker alone. */
-function speakerSamplesArg(list: string[] | undefined): Array<{ name: string; audio: string }> {
-  const samples = (list ?? []).map((v) => {
-    const eq = v.indexOf('=');
-    const name = eq < 0 ? '' : v.slice(0, eq).trim();
-    const file = eq < 0 ? '' : v.slice(eq + 1);
-    if (!name || !file) throw new UsageError(`--speaker-sample must be NAME=PATH (a speaker's name and a recording of that speaker alone), got ${JSON.stringify(v)}`);
-    if (name.length > 200) throw new UsageError(`--speaker-sample: the name must be at most 200 characters, got ${name.length}`);
-    let stat;
-    try {
-      stat = fsSync.statSync(file);
-    } catch {
-      throw new UsageError(`--speaker-sample ${name}: no such file: ${file}`);
-    }
-    if (!stat.isFile()) throw new UsageError(`--speaker-sample ${name}: not a file: ${file}`);
-    return { name, audio: file };
-  });
-  const names = samples.map((x) => x.name);
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice !== undefined) throw new UsageError(`--speaker-sample names ${JSON.stringify(twice)} twice`);
-  return samples;
-}
-
-function transcribeOptions(values: Map<string, string>, specs: Map<string, FlagSpec>, settings: EnvSettings, lists: Map<string, string[]> = new Map()): TranscribeOptions {
-  const options: Record<string, unknown> = {};
-  for (const [flag, spec] of specs) {
-    const v = values.get(flag);
-    if (v === undefined || !spec.option) continue;
-    if (spec.option === 'language') options.language = languageArg(v);
-    else if (spec.option === 'task') {
-      if (v !== 'transcribe' && v !== 'translate') throw new UsageError(`--task must be transcribe or translate, got ${JSON.stringify(v)}`);
-      options.task = v;
-    } else if (spec.option === 'beamSize') options.beamSize = intArg('--beam-size', v, 1, 10);
-    else options[spec.option] = valueOf(flag, spec.kind, v);
-  }
-  const step = values.get('--temperature-increment-on-fallback');
-  if (step !== undefined) {
-    const inc = numberArg('--temperature-increment-on-fallback', step);
-    if (inc < 0.05 || inc > 1) throw new UsageError(`--temperature-increment-on-fallback must be a number from 0.05 to 1, got ${JSON.stringify(step)}`);
-    const t = options.temperature as number[] | undefined;
-    if (t && t.length > 1) throw new UsageError('--temperature-increment-on-fallback takes one --temperature to start from, not a list');
-    const start = t?.[0] ?? 0;
-    const count = start <= 1 ? Math.floor((1 - start) / inc + 1e-9) + 1 : 1;
-    options.temperature = Array.from({ length: count }, (_, i) => Math.round((start + i * inc) * 1000) / 1000);
-  }
-  const vadParameters: VadOptions = {};
-  for (const [flag, spec] of specs) {
-    const v = values.get(flag);
-    if (v !== undefined && spec.vad) vadParameters[spec.vad] = vadValue(flag, spec.vad, v);
-  }
-  const given = Object.keys(vadParameters);
-  let vadFilter = values.has('--vad-filter') ? boolArg('--vad-filter', values.get('--vad-filter')!) : undefined;
-  if (given.length && vadFilter === false) {
-    throw new UsageError(`--${given.length > 1 ? 'vad-* parameters need' : `vad-${given[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs`} the VAD; drop --no-vad-filter`);
-  }
-  // A VAD parameter turns the VAD on, as WhisperX's vad_onset/vad_offset do in the worker.
-  if (given.length && vadFilter === undefined) vadFilter = true;
-  if (vadFilter !== undefined) options.vadFilter = vadFilter;
-  if (given.length) options.vadParameters = vadParameters;
-  const batchSize = intArg('--batch-size', values.get('--batch-size'), 1, MAX_BATCH_SIZE);
-  if (batchSize !== undefined) options.batchSize = batchSize;
-  if (values.has('--split-channels')) options.splitChannels = boolArg('--split-channels', values.get('--split-channels')!);
-  if (options.splitChannels && (batchSize !== undefined || vadFilter)) {
-    throw new UsageError(`--split-channels cannot be combined with ${batchSize !== undefined ? '--batch-size' : '--vad-filter'}`);
-  }
-  const minSpeakers = intArg('--min-speakers', values.get('--min-speakers'), 1, MAX_SPEAKERS);
-  const maxSpeakers = intArg('--max-speakers', values.get('--max-speakers'), 1, MAX_SPEAKERS);
-  const speakerSamples = speakerSamplesArg(lists.get('--speaker-sample'));
-  const diarize = values.has('--diarize') ? boolArg('--diarize', values.get('--diarize')!) : minSpeakers !== undefined || maxSpeakers !== undefined || speakerSamples.length > 0;
-  if (!diarize && (minSpeakers !== undefined || maxSpeakers !== undefined)) throw new UsageError('--min-speakers and --max-speakers need --diarize');
-  if (!diarize && speakerSamples.length) throw new UsageError('--speaker-sample needs --diarize');
-  if (minSpeakers !== undefined && maxSpeakers !== undefined && minSpeakers > maxSpeakers) {
-    throw new UsageError(`--min-speakers (${minSpeakers}) is more than --max-speakers (${maxSpeakers})`);
-  }
-  if (diarize) {
-    if (options.splitChannels) throw new UsageError('--diarize cannot be combined with --split-channels');
-    options.diarize = {
-      ...(minSpeakers !== undefined ? { minSpeakers } : {}),
-      ...(maxSpeakers !== undefined ? { maxSpeakers } : {}),
-      ...(speakerSamples.length ? { speakerSamples } : {}),
-      ...(settings.diarizationModel ? { diarizationModel: settings.diarizationModel } : {}),
-      locations: { cacheDir: settings.cacheDir, hub: settings.hub },
-    };
-  }
-  const decoder = decoderOf(values);
-  if (decoder) options.decoder = decoder;
-  // The engine's checks (bounds, lists, the rules between values), named by flag.
-  checked(() => decodingOptions(options as DecodingOptions, batchSize !== undefined));
-  options.vadModelPath = settings.vadModelPath;
-  if (settings.ffmpegPath) options.ffmpegPath = settings.ffmpegPath;
-  // The VAD model is needed by --vad-filter and by --batch-size (unless clips are given or the VAD is off).
-  if (vadFilter || (batchSize !== undefined && vadFilter !== false && options.clipTimestamps === undefined)) vadModelPath(settings.vadModelPath);
-  return options as TranscribeOptions;
 }
 
 function flag(values: Map<string, string>, name: string): boolean {
@@ -271,12 +139,8 @@ async function detectLanguageCommand(argv: string[], env: Env): Promise<void> {
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got ${JSON.stringify(format)}`);
   const load = loadOptions(values);
   const settings = settingsFromEnv(env);
-  const opts: Record<string, unknown> = {};
-  for (const f of ['--language-detection-segments', '--language-detection-threshold']) {
-    const v = values.get(f);
-    if (v !== undefined) opts[specs.get(f)!.option!] = valueOf(f, specs.get(f)!.kind, v);
-  }
-  checked(() => decodingOptions(opts as DecodingOptions));
+  const opts: Record<string, unknown> = optionValues(values, specs);
+  checked(() => resolveDecoding(opts));
   const decoder = decoderOf(values);
   if (decoder) opts.decoder = decoder;
   if (settings.ffmpegPath) opts.ffmpegPath = settings.ffmpegPath;

@@ -22,6 +22,18 @@ export class CT2WhisperError extends Error {
 export class InputError extends CT2WhisperError {
   override name = 'InputError';
   override readonly code = ErrorCode.INPUT;
+  /** The option it is about, by its library path (`beamSize`, `vadParameters.threshold`), when it is about one. */
+  readonly option?: string;
+  /** The message without the option's name ("must be …"): front ends put their own name for the option before it. */
+  readonly detail?: string;
+
+  constructor(message: string, about?: { option: string; detail: string }) {
+    super(message);
+    if (about) {
+      this.option = about.option;
+      this.detail = about.detail;
+    }
+  }
 }
 
 /** The call was aborted through its AbortSignal. */

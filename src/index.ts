@@ -4,9 +4,10 @@ export type {
   LoadOptions, Device, ComputeType, TranscribeOptions, Transcription, TranscriptionInfo, Segment, Word,
   LanguageDetection, DetectLanguageOptions, CallOptions, Timings, TranscribeDiarizeOptions,
 } from './model.js';
-export type { DecodingOptions } from './options.js';
+export type { DecodingOptions, VadOptions, PipelineSpecOptions, DiarizeSpecOptions } from './options/index.js';
+export { OPTIONS, MAX_BATCH_SIZE, MAX_SPEAKERS, type OptionSpec } from './options/index.js';
 export { decodeAudio, SAMPLE_RATE, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MAX_AUDIO_BYTES } from './audio.js';
-export type { AudioInput, DecodeOptions } from './audio.js';
+export type { AudioInput, AudioOptions } from './audio.js';
 export { render, toSrt, toVtt, toText, toJsonObject, joinedText, formatTimestamp, FORMATS } from './formats.js';
 export type { Format } from './formats.js';
 export { defaultLocalModel, resolveModel, cacheDir, DEFAULT_MODEL } from './model-path.js';
@@ -17,7 +18,7 @@ export { settingsFromEnv, hubOptionsFromEnv } from './env.js';
 export type { EnvSettings, Env } from './env.js';
 export { InputError, ModelError, EngineError, AbortError, TimeoutError, InternalError, CT2WhisperError, ErrorCode } from './errors.js';
 export { getSpeechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, speechProbabilities, vadModelPath } from './vad.js';
-export type { VadOptions, SpeechTimestamp } from './vad.js';
+export type { SpeechTimestamp } from './vad.js';
 export type { PipelineOptions, BatchedRequest } from './model.js';
 import { native } from './native.js';
 
@@ -35,5 +36,5 @@ export function languageCodes(): string[] {
 export function cudaDeviceCount(): number {
   return native().cudaDeviceCount();
 }
-export { diarize, diarizeSamples, assignSpeakers, resolveDiarizationModels, MAX_SPEAKERS } from './diarize/index.js';
+export { diarize, diarizeSamples, assignSpeakers, resolveDiarizationModels } from './diarize/index.js';
 export type { DiarizeOptions, Diarization, SpeakerTurn, SpeakerSummary, SpeakerSample } from './diarize/index.js';

@@ -6,15 +6,20 @@ import {
   native, type NativeModel, type JobControl, type Segment as NativeSegment, type TranscriptionInfo as NativeTranscriptionInfo,
   type LanguageDetection as NativeLanguageDetection, type NativeChunk, type StageTimings,
 } from './native.js';
-import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from './audio.js';
-import { decodingOptions, type DecodingOptions } from './options.js';
+import { decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from './audio.js';
+import {
+  resolveOptions, resolveDecoding, checkValue, optionAt, type DecodingOptions, type PipelineSpecOptions, type ResolvedDecoding, type ResolvedOptions,
+  type VadOptions,
+} from './options/index.js';
 import { EngineError, InputError, abortError, callSignal, fromNative } from './errors.js';
-import { getSpeechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, type VadOptions, type SpeechTimestamp } from './vad.js';
+import { speechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, type SpeechTimestamp } from './vad.js';
 import { assignSpeakers, checkDiarizeOptions, diarizeSamples, type DiarizeOptions, type SpeakerSummary, type SpeakerTurn } from './diarize/index.js';
-import type { Word as NativeWord } from './native.js';
+import type { Word as NativeWord, DecodeOptions as EngineOptions } from './native.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
-export type ComputeType = 'auto' | 'default' | 'int8' | 'int8_float32' | 'int8_float16' | 'float16' | 'float32';
+/** CTranslate2's compute types ('auto': float16 on CUDA, int8 on CPU; the engine says which the device supports). */
+export const COMPUTE_TYPES = ['auto', 'default', 'int8', 'int8_float32', 'int8_float16', 'int8_bfloat16', 'int16', 'float16', 'bfloat16', 'float32'] as const;
+export type ComputeType = (typeof COMPUTE_TYPES)[number];
 
 export interface LoadOptions {
   device?: Device;
@@ -42,9 +47,21 @@ export interface Segment extends Omit<NativeSegment, 'words'> {
 }
 
 export interface TranscriptionInfo extends NativeTranscriptionInfo {
-  /** The decoding options given, as the engine read them (and the pipeline's). */
-  transcription_options: Record<string, unknown>;
+  /**
+   * The options the call ran with, resolved once (every decoding option, the pipeline's choices
+   * made), as faster-whisper's TranscriptionInfo.transcription_options; with `vadFilter`, the VAD's
+   * parameters; with `diarize`, its settings.
+   */
+  transcription_options: TranscriptionOptionsReport;
 }
+
+/** What `info.transcription_options` holds. */
+export type TranscriptionOptionsReport = ResolvedDecoding & {
+  vadFilter: boolean;
+  batchSize: number | null;
+  vadParameters?: ResolvedOptions['vad'];
+  diarize?: Record<string, unknown>;
+};
 
 export interface Transcription {
   segments: Segment[];
@@ -59,6 +76,15 @@ export interface Transcription {
 
 /** transcribe's diarization settings: DiarizeOptions without what the call itself gives. */
 export type TranscribeDiarizeOptions = Omit<DiarizeOptions, 'signal' | 'timeoutMs' | 'decoder' | 'ffmpegPath' | 'maxAudioSeconds' | 'maxAudioBytes'>;
+
+/** The resolved decoding options as the engine takes them: none (null) as an absent field. */
+const engineOptions = (d: ResolvedDecoding): EngineOptions =>
+  Object.fromEntries(Object.entries(d).filter(([, v]) => v !== null)) as unknown as EngineOptions;
+
+/** What the result reports: the resolved options and the pipeline's. */
+function report(r: ResolvedOptions): TranscriptionOptionsReport {
+  return { ...r.decoding, vadFilter: r.vadFilter, batchSize: r.batchSize, ...(r.vadFilter ? { vadParameters: r.vad } : {}) };
+}
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -92,17 +118,11 @@ type HostStages = Pick<Timings, 'decode' | 'vad'>;
 /** Seconds since `t0` (a `performance.now()`). */
 const since = (t0: number) => (performance.now() - t0) / 1000;
 
-export interface PipelineOptions {
-  /** Drop non-speech with Silero VAD first (default: off; on for the batched pipeline). */
-  vadFilter?: boolean;
+export interface PipelineOptions extends PipelineSpecOptions {
+  /** Silero VAD's parameters (with vadFilter, or batchSize). */
   vadParameters?: VadOptions;
   /** Path of silero_vad_v6.onnx (default: $CT2_WHISPER_VAD_MODEL, else the model cache). */
   vadModelPath?: string;
-  /**
-   * Batch the speech chunks that the VAD finds, this many at a time (faster-whisper's
-   * BatchedInferencePipeline: no conditioning on previous text, first temperature only).
-   */
-  batchSize?: number;
   /**
    * Label speakers (diarization with pyannote segmentation-3.0 and CAM++ on ONNX Runtime): `true`,
    * or its options (`minSpeakers`, `maxSpeakers`, `speakerSamples`, ...). Segments and words get
@@ -111,18 +131,13 @@ export interface PipelineOptions {
   diarize?: boolean | TranscribeDiarizeOptions;
 }
 
-export type TranscribeOptions = DecodingOptions & PipelineOptions & Omit<DecodeOptions, 'signal'> & CallOptions;
+export type TranscribeOptions = DecodingOptions & PipelineOptions & Omit<AudioOptions, 'signal'> & CallOptions;
 
 export type LanguageDetection = NativeLanguageDetection;
 
-export interface DetectLanguageOptions extends CallOptions, Omit<DecodeOptions, 'signal' | 'splitChannels'> {
-  languageDetectionSegments?: number;
-  languageDetectionThreshold?: number;
-}
+export interface DetectLanguageOptions extends CallOptions, Omit<AudioOptions, 'signal' | 'splitChannels'>, Pick<DecodingOptions, 'languageDetectionSegments' | 'languageDetectionThreshold'> {}
 
 const PROGRESS_INTERVAL_MS = 100;
-/** The largest batch of speech chunks (large GPUs take 128–1024). */
-export const MAX_BATCH_SIZE = 1024;
 
 /** A native JobControl wired to a call's signal, progress and segment callbacks. */
 interface ControlWire {
@@ -276,13 +291,13 @@ export class WhisperModel {
       checkDiarizeOptions(diarization);
       if (options.splitChannels) throw new InputError('diarize is not supported with splitChannels (each channel is one speaker already)');
     }
-    // Checked by the engine before any audio is read; what it read is what the result reports.
-    const decoding = decodingOptions(rest);
+    // Resolved once, before any audio is read; what the call runs with is what the result reports.
+    const resolved = resolveOptions(rest);
     const stages = { decode: 0, vad: 0 };
     const t0 = performance.now();
     const channels = await decodeAudio(input, { ...rest, signal: options.signal });
     stages.decode = since(t0);
-    const result = await this.transcribeChannels(channels, rest, decoding, stages);
+    const result = await this.transcribeChannels(channels, rest, resolved, stages);
     if (!diarization) return result;
     const d = await diarizeSamples(channels[0], { ...diarization, signal: options.signal });
     assignSpeakers(result.segments, d.turns);
@@ -299,29 +314,20 @@ export class WhisperModel {
   private async transcribeChannels(
     channels: Float32Array[],
     options: TranscribeOptions,
-    decoding: DecodingOptions,
+    resolved: ResolvedOptions,
     stages: HostStages,
   ): Promise<Transcription> {
     const engine = this.engine;
     const run = async (audio: Float32Array, call: CallOptions): Promise<Transcription> => {
       try {
-        const r = await withControl(call, (c) => engine.transcribe(audio, decoding, c), undefined, stages);
-        return { segments: r.segments, info: { ...r.info, transcription_options: { ...decoding } } };
+        const r = await withControl(call, (c) => engine.transcribe(audio, engineOptions(resolved.decoding), c), undefined, stages);
+        return { segments: r.segments, info: { ...r.info, transcription_options: report(resolved) } };
       } catch (e) {
         throw fromNative(e);
       }
     };
-    if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > MAX_BATCH_SIZE)) {
-      throw new InputError(`batchSize must be an integer of at least 1 and at most ${MAX_BATCH_SIZE}, got ${JSON.stringify(options.batchSize)}`);
-    }
-    if (options.batchSize !== undefined) {
-      if (options.splitChannels) throw new InputError('splitChannels is not supported with batchSize');
-      return this.transcribeBatched(channels[0], options, decoding, stages);
-    }
-    if (options.vadFilter) {
-      if (options.splitChannels) throw new InputError('splitChannels is not supported with vadFilter');
-      return this.transcribeWithVad(channels[0], options, decoding, (audio, call) => run(audio, call), stages);
-    }
+    if (resolved.batchSize !== null) return this.transcribeBatched(channels[0], options, resolved, stages);
+    if (resolved.vadFilter) return this.transcribeWithVad(channels[0], options, resolved, (audio, call) => run(audio, call), stages);
     if (!options.splitChannels) return run(channels[0], options);
     const total = channels.reduce((s, c) => s + c.length, 0) / SAMPLE_RATE;
     let before = 0;
@@ -343,14 +349,13 @@ export class WhisperModel {
   private async transcribeWithVad(
     audio: Float32Array,
     options: TranscribeOptions,
-    decoding: DecodingOptions,
+    resolved: ResolvedOptions,
     run: (audio: Float32Array, call: CallOptions) => Promise<Transcription>,
     stages: HostStages,
   ): Promise<Transcription> {
-    const clips = decoding.clipTimestamps as number[] | undefined;
-    if (clips && !(clips.length === 1 && clips[0] === 0)) return run(audio, options);
+    if (!wholeRecording(resolved.clips)) return run(audio, options);
     const t0 = performance.now();
-    const speech = await getSpeechTimestamps(audio, options.vadParameters, options.vadModelPath);
+    const speech = await speechTimestamps(audio, resolved.vad, options.vadModelPath);
     stages.vad = since(t0);
     if (options.signal?.aborted) throw abortError(options.signal);
     const [kept] = collectChunks(audio, speech);
@@ -359,7 +364,6 @@ export class WhisperModel {
     restoreSpeechTimestamps(r.segments, speech);
     r.info.duration = audio.length / SAMPLE_RATE;
     r.info.duration_after_vad = kept.samples.length / SAMPLE_RATE;
-    r.info.transcription_options = { ...r.info.transcription_options, vadFilter: true, vadParameters: options.vadParameters ?? {} };
     return r;
   }
 
@@ -367,23 +371,22 @@ export class WhisperModel {
   private async transcribeBatched(
     audio: Float32Array,
     options: TranscribeOptions,
-    decoding: DecodingOptions,
+    resolved: ResolvedOptions,
     stages: HostStages,
   ): Promise<Transcription> {
     const engine = this.engine;
     const t0 = performance.now();
-    const plan = await planBatched(audio, options, decoding);
+    const plan = await planBatched(audio, options, resolved);
     stages.vad = since(t0);
-
-    const batchSize = options.batchSize ?? 8;
+    const batchSize = resolved.batchSize!;
     try {
       const r = await withControl(
         options,
-        (c) => engine.transcribeBatched(plan.chunks, plan.duration, batchSize, plan.batched, c),
+        (c) => engine.transcribeBatched(plan.chunks, plan.duration, batchSize, engineOptions(plan.resolved.decoding), c),
         plan.mapSegment,
         stages,
       );
-      return finishBatched(plan, r, batchSize);
+      return finishBatched(plan, r);
     } catch (e) {
       throw fromNative(e);
     }
@@ -399,14 +402,12 @@ export class WhisperModel {
    */
   async transcribeTogether(requests: BatchedRequest[], batchSize: number): Promise<Array<Transcription | Error>> {
     const engine = this.engine;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
-      throw new InputError(`batchSize must be an integer of at least 1 and at most ${MAX_BATCH_SIZE}, got ${JSON.stringify(batchSize)}`);
-    }
+    checkValue(optionAt('batchSize')!, batchSize);
     const plans = await Promise.all(
       requests.map(async (r): Promise<BatchedPlan | Error> => {
         try {
           if (r.options.signal?.aborted) throw abortError(r.options.signal);
-          const plan = await planBatched(r.audio, r.options, decodingOptions(r.options));
+          const plan = await planBatched(r.audio, r.options, resolveOptions({ ...r.options, batchSize }));
           if (r.options.signal?.aborted) throw abortError(r.options.signal);
           return plan;
         } catch (e) {
@@ -420,7 +421,7 @@ export class WhisperModel {
       const wires = runnable.map(({ plan, request }) => wireControl(request.options, plan.mapSegment));
       try {
         const results = await engine.transcribeBatchedMany(
-          runnable.map(({ plan }) => ({ chunks: plan.chunks, duration: plan.duration, options: plan.batched })),
+          runnable.map(({ plan }) => ({ chunks: plan.chunks, duration: plan.duration, options: engineOptions(plan.resolved.decoding) })),
           batchSize,
           wires.map((w) => w.control),
         );
@@ -429,7 +430,7 @@ export class WhisperModel {
           const signal = request.options.signal;
           if (r.transcription) {
             wires[i].settle();
-            outcomes.set(request, finishBatched(plan, r.transcription, batchSize));
+            outcomes.set(request, finishBatched(plan, r.transcription));
           } else if (signal?.aborted) {
             outcomes.set(request, abortError(signal));
           } else {
@@ -456,12 +457,15 @@ export class WhisperModel {
 
   private async detectLanguageWithin(input: AudioInput, options: DetectLanguageOptions): Promise<LanguageDetection> {
     const engine = this.engine;
+    const { languageDetectionSegments: segments, languageDetectionThreshold: threshold } = resolveDecoding({
+      languageDetectionSegments: options.languageDetectionSegments,
+      languageDetectionThreshold: options.languageDetectionThreshold,
+    });
     const t0 = performance.now();
     const [audio] = await decodeAudio(input, { ...options, splitChannels: false });
     const stages = { decode: since(t0), vad: 0 };
-    const { languageDetectionSegments, languageDetectionThreshold } = options;
     try {
-      return await withControl(options, (c) => engine.detectLanguage(audio, { languageDetectionSegments, languageDetectionThreshold }, c), undefined, stages);
+      return await withControl(options, (c) => engine.detectLanguage(audio, segments, threshold, c), undefined, stages);
     } catch (e) {
       throw fromNative(e);
     }
@@ -483,13 +487,16 @@ export interface BatchedRequest {
 /** The options that may differ between requests decoded in the same batches (each item has its own prompt). */
 const PER_REQUEST_OPTIONS = new Set(['language', 'task', 'initialPrompt', 'hotwords']);
 
+/** Whether clips are the whole recording (the default, [0]). */
+const wholeRecording = (clips: number[]): boolean => clips.length === 1 && clips[0] === 0;
+
 /**
  * A key equal for requests whose batched decoding settings are equal, so that
- * `transcribeTogether` may take them in one call: the decoding options as the engine reads
- * them for the batched pipeline, less the ones each request keeps for itself.
+ * `transcribeTogether` may take them in one call: the decoding options as the batched pipeline
+ * runs them, less the ones each request keeps for itself.
  */
 export function batchKey(options: TranscribeOptions): string {
-  const batched = decodingOptions(decodingOptions(options), true) as Record<string, unknown>;
+  const batched = resolveDecoding(options, true) as Record<string, unknown>;
   const shared = Object.entries(batched).filter(([k, v]) => !PER_REQUEST_OPTIONS.has(k) && v !== undefined && v !== null);
   return JSON.stringify(shared.sort(([a], [b]) => (a < b ? -1 : 1)));
 }
@@ -502,27 +509,25 @@ interface BatchedPlan {
   /** Whether times go back from speech-only time to the recording's (VAD chunks; not given clips). */
   restore: boolean;
   duration: number;
-  /** The options as the batched pipeline takes them. */
-  batched: DecodingOptions;
+  /** The options, resolved for the batched pipeline. */
+  resolved: ResolvedOptions;
   mapSegment: (s: Segment) => Segment;
 }
 
-/** The speech chunks of one recording (VAD, or the given clips) and its batched options. */
-async function planBatched(audio: Float32Array, options: TranscribeOptions, decoding: DecodingOptions): Promise<BatchedPlan> {
-  const chunkLength = options.chunkLength ?? 30;
+/** The speech chunks of one recording (VAD, or the given clips). */
+async function planBatched(audio: Float32Array, options: TranscribeOptions, resolved: ResolvedOptions): Promise<BatchedPlan> {
+  const chunkLength = resolved.decoding.chunkLength ?? 30;
   const duration = audio.length / SAMPLE_RATE;
   let clips: SpeechTimestamp[];
   let restore = true;
-  const given = options.clipTimestamps;
-  if (given !== undefined && !(typeof given === 'string' && given.trim() === '0')) {
-    // Parsed and checked by the engine (decodingOptions).
-    const list = [...(decoding.clipTimestamps as number[])];
+  if (!wholeRecording(resolved.clips)) {
+    const list = [...resolved.clips];
     if (list.length % 2 === 1) list.push(duration);
     clips = [];
     for (let i = 0; i < list.length; i += 2) clips.push({ start: Math.trunc(list[i] * SAMPLE_RATE), end: Math.trunc(list[i + 1] * SAMPLE_RATE) });
     restore = false;
-  } else if (options.vadFilter ?? true) {
-    clips = await getSpeechTimestamps(audio, { minSilenceDurationMs: 160, ...options.vadParameters, maxSpeechDurationS: chunkLength }, options.vadModelPath);
+  } else if (resolved.vadFilter) {
+    clips = await speechTimestamps(audio, resolved.vad, options.vadModelPath);
   } else if (duration < chunkLength) {
     clips = [{ start: 0, end: audio.length }];
   } else {
@@ -532,23 +537,15 @@ async function planBatched(audio: Float32Array, options: TranscribeOptions, deco
   const chunks = restore
     ? speechChunks(audio, clips, chunkLength).map(({ parts, offset }) => ({ parts, offset }))
     : clips.map((c) => ({ parts: [audio.subarray(c.start, c.end)], offset: c.start / SAMPLE_RATE }));
-  return {
-    chunks,
-    clips,
-    restore,
-    duration,
-    // The batched pipeline's fixed choices (first temperature only, no conditioning, ...), as the engine makes them.
-    batched: decodingOptions(decoding, true),
-    mapSegment: (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s),
-  };
+  return { chunks, clips, restore, duration, resolved, mapSegment: (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s) };
 }
 
 /** The engine's result of one planned recording, in the recording's time, with its info. */
-function finishBatched(plan: BatchedPlan, r: { segments: Segment[]; info: NativeTranscriptionInfo }, batchSize: number): Transcription {
+function finishBatched(plan: BatchedPlan, r: { segments: Segment[]; info: NativeTranscriptionInfo }): Transcription {
   if (plan.restore) restoreSpeechTimestamps(r.segments, plan.clips);
   const kept = plan.clips.reduce((a, c) => a + (c.end - c.start), 0) / SAMPLE_RATE;
   return {
     segments: r.segments,
-    info: { ...r.info, duration: plan.duration, duration_after_vad: kept, transcription_options: { ...plan.batched, batchSize } },
+    info: { ...r.info, duration: plan.duration, duration_after_vad: kept, transcription_options: report(plan.resolved) },
   };
 }

@@ -7,8 +7,8 @@ import type * as Binding from '../native/binding.cjs';
 
 export type NativeBinding = typeof Binding;
 export type {
-  DecodedAudio, JobControl, LanguageDetection, LanguageDetectionOptions, LogMel, NativeChunk, NativeLoadOptions, NativeModel, Segment, StageTimings,
-  TranscribeOptions, Transcription, TranscriptionInfo, Word,
+  DecodedAudio, DecodeOptions, JobControl, LanguageDetection, LogMel, NativeChunk, NativeLoadOptions, NativeModel, Segment, StageTimings,
+  Transcription, TranscriptionInfo, Word,
 } from '../native/binding.cjs';
 
 let cached: NativeBinding | undefined;

@@ -7,27 +7,13 @@ import { ModelError } from './errors.js';
 import { cacheDir } from './model-path.js';
 import { SAMPLE_RATE } from './ffmpeg.js';
 import { onnxSession } from './onnx-session.js';
+import { resolveVad, type ResolvedVad, type VadOptions } from './options/index.js';
+
+export type { VadOptions };
 
 export const VAD_MODEL_FILE = 'silero_vad_v6.onnx';
 const WINDOW = 512;
 const CONTEXT = 64;
-
-export interface VadOptions {
-  /** Speech probability at or above which a window is speech (default 0.5). */
-  threshold?: number;
-  /** Below this a window is silence (default threshold − 0.15). */
-  negThreshold?: number | null;
-  minSpeechDurationMs?: number;
-  maxSpeechDurationS?: number;
-  minSilenceDurationMs?: number;
-  speechPadMs?: number;
-}
-
-/** VadOptions' names (the worker maps its job's vad_parameters onto them by rule). */
-export const VAD_OPTION_NAMES = ['threshold', 'negThreshold', 'minSpeechDurationMs', 'maxSpeechDurationS', 'minSilenceDurationMs', 'speechPadMs'] as const satisfies ReadonlyArray<keyof VadOptions>;
-// Every name of VadOptions is in the list (a compile-time check).
-const vadOptionNamesComplete: Exclude<keyof VadOptions, (typeof VAD_OPTION_NAMES)[number]> extends never ? true : false = true;
-void vadOptionNamesComplete;
 
 export interface SpeechTimestamp {
   start: number;
@@ -84,14 +70,19 @@ export async function speechProbabilities(audio: Float32Array, modelPath?: strin
   return probs;
 }
 
-/** faster-whisper's get_speech_timestamps: speech chunks in samples. */
+/** faster-whisper's get_speech_timestamps: speech chunks in samples (options checked, with faster-whisper's defaults). */
 export async function getSpeechTimestamps(audio: Float32Array, options: VadOptions = {}, modelPath?: string): Promise<SpeechTimestamp[]> {
-  const threshold = options.threshold ?? 0.5;
+  return speechTimestamps(audio, resolveVad(options), modelPath);
+}
+
+/** getSpeechTimestamps with its parameters resolved already (what a transcription resolved for the call). */
+export async function speechTimestamps(audio: Float32Array, options: ResolvedVad, modelPath?: string): Promise<SpeechTimestamp[]> {
+  const threshold = options.threshold;
   const negThreshold = options.negThreshold ?? Math.max(threshold - 0.15, 0.01);
-  const minSpeechSamples = (SAMPLE_RATE * (options.minSpeechDurationMs ?? 0)) / 1000;
-  const speechPadSamples = (SAMPLE_RATE * (options.speechPadMs ?? 400)) / 1000;
+  const minSpeechSamples = (SAMPLE_RATE * options.minSpeechDurationMs) / 1000;
+  const speechPadSamples = (SAMPLE_RATE * options.speechPadMs) / 1000;
   const maxSpeechSamples = SAMPLE_RATE * (options.maxSpeechDurationS ?? Infinity) - WINDOW - 2 * speechPadSamples;
-  const minSilenceSamples = (SAMPLE_RATE * (options.minSilenceDurationMs ?? 2000)) / 1000;
+  const minSilenceSamples = (SAMPLE_RATE * options.minSilenceDurationMs) / 1000;
   const minSilenceAtMax = (SAMPLE_RATE * 98) / 1000;
   const length = audio.length;
   const probs = await speechProbabilities(audio, modelPath);

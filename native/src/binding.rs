@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use napi::bindgen_prelude::*;
-use napi::JsValue;
 use napi_derive::napi;
 
 use crate::audio;
@@ -23,7 +22,7 @@ use crate::features::FeatureExtractor;
 use crate::guard::guard;
 use crate::languages;
 use crate::model::{LoadOptions, WhisperModel};
-use crate::options::{self, LanguageDetectionOptions, TranscribeOptions};
+use crate::options::DecodeOptions;
 use crate::pipeline::{self, BatchRequest, BatchedPipeline, Chunk, SequentialPipeline};
 use crate::result::{LanguageDetection, Segment, Transcription};
 use crate::timings::{self, StageTimings};
@@ -209,71 +208,6 @@ pub fn cuda_device_count() -> Result<u32, ErrorCode> {
     sync(|| Ok(device::cuda_device_count() as u32))
 }
 
-/// The names of `TranscribeOptions`' fields (the decoding options), in order.
-#[napi]
-pub fn decoding_option_names() -> Vec<String> {
-    options::DECODING_OPTION_NAMES.iter().map(|s| s.to_string()).collect()
-}
-
-/// A `TranscribeOptions` from a JS object, a wrong type named by its field ("hotwords must be a
-/// string, got number").
-fn transcribe_options(env: &Env, value: &Object) -> crate::error::Result<TranscribeOptions> {
-    // SAFETY: both handles are live for this call.
-    unsafe { TranscribeOptions::from_napi_value(env.raw(), value.raw()) }.map_err(|e| {
-        let field = e.reason.rsplit_once(" on TranscribeOptions.").map(|(_, f)| f.to_string());
-        let Some(field) = field else { return Error::input(format!("invalid transcription options: {}", e.reason)) };
-        let got = value
-            .get_named_property::<Unknown>(&field)
-            .and_then(|v| v.get_type())
-            .map(|t| format!("{t:?}").to_lowercase())
-            .unwrap_or_else(|_| "something else".into());
-        let list = got == "object";
-        let expected = match e.status {
-            Status::StringExpected if list => "a list of strings".to_string(),
-            Status::StringExpected => "a string".to_string(),
-            Status::NumberExpected if list => "a list of numbers".to_string(),
-            Status::NumberExpected => "a number".to_string(),
-            Status::BooleanExpected => "true or false".to_string(),
-            Status::ArrayExpected => "a list".to_string(),
-            // An `Either`: "Value is none of these types `String`, `null`, ".
-            _ => e
-                .reason
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .map(|t| match t {
-                    "String" => "a string",
-                    "f64" => "a number",
-                    "null" => "null",
-                    t if t.starts_with("Vec") || t.starts_with("Array") => "a list of numbers",
-                    _ => "a value of another type",
-                })
-                .collect::<Vec<_>>()
-                .join(" or "),
-        };
-        Error::input(format!("{field} must be {expected}, got {got}"))
-    })
-}
-
-/// Checks transcription options (every error names its option) and returns them as the engine
-/// reads them: the decoding options only, temperature as a list, clipTimestamps as numbers;
-/// with `batched`, with the batched pipeline's fixed choices.
-#[napi(ts_args_type = "options: TranscribeOptions, batched: boolean")]
-pub fn normalize_transcribe_options(env: Env, options: Object, batched: bool) -> Result<TranscribeOptions, ErrorCode> {
-    sync(|| {
-        let given = transcribe_options(&env, &options)?;
-        let given = if batched { given.for_batched() } else { given };
-        given.resolve()?;
-        given.normalized()
-    })
-}
-
-/// clipTimestamps ("start,end,…" or numbers) as numbers of seconds.
-#[napi]
-pub fn parse_clip_timestamps(value: Either<String, Vec<f64>>) -> Result<Vec<f64>, ErrorCode> {
-    sync(|| options::parse_clip_timestamps(&value))
-}
-
 #[napi]
 impl NativeModel {
     #[napi(getter)]
@@ -301,17 +235,17 @@ impl NativeModel {
         sync(|| Ok(self.languages.clone()))
     }
 
-    /// Transcribes 16 kHz mono samples (faster-whisper's sequential pipeline). The options are
-    /// checked before the call is queued.
+    /// Transcribes 16 kHz mono samples (faster-whisper's sequential pipeline) with the options
+    /// resolved for the call (src/options/resolve.ts).
     #[napi(ts_return_type = "Promise<Transcription>")]
     pub fn transcribe(
         &self,
         audio: Float32Array,
-        options: TranscribeOptions,
+        options: DecodeOptions,
         control: &JobControl,
     ) -> Result<AsyncTask<Job<Transcription, Transcription>>, ErrorCode> {
         sync(|| {
-            let opts = options.resolve()?;
+            let opts = options;
             // The JS array itself, not a copy (230 MB an hour): the TS layer hands over samples
             // that nothing else holds (see src/model.ts).
             let (model, control) = (self.model()?, control.inner.clone());
@@ -320,7 +254,7 @@ impl NativeModel {
     }
 
     /// Transcribes speech chunks (each at most one window) in batches (faster-whisper's batched
-    /// pipeline, whose fixed choices are applied to `options`). Each chunk is its parts (views
+    /// pipeline; `options` resolved with its choices made). Each chunk is its parts (views
     /// of the samples, read in place) and its offset in seconds of the kept audio; `duration` is
     /// the whole recording's.
     #[napi(ts_return_type = "Promise<Transcription>")]
@@ -329,11 +263,11 @@ impl NativeModel {
         chunks: Vec<NativeChunk>,
         duration: f64,
         batch_size: u32,
-        options: TranscribeOptions,
+        options: DecodeOptions,
         control: &JobControl,
     ) -> Result<AsyncTask<Job<Transcription, Transcription>>, ErrorCode> {
         sync(|| {
-            let opts = options.for_batched().resolve()?;
+            let opts = options;
             let (model, control, batch_size) = (self.model()?, control.inner.clone(), batch_size.max(1) as usize);
             // The JS arrays themselves, held by the job, not copies (see src/model.ts).
             Ok(Job::new(
@@ -394,16 +328,18 @@ impl NativeModel {
         })
     }
 
-    /// Detects the language from the first windows of 16 kHz mono samples.
+    /// Detects the language from the first `segments` windows of 16 kHz mono samples, stopping
+    /// at the first whose language reaches `threshold` (both resolved by the caller).
     #[napi(ts_return_type = "Promise<LanguageDetection>")]
     pub fn detect_language(
         &self,
         audio: Float32Array,
-        options: LanguageDetectionOptions,
+        segments: u32,
+        threshold: f64,
         control: &JobControl,
     ) -> Result<AsyncTask<Job<LanguageDetection, LanguageDetection>>, ErrorCode> {
         sync(|| {
-            let (segments, threshold) = options.resolve()?;
+            let segments = segments.max(1) as usize;
             let (model, control) = (self.model()?, control.inner.clone());
             Ok(Job::new(
                 move || {
@@ -527,8 +463,8 @@ pub struct NativeBatchRequest {
     pub chunks: Vec<NativeChunk>,
     /// The whole recording's seconds.
     pub duration: f64,
-    /// The request's options (the batched pipeline's fixed choices are applied).
-    pub options: TranscribeOptions,
+    /// The request's options, resolved with the batched pipeline's choices made.
+    pub options: DecodeOptions,
 }
 
 /// What one request of `transcribeBatchedMany` came to: a transcription, or an error with its code.
@@ -542,17 +478,17 @@ pub struct BatchOutcome {
 /// A request checked, ready for the thread pool: its options, and its chunks' JS arrays, held
 /// (not copied) while the job runs.
 struct PreparedRequest {
-    work: crate::error::Result<crate::options::DecodeOptions>,
+    work: crate::error::Result<DecodeOptions>,
     duration: f64,
     control: Arc<Control>,
     chunks: Vec<NativeChunk>,
 }
 
-fn prepare_request(r: &NativeBatchRequest) -> crate::error::Result<crate::options::DecodeOptions> {
+fn prepare_request(r: &NativeBatchRequest) -> crate::error::Result<DecodeOptions> {
     if !(r.duration.is_finite() && r.duration >= 0.0) {
         return Err(Error::input(format!("duration must be a number of seconds, got {}", r.duration)));
     }
-    r.options.for_batched().resolve()
+    Ok(r.options.clone())
 }
 
 fn batch_outcomes(results: Vec<crate::error::Result<Transcription>>) -> Vec<BatchOutcome> {

@@ -3,8 +3,10 @@
 import os from 'node:os';
 import type { Env, EnvSettings } from '../env.js';
 import { defaultLocalModel, resolveModel } from '../model-path.js';
-import { MAX_BATCH_SIZE, type LoadOptions } from '../model.js';
-import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_SCHEDULER, DEFAULT_TIMEOUTS, type HttpTimeouts } from '../server/app.js';
+import type { LoadOptions } from '../model.js';
+import { MAX_BATCH_SIZE } from '../options/index.js';
+import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
+import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_SCHEDULER, DEFAULT_TIMEOUTS, type HttpTimeouts } from '../server/app.js';
 import type { ServedModel } from '../server/models.js';
 import { vadModelPath } from '../vad.js';
 import { listCachedModels } from './models.js';
@@ -91,7 +93,7 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   };
   const timeouts = timeoutFlags(values);
   const maxFileBytes = intArg('--max-file-bytes', values.get('--max-file-bytes'), 1, 2 ** 32) ?? DEFAULT_MAX_FILE_BYTES;
-  const maxAudioSeconds = intArg('--max-audio-seconds', values.get('--max-audio-seconds'), 1, 24 * 3600) ?? DEFAULT_MAX_AUDIO_SECONDS;
+  const maxAudioSeconds = intArg('--max-audio-seconds', values.get('--max-audio-seconds'), 1, 10 * 24 * 3600) ?? DEFAULT_MAX_AUDIO_SECONDS;
   const loadOptions = load(values);
   vadModelPath(settings.vadModelPath);
   const models = await servedModels(names, settings);

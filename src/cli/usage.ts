@@ -1,65 +1,44 @@
-// --help: each command's flags with what they take, and examples. The decoding flags are listed
-// from the library's option list, so a new option shows up here by itself.
-import { DECODING_OPTION_NAMES, type DecodingOptions } from '../options.js';
-import { VAD_OPTION_NAMES, type VadOptions } from '../vad.js';
-import { DECODING_KINDS, flagOf, vadFlagOf, VAD_BOUNDS, type Kind } from './args.js';
+// --help: each command's flags with what they take, and examples. The option flags are listed
+// from the option table (src/options/spec.ts) with its docs, values and defaults, so a new option
+// shows up here by itself.
+import { OPTIONS, frontName, type Group, type OptionSpec } from '../options/index.js';
+import { valuesText } from '../options/docs.js';
+import { COMPUTE_TYPES } from '../model.js';
 
-const PLACEHOLDER: Record<Kind, string> = {
-  string: '<text>',
-  int: '<n>',
-  number: '<x>',
-  nullableNumber: '<x|none>',
-  nullableInt: '<n|none>',
-  bool: '[true|false]',
-  temperature: '<t[,t...]>',
-  intList: '<n[,n...]>',
-  language: '<code|auto>',
-  task: '<transcribe|translate>',
-};
+/** What a flag's value looks like. */
+function placeholder(o: OptionSpec): string {
+  const none = o.nullable ? '|none' : '';
+  switch (o.kind) {
+    case 'int':
+      return `<n${none}>`;
+    case 'number':
+      return `<x${none}>`;
+    case 'bool':
+      return '[true|false]';
+    case 'enum':
+      return `<${(o.values ?? []).join('|')}>`;
+    case 'language':
+      return '<code|auto>';
+    case 'temperature':
+      return '<t[,t...]>';
+    case 'tokenList':
+      return '<n[,n...]>';
+    case 'clips':
+      return '<start,end,...>';
+    default:
+      return '<text>';
+  }
+}
 
-/** faster-whisper's meaning and default, where a word helps. */
-const ABOUT: Partial<Record<keyof DecodingOptions, string>> = {
-  language: 'language code, or auto to detect (default auto)',
-  task: 'transcribe, or translate to English',
-  beamSize: 'beam size, 1 to 10 (default 5)',
-  bestOf: 'candidates when sampling at temperature > 0 (default 5)',
-  patience: 'beam search patience (default 1)',
-  lengthPenalty: 'length penalty (default 1)',
-  repetitionPenalty: 'penalty for repeated tokens (default 1)',
-  noRepeatNgramSize: 'forbid repeating n-grams of this size (default 0: off)',
-  temperature: 'temperature, or the fallback list (each 0 to 2, at most 21; default 0,0.2,...,1)',
-  compressionRatioThreshold: 'fall back when gzip ratio is above (default 2.4; none: off)',
-  logProbThreshold: 'fall back when average log probability is below (default -1; none: off)',
-  noSpeechThreshold: 'silence when no-speech probability is above (default 0.6; none: off)',
-  conditionOnPreviousText: 'prompt each window with the previous text (default true)',
-  promptResetOnTemperature: 'drop the prompt after a fallback at or above this temperature (default 0.5)',
-  initialPrompt: 'text to condition the first window on',
-  prefix: 'text the first window starts with',
-  suppressBlank: 'suppress blank outputs at the start (default true)',
-  suppressTokens: 'token ids to suppress (default -1: the usual symbols; "" for none)',
-  withoutTimestamps: 'text tokens only (default false)',
-  maxInitialTimestamp: 'latest first timestamp, in seconds (default 1)',
-  wordTimestamps: 'add word timestamps (default false)',
-  prependPunctuations: 'punctuation merged into the next word',
-  appendPunctuations: 'punctuation merged into the previous word',
-  multilingual: 'let each segment have its own language (default false)',
-  maxNewTokens: 'most tokens per window',
-  chunkLength: 'window length in seconds, 1 to 30 (default 30)',
-  clipTimestamps: 'start,end,... in seconds: transcribe only these spans',
-  hallucinationSilenceThreshold: 'skip silences longer than this (s) around hallucinations (with --word-timestamps)',
-  hotwords: 'words or phrases to favour (no effect with --prefix)',
-  languageDetectionThreshold: 'accept a detected language at this probability (default 0.5)',
-  languageDetectionSegments: 'windows to detect the language from (default 1)',
-};
+const shown = (v: unknown): string => (v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
 
-const VAD_ABOUT: Record<keyof VadOptions, string> = {
-  threshold: 'speech probability threshold (default 0.5)',
-  negThreshold: 'silence below this (default threshold - 0.15)',
-  minSpeechDurationMs: 'drop speech shorter than this (default 0)',
-  maxSpeechDurationS: 'split speech longer than this (default: no limit)',
-  minSilenceDurationMs: 'silence needed to end speech (default 2000; 160 batched)',
-  speechPadMs: 'padding around speech (default 400)',
-};
+/** The rows of the option flags of a group: the flag, its doc, then its values and default. */
+function optionRows(group: Group): string[] {
+  return OPTIONS.filter((o) => o.group === group && frontName(o, 'cli')).flatMap((o) => [
+    row(`${frontName(o, 'cli')} ${placeholder(o)}`, o.doc),
+    row('', `(${valuesText(o)}; default ${shown(o.default)}${o.batchedDefault !== undefined ? `, batched ${shown(o.batchedDefault)}` : ''})`),
+  ]);
+}
 
 const row = (flag: string, about: string) => {
   const left = `  ${flag}`;
@@ -71,33 +50,29 @@ const MODEL_FLAGS = [
   row('', 'Hugging Face Hub) or a Hub id (default: small, else the best model cached)'),
   row('--device <auto|cpu|cuda>', 'default auto'),
   row('--device-index <n>', 'which GPU (default 0)'),
-  row('--compute-type <t>', 'auto, int8, int8_float32, int8_float16, float16, float32 (default auto)'),
+  row('--compute-type <t>', `${COMPUTE_TYPES.join(', ')} (default auto)`),
   row('--threads <n>', 'CPU threads, 1 to 4 per core'),
   row('--decoder <auto|native|ffmpeg>', 'audio decoder (default auto: built-in, ffmpeg for other formats)'),
 ].join('\n');
 
 export function transcribeUsage(): string {
-  const decoding = DECODING_OPTION_NAMES.map((o) => row(`${flagOf(o)} ${PLACEHOLDER[DECODING_KINDS[o] ?? 'string']}`, ABOUT[o] ?? ''));
-  const vad = VAD_OPTION_NAMES.map((v) => row(`${vadFlagOf(v)} <${VAD_BOUNDS[v].integer ? 'n' : 'x'}>`, VAD_ABOUT[v]));
   return `usage: ct2-whisper transcribe <input...> [options]
 
 Model and audio:
 ${MODEL_FLAGS}
-  --split-channels [true|false]       transcribe each channel on its own
 
-Decoding (faster-whisper's transcribe options; booleans also as --no-<flag>):
-${decoding.join('\n')}
-  --temperature-increment-on-fallback <x>
-                                      fallback list from --temperature up to 1 in these steps
+Decoding (faster-whisper's transcribe options; booleans also as --no-<flag>; docs/options.md):
+${optionRows('decoding').join('\n')}
 
 Pipeline:
-  --vad-filter [true|false]           drop non-speech with Silero VAD first (default off; on with --batch-size)
-${vad.join('\n')}
-  --batch-size <n>                    batched pipeline over speech chunks, 1 to 1024 at a time
+${optionRows('pipeline').join('\n')}
+${optionRows('vad').join('\n')}
+
+Speakers:
   --diarize [true|false]              label speakers (pyannote segmentation-3.0 + CAM++ on ONNX Runtime;
                                       models: npm run models, or CT2_WHISPER_DIARIZATION_MODEL)
-  --min-speakers <n>, --max-speakers <n>
-                                      bounds on the number of speakers (1 to 64; imply --diarize)
+${optionRows('diarize').join('\n')}
+                                      (the speaker flags imply --diarize)
   --speaker-sample <name>=<path>      a recording of one speaker alone: the speaker whose voice matches it
                                       is labelled <name> (repeatable, one per speaker; implies --diarize)
 

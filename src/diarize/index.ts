@@ -4,7 +4,8 @@
 // minSpeakers/maxSpeakers), turns rebuilt from the windows and smoothed; optionally the speakers
 // named after speaker samples (verification).
 import os from 'node:os';
-import { decodeAudio, type AudioInput, type DecodeOptions, SAMPLE_RATE } from '../audio.js';
+import { MAX_SPEAKERS, resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
+import { decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
 import { InputError, callSignal } from '../errors.js';
 import { tooLongMessage } from '../ffmpeg.js';
 import type { ModelLocations } from '../model-path.js';
@@ -25,9 +26,6 @@ export { assignSpeakers } from './assign-speakers.js';
 const MIN_CLEAN_FRAMES = 200;
 /** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
 const MIN_CLUSTER_SIZE = 12;
-
-/** Most speakers a recording may be given (min/maxSpeakers). */
-export const MAX_SPEAKERS = 64;
 /** Most speaker samples one call takes. */
 export const MAX_SPEAKER_SAMPLES = 20;
 /**
@@ -37,6 +35,7 @@ export const MAX_SPEAKER_SAMPLES = 20;
  */
 export const MAX_SPEAKER_SAMPLE_SECONDS = 30;
 
+
 export interface SpeakerSample {
   /** The name the matched speaker takes. */
   name: string;
@@ -44,23 +43,13 @@ export interface SpeakerSample {
   audio: AudioInput;
 }
 
-export interface DiarizeOptions extends Omit<DecodeOptions, 'signal' | 'splitChannels'> {
-  /** Exactly this many speakers (sets minSpeakers and maxSpeakers). */
-  numSpeakers?: number;
-  minSpeakers?: number;
-  maxSpeakers?: number;
+export interface DiarizeOptions extends Omit<AudioOptions, 'signal' | 'splitChannels'>, DiarizeSpecOptions {
   /** A directory holding segmentation.onnx and embedding.onnx, or a Hub repository id (default: <cache>/models/diarization). */
   diarizationModel?: string;
   /** Where the model cache and the Hub cache are (as resolveModel takes them). */
   locations?: ModelLocations & { hub?: HubOptions };
-  /** Average cosine similarity at or above which two clusters are one speaker (default 0.4). */
-  clusteringThreshold?: number;
-  /** Seconds between two segmentation windows (10 s long; default 5). */
-  step?: number;
   /** Known speakers: a speaker whose voice matches a sample takes its name. */
   speakerSamples?: SpeakerSample[];
-  /** Cosine similarity a speaker must reach to take a sample's name (default 0.45). */
-  verificationThreshold?: number;
   /** ONNX Runtime threads (default: up to 4, the cores there are). */
   threads?: number;
   signal?: AbortSignal;
@@ -84,29 +73,9 @@ export interface Diarization {
   duration: number;
 }
 
-function count(name: string, v: unknown): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_SPEAKERS) {
-    throw new InputError(`${name} must be a whole number from 1 to ${MAX_SPEAKERS}, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function fraction(name: string, v: unknown, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new InputError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  return v;
-}
-
 /** The options checked, with their defaults (an InputError names a bad one). */
 export function checkDiarizeOptions(o: DiarizeOptions) {
-  const num = count('numSpeakers', o.numSpeakers);
-  const min = num ?? count('minSpeakers', o.minSpeakers) ?? 1;
-  const max = num ?? count('maxSpeakers', o.maxSpeakers) ?? MAX_SPEAKERS;
-  if (num !== undefined && (o.minSpeakers !== undefined || o.maxSpeakers !== undefined) && (o.minSpeakers !== undefined && o.minSpeakers !== num || o.maxSpeakers !== undefined && o.maxSpeakers !== num)) {
-    throw new InputError(`numSpeakers (${num}) disagrees with minSpeakers/maxSpeakers`);
-  }
-  if (min > max) throw new InputError(`minSpeakers (${min}) is more than maxSpeakers (${max})`);
+  const d = resolveDiarize(o);
   const samples = o.speakerSamples ?? [];
   if (!Array.isArray(samples)) throw new InputError('speakerSamples must be a list of { name, audio }');
   if (samples.length > MAX_SPEAKER_SAMPLES) throw new InputError(`speakerSamples: at most ${MAX_SPEAKER_SAMPLES} samples, got ${samples.length}`);
@@ -119,11 +88,11 @@ export function checkDiarizeOptions(o: DiarizeOptions) {
   const threads = o.threads ?? Math.min(4, cores);
   if (!Number.isInteger(threads) || threads < 1 || threads > cores * 4) throw new InputError(`threads must be an integer from 1 to ${cores * 4}, got ${JSON.stringify(o.threads)}`);
   return {
-    minSpeakers: min,
-    maxSpeakers: max,
-    threshold: fraction('clusteringThreshold', o.clusteringThreshold, 0.4, -1, 1),
-    verificationThreshold: fraction('verificationThreshold', o.verificationThreshold, 0.45, -1, 1),
-    step: fraction('step', o.step, 5, 0.5, 10),
+    minSpeakers: d.minSpeakers ?? 1,
+    maxSpeakers: d.maxSpeakers ?? MAX_SPEAKERS,
+    threshold: d.clusteringThreshold,
+    verificationThreshold: d.verificationThreshold,
+    step: d.segmentationStep,
     samples,
     threads,
   };

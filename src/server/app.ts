@@ -1,6 +1,8 @@
 // The OpenAI-compatible server: fastify with @fastify/multipart (uploads held in memory, size
 // limited by the parser), Bearer auth on every route but / and /health, OpenAI's error bodies for every failure, the
 // scheduler that batches requests, and the page. `startServer` listens; `buildServer` only builds.
+import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
+import { DEFAULT_BATCH_SIZE } from '../options/index.js';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -18,7 +20,7 @@ export interface ServerConfig {
   apiKey?: string;
   /** Largest upload (default 25 MB, OpenAI's limit). */
   maxFileBytes?: number;
-  /** Longest audio (default 2 hours). */
+  /** Longest audio (default: the library's, DEFAULT_MAX_AUDIO_SECONDS). */
   maxAudioSeconds?: number;
   scheduler?: Partial<SchedulerOptions>;
   /** Client timeouts (DEFAULT_TIMEOUTS). */
@@ -28,10 +30,9 @@ export interface ServerConfig {
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
-export const DEFAULT_MAX_AUDIO_SECONDS = 2 * 3600;
 export const DEFAULT_SCHEDULER: SchedulerOptions = {
   batching: true,
-  batchSize: 8,
+  batchSize: DEFAULT_BATCH_SIZE,
   gatherMs: 15,
   maxQueue: 64,
   /** 512 MiB of queued uploads (20 of OpenAI's 25 MB, many more small ones). */

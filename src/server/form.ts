@@ -1,8 +1,11 @@
 // The multipart form of OpenAI's audio endpoints, read with @fastify/multipart into memory (the
 // upload is never written to disk) and checked field by field: a bad field is a 400 naming it.
+// OpenAI's own fields are read here; every transcription option is also a field, named and checked
+// by the option table (src/options/spec.ts; `beam_size`, `vad_threshold`, `min_speakers`, ...).
 import type { FastifyRequest } from 'fastify';
-import { native } from '../native.js';
-import { MAX_BATCH_SIZE } from '../model.js';
+import { InputError } from '../errors.js';
+import type { TranscribeOptions } from '../model.js';
+import { BOOL_WORDS, OPTIONS, checkValue, frontName, libraryPath, optionAt, valueFromText, type OptionSpec } from '../options/index.js';
 import { badRequest, tooLarge } from './openai-errors.js';
 
 export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const;
@@ -14,36 +17,35 @@ export interface AudioRequest {
   filename: string;
   model: string;
   language?: string;
-  prompt?: string;
-  temperature?: number;
   responseFormat: ResponseFormat;
   /** timestamp_granularities[]: words and segments in verbose_json. */
   words: boolean;
   segments: boolean;
   stream: boolean;
-  // Our extras, under their own names.
-  vadFilter: boolean;
-  batchSize?: number;
-  hotwords?: string;
-  /** Speaker labels (diarization), with the count bounds when given. */
+  /** The transcription options given as fields (speaker settings inside `diarize`), checked. */
+  options: TranscribeOptions & { diarize?: Record<string, unknown> };
+  /** Speaker labels (diarization). */
   diarize: boolean;
-  minSpeakers?: number;
-  maxSpeakers?: number;
   /** With stream: progress events and the rendered formats in the last event (what the page uses). */
   streamExtras: boolean;
 }
 
-/** Form fields we read; others (OpenAI's `include[]`, `chunking_strategy`, ...) are ignored. */
-const FIELDS = new Set([
-  'model', 'language', 'prompt', 'temperature', 'response_format', 'timestamp_granularities', 'stream',
-  'vad_filter', 'batch_size', 'hotwords', 'word_timestamps', 'diarize', 'min_speakers', 'max_speakers', 'stream_extras',
-]);
+/** OpenAI's fields and our extras that are not options; `prompt` is OpenAI's name for initialPrompt. */
+const OWN_FIELDS = new Set(['model', 'language', 'prompt', 'response_format', 'timestamp_granularities', 'stream', 'diarize', 'stream_extras']);
+/** Options the form reads itself: `language` (OpenAI's, checked against the endpoint). */
+export const FORM_OWN_OPTIONS: readonly string[] = ['language'];
 
-const BOOLEAN: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
+/** The options taken as form fields, by field name. */
+export function formOptionFields(): Map<string, OptionSpec> {
+  return new Map(OPTIONS.filter((o) => frontName(o, 'form') && !FORM_OWN_OPTIONS.includes(o.name)).map((o) => [frontName(o, 'form')!, o]));
+}
+const OPTION_FIELDS = formOptionFields();
+/** OpenAI's names for our options. */
+const FIELD_ALIASES: Record<string, string> = { prompt: 'initialPrompt' };
 
 function bool(name: string, v: string | undefined, fallback: boolean): boolean {
   if (v === undefined) return fallback;
-  const b = BOOLEAN[v.trim().toLowerCase()];
+  const b = BOOL_WORDS[v.trim().toLowerCase()];
   if (b === undefined) throw badRequest(`${name} must be true or false, got ${JSON.stringify(v)}`, name);
   return b;
 }
@@ -60,9 +62,8 @@ async function fileBytes(part: { toBuffer(): Promise<Buffer>; filename: string }
   }
 }
 
-/** Reads the form; the upload is held in memory, at most `maxFileBytes`. */
-export async function readAudioForm(request: FastifyRequest, translation: boolean, maxFileBytes: number): Promise<AudioRequest> {
-  if (!request.isMultipart()) throw badRequest('the request must be multipart/form-data with a `file` field (as OpenAI\'s audio API takes it)');
+/** The parts of the form: its file and its text fields by name (`name[]` as `name`). */
+async function readParts(request: FastifyRequest, maxFileBytes: number): Promise<{ file?: Buffer; filename: string; fields: Map<string, string[]> }> {
   const fields = new Map<string, string[]>();
   let file: Buffer | undefined;
   let filename = 'audio';
@@ -76,12 +77,72 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
       if (file) throw badRequest('send one `file`', 'file');
       file = await fileBytes(part, maxFileBytes);
       filename = part.filename || filename;
-    } else if (FIELDS.has(name)) {
-      const list = fields.get(name) ?? [];
-      list.push(String(part.value));
-      fields.set(name, list);
+    } else if (OWN_FIELDS.has(name) || OPTION_FIELDS.has(name)) {
+      fields.set(name, [...(fields.get(name) ?? []), String(part.value)]);
     }
   }
+  return { file, filename, fields };
+}
+
+/** The option fields given, read and checked by the option table, as the library takes them. */
+function optionsOf(one: (name: string) => string | undefined): AudioRequest['options'] {
+  const out: Record<string, unknown> = {};
+  const set = (o: OptionSpec, field: string, text: string) => {
+    let value: unknown;
+    try {
+      value = text.trim() === '' && o.kind !== 'text' ? undefined : valueFromText(o, text);
+    } catch (e) {
+      if (e instanceof InputError && e.detail) throw badRequest(`${field} ${e.detail}`, field);
+      throw e;
+    }
+    if (value === undefined) return;
+    const [head, name] = libraryPath(o).split('.');
+    if (name === undefined) out[head] = value;
+    else ((out[head] ??= {}) as Record<string, unknown>)[name] = value;
+  };
+  for (const [field, o] of OPTION_FIELDS) {
+    const v = one(field);
+    if (v !== undefined) set(o, field, v);
+  }
+  for (const [field, path] of Object.entries(FIELD_ALIASES)) {
+    const v = one(field);
+    if (v !== undefined && v !== '') set(optionAt(path)!, field, v);
+  }
+  return out as AudioRequest['options'];
+}
+
+/** OpenAI's `language`: a code Whisper knows; translations take none. */
+function languageOf(v: string | undefined, translation: boolean): string | undefined {
+  const language = v?.trim().toLowerCase() || undefined;
+  if (translation && language !== undefined) throw badRequest('translations take no language: the audio\'s is detected and the text is English', 'language');
+  if (language === undefined) return undefined;
+  try {
+    return checkValue(optionAt('language')!, language) as string;
+  } catch (e) {
+    throw badRequest(`unknown language ${JSON.stringify(v)}: give an ISO-639-1 code Whisper knows (en, de, fr, ...)`, 'language');
+  }
+}
+
+/** OpenAI's response_format and timestamp_granularities[]. */
+function formatOf(fields: Map<string, string[]>, one: (name: string) => string | undefined) {
+  const responseFormat = (one('response_format')?.trim() || 'json') as ResponseFormat;
+  if (!RESPONSE_FORMATS.includes(responseFormat)) {
+    throw badRequest(`response_format must be one of ${RESPONSE_FORMATS.join(', ')}, got ${JSON.stringify(responseFormat)}`, 'response_format');
+  }
+  const granularities = fields.get('timestamp_granularities') ?? [];
+  for (const g of granularities) {
+    if (g !== 'word' && g !== 'segment') throw badRequest(`timestamp_granularities must hold word and/or segment, got ${JSON.stringify(g)}`, 'timestamp_granularities');
+  }
+  if (granularities.length && responseFormat !== 'verbose_json') {
+    throw badRequest('timestamp_granularities needs response_format verbose_json', 'timestamp_granularities');
+  }
+  return { responseFormat, words: granularities.includes('word'), segments: granularities.length === 0 || granularities.includes('segment') };
+}
+
+/** Reads the form; the upload is held in memory, at most `maxFileBytes`. */
+export async function readAudioForm(request: FastifyRequest, translation: boolean, maxFileBytes: number): Promise<AudioRequest> {
+  if (!request.isMultipart()) throw badRequest('the request must be multipart/form-data with a `file` field (as OpenAI\'s audio API takes it)');
+  const { file, filename, fields } = await readParts(request, maxFileBytes);
   const one = (name: string): string | undefined => {
     const v = fields.get(name);
     if (v && v.length > 1 && name !== 'timestamp_granularities') throw badRequest(`${name} was given ${v.length} times`, name);
@@ -91,71 +152,26 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
   if (file.length === 0) throw badRequest('the uploaded file is empty (0 bytes)', 'file');
   const model = one('model')?.trim();
   if (!model) throw badRequest('you must provide a model parameter', 'model');
-
-  let language = one('language')?.trim().toLowerCase() || undefined;
-  if (translation && language !== undefined) throw badRequest('translations take no language: the audio\'s is detected and the text is English', 'language');
-  if (language !== undefined && !native().languageCodes().includes(language)) {
-    throw badRequest(`unknown language ${JSON.stringify(language)}: give an ISO-639-1 code Whisper knows (en, de, fr, ...)`, 'language');
-  }
-  const responseFormat = (one('response_format')?.trim() || 'json') as ResponseFormat;
-  if (!RESPONSE_FORMATS.includes(responseFormat)) {
-    throw badRequest(`response_format must be one of ${RESPONSE_FORMATS.join(', ')}, got ${JSON.stringify(responseFormat)}`, 'response_format');
-  }
-  let temperature: number | undefined;
-  const t = one('temperature');
-  if (t !== undefined && t.trim() !== '') {
-    temperature = Number(t);
-    if (!Number.isFinite(temperature) || temperature < 0 || temperature > 1) throw badRequest(`temperature must be a number from 0 to 1, got ${JSON.stringify(t)}`, 'temperature');
-  }
-  const granularities = fields.get('timestamp_granularities') ?? [];
-  for (const g of granularities) {
-    if (g !== 'word' && g !== 'segment') throw badRequest(`timestamp_granularities must hold word and/or segment, got ${JSON.stringify(g)}`, 'timestamp_granularities');
-  }
-  if (granularities.length && responseFormat !== 'verbose_json') {
-    throw badRequest('timestamp_granularities needs response_format verbose_json', 'timestamp_granularities');
-  }
-  const stream = bool('stream', one('stream'), false);
-  let batchSize: number | undefined;
-  const b = one('batch_size');
-  if (b !== undefined) {
-    batchSize = Number(b);
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw badRequest(`batch_size must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${JSON.stringify(b)}`, 'batch_size');
-  }
+  const format = formatOf(fields, one);
+  const options = optionsOf(one);
   const diarize = bool('diarize', one('diarize'), false);
-  const speakers = (name: string): number | undefined => {
-    const v = one(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw badRequest(`${name} must be an integer from 1 to 64, got ${JSON.stringify(v)}`, name);
-    if (!diarize) throw badRequest(`${name} needs diarize=true`, name);
-    return n;
-  };
-  const minSpeakers = speakers('min_speakers');
-  const maxSpeakers = speakers('max_speakers');
-  if (minSpeakers !== undefined && maxSpeakers !== undefined && minSpeakers > maxSpeakers) {
-    throw badRequest(`min_speakers (${minSpeakers}) must not be above max_speakers (${maxSpeakers})`, 'min_speakers');
+  if (options.diarize && !diarize) {
+    const field = frontName(optionAt(`diarize.${Object.keys(options.diarize)[0]}`)!, 'form')!;
+    throw badRequest(`${field} needs diarize=true`, field);
   }
-  const vadFilter = bool('vad_filter', one('vad_filter'), true);
-  if (!vadFilter && batchSize !== undefined) throw badRequest('batch_size needs the VAD (the batched pipeline decodes its speech chunks): drop vad_filter=false', 'batch_size');
-  const prompt = one('prompt') || undefined;
-  const hotwords = one('hotwords') || undefined;
+  if (options.vadFilter === false && options.batchSize != null) {
+    throw badRequest('batch_size needs the VAD (the batched pipeline decodes its speech chunks): drop vad_filter=false', 'batch_size');
+  }
   return {
     file,
     filename,
     model,
-    language,
-    prompt,
-    temperature,
-    responseFormat,
-    words: granularities.includes('word') || bool('word_timestamps', one('word_timestamps'), false),
-    segments: granularities.length === 0 || granularities.includes('segment'),
-    stream,
-    vadFilter,
-    batchSize,
-    hotwords,
+    language: languageOf(one('language'), translation),
+    ...format,
+    words: format.words || options.wordTimestamps === true,
+    stream: bool('stream', one('stream'), false),
+    options,
     diarize,
-    minSpeakers,
-    maxSpeakers,
     streamExtras: bool('stream_extras', one('stream_extras'), false),
   };
 }

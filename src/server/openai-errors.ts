@@ -1,7 +1,8 @@
 // Errors as OpenAI's API sends them: a status and `{"error": {"message", "type", "param",
 // "code"}}`. Every failure of a request, ours or the framework's, leaves the server through
 // `toApiError`, so clients (the official SDKs) read them as they read OpenAI's.
-import { AbortError, ErrorCode, TimeoutError } from '../errors.js';
+import { AbortError, ErrorCode, InputError, TimeoutError } from '../errors.js';
+import { nameIn } from '../options/index.js';
 
 export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'not_found_error' | 'rate_limit_error' | 'server_error';
 
@@ -52,6 +53,11 @@ function fromFramework(e: { code?: string; statusCode?: number; message: string 
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
   const err: Error & { code?: string; statusCode?: number } = e instanceof Error ? e : new Error(String(e));
+  if (err instanceof InputError && err.option && err.detail) {
+    // An option's error names its form field, as OpenAI's `param` does.
+    const field = nameIn(err.option, 'form');
+    return badRequest(`${field} ${err.detail}`, field);
+  }
   if (err.code === ErrorCode.INPUT) return badRequest(err.message);
   if (err instanceof TimeoutError) return new ApiError(504, err.message, 'server_error', null, 'timeout');
   if (err instanceof AbortError || err.code === ErrorCode.ABORTED) return new ApiError(499, 'the request was cancelled', 'invalid_request_error', null, 'cancelled');

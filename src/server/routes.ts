@@ -7,6 +7,7 @@ import { AbortError } from '../errors.js';
 import { joinedText, render as renderFormat } from '../formats.js';
 import type { Segment, TranscribeOptions, Transcription } from '../model.js';
 import { readAudioForm, type AudioRequest } from './form.js';
+import { CPU_MAX_BATCH_SIZE } from '../options/index.js';
 import { badRequest, toApiError, tooLarge } from './openai-errors.js';
 import { render, usageOf } from './responses.js';
 import { EventStream } from './sse.js';
@@ -27,6 +28,28 @@ export interface RouteContext {
 type Task = 'transcribe' | 'translate';
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A request's transcribe options: its option fields, the endpoint's task, OpenAI's language and
+ * granularities, the server's VAD default (on: requests are batched), and its batch size, at most
+ * CPU_MAX_BATCH_SIZE on a CPU (as the worker does; larger batches only cost memory there).
+ */
+function requestOptions(form: AudioRequest, task: Task, device: string, ctx: RouteContext): { options: TranscribeOptions; batchSize?: number; vadFilter: boolean } {
+  const { diarize: speakerSettings, batchSize: asked, ...fields } = form.options;
+  const vadFilter = fields.vadFilter ?? true;
+  let batchSize = asked ?? undefined;
+  if (batchSize !== undefined && device === 'cpu' && batchSize > CPU_MAX_BATCH_SIZE) batchSize = CPU_MAX_BATCH_SIZE;
+  const options: TranscribeOptions = {
+    ...fields,
+    task,
+    language: form.language,
+    wordTimestamps: form.words,
+    vadFilter,
+    vadModelPath: ctx.vadModelPath,
+    diarize: form.diarize ? { ...(speakerSettings as object | undefined) } : undefined,
+  };
+  return { options, batchSize, vadFilter };
+}
 
 /** The upload as 16 kHz samples: a 413 past the duration limit, a 400 for what is not audio. */
 async function decodeUpload(form: AudioRequest, ctx: RouteContext, signal: AbortSignal): Promise<Float32Array> {
@@ -64,21 +87,12 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
   let streaming = false;
   try {
     const served = ctx.models.find(form.model);
-    if (task === 'translate' && !(await ctx.models.get(served)).isMultilingual) {
+    const model = await ctx.models.get(served);
+    if (task === 'translate' && !model.isMultilingual) {
       throw badRequest(`the model ${served.id} is English-only: translations need a multilingual model`, 'model');
     }
-    const options: TranscribeOptions = {
-      task,
-      language: form.language,
-      initialPrompt: form.prompt,
-      temperature: form.temperature,
-      hotwords: form.hotwords,
-      wordTimestamps: form.words,
-      vadFilter: form.vadFilter,
-      vadModelPath: ctx.vadModelPath,
-      diarize: form.diarize ? { minSpeakers: form.minSpeakers, maxSpeakers: form.maxSpeakers } : undefined,
-      signal: gone.signal,
-    };
+    const { options, batchSize, vadFilter } = requestOptions(form, task, model.device, ctx);
+    options.signal = gone.signal;
     if (stream) streamEvents(stream, options, form);
     const decode = async () => {
       const audio = await decodeUpload(form, ctx, gone.signal);
@@ -89,13 +103,13 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
       }
       return audio;
     };
-    // Diarization follows the transcription of its own request: such requests run alone.
-    const alone = !form.vadFilter || form.diarize;
     // Once its samples are in a call, the encoded upload is let go.
     const taken = () => {
       form.file = EMPTY;
     };
-    const result = await ctx.scheduler.submit({ model: served, decode, taken, options, batchSize: form.batchSize, alone });
+    // Diarization follows the transcription of its own request: such requests run alone.
+    const alone = !vadFilter || form.diarize;
+    const result = await ctx.scheduler.submit({ model: served, decode, taken, options, batchSize, alone });
     if (stream && streaming) {
       stream.send(doneEvent(result, form));
       stream.end();

@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FetchLimits } from './audio-source.js';
 import { storageFromEnv, type StorageConfig } from './storage.js';
-import { MAX_BATCH_SIZE, type Device, type ComputeType } from '../model.js';
+import type { Device, ComputeType } from '../model.js';
+import { CPU_MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../options/index.js';
+import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
 import { defaultHubRepos, isHubRepoId, type ModelPolicy } from '../model-path.js';
 import { hubCacheDir, hubRepoFor, type HubOptions } from '../hub-download.js';
 import { settingsFromEnv, type Env, type EnvSettings } from '../env.js';
@@ -55,7 +57,6 @@ export interface WorkerConfig {
 
 export const DEFAULT_WORKER_MODEL = 'small';
 export const DEFAULT_JOB_TIMEOUT_S = 3600;
-export const DEFAULT_MAX_AUDIO_SECONDS = 4 * 3600;
 /**
  * MAX_RESULT_BYTES' default. RunPod documents payload limits for requests (/run 10 MB, /runsync
  * 20 MB) but none for a worker's result; results of about 19 MB have been refused by job-done
@@ -63,8 +64,7 @@ export const DEFAULT_MAX_AUDIO_SECONDS = 4 * 3600;
  * limit, is the conservative choice; an operator who knows better sets the variable.
  */
 export const DEFAULT_MAX_RESULT_BYTES = 10_000_000;
-/** The largest batch a CPU worker runs: larger batches only cost memory there (clamped, with a note). */
-export const CPU_MAX_BATCH_SIZE = 16;
+export { CPU_MAX_BATCH_SIZE };
 
 /** Node's timers hold at most 2^31-1 ms; a longer delay fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -221,7 +221,7 @@ export function configFromEnv(env: Env): WorkerConfig {
   const model = named ?? (fromDir ? dir : DEFAULT_WORKER_MODEL);
   const modelConfigured = named !== undefined || fromDir;
   const task = r.raw('TASK') === undefined ? undefined : r.oneOf<'transcribe' | 'translate'>('TASK', 'transcribe', ['transcribe', 'translate']);
-  const batch = r.raw('MODEL_BATCH_SIZE') === undefined ? undefined : r.int('MODEL_BATCH_SIZE', 8, 1, MAX_BATCH_SIZE, 'chunks');
+  const batch = r.raw('MODEL_BATCH_SIZE') === undefined ? undefined : r.int('MODEL_BATCH_SIZE', DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, 'chunks');
   const maxResultBytes = r.int('MAX_RESULT_BYTES', DEFAULT_MAX_RESULT_BYTES, 1024, 1024 ** 3, 'bytes');
   const printMounts = r.flag('PRINT_MOUNTS');
   // WHISPERX_DEVICE wins over WHISPER_DEVICE; both are checked.

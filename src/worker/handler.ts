@@ -17,7 +17,7 @@ import { render, joinedText, toJsonObject } from '../formats.js';
 import { AbortError, TimeoutError, ModelError, ErrorCode } from '../errors.js';
 import { hubCacheDir } from '../hub-download.js';
 import { parseJobInput, JobInputError, speakerSamples, wantsDiarization, type JobInput } from './schema.js';
-import { jobOptions } from './job-options.js';
+import { jobDiarizeSettings, jobOptions } from './job-options.js';
 import { downloadAudio, saveBase64Audio } from './audio-source.js';
 import { ArtifactStore, type Artifact, type UploadedArtifact } from './storage.js';
 import { CPU_MAX_BATCH_SIZE, DEFAULT_WORKER_MODEL, type WorkerConfig } from './config.js';
@@ -407,7 +407,7 @@ export class TranscriptionService {
     };
     if (opts.task === undefined && this.config.defaultTask) opts.task = this.config.defaultTask;
     // MODEL_BATCH_SIZE batches a job that does not turn the VAD off (the batched pipeline needs its chunks).
-    let batch = opts.batchSize;
+    let batch = opts.batchSize ?? undefined;
     if (batch === undefined && this.config.defaultBatchSize !== undefined && job.vad_filter !== false) batch = this.config.defaultBatchSize;
     if (batch !== undefined && device === 'cpu' && batch > CPU_MAX_BATCH_SIZE) {
       notes.push(`batch_size ${batch} is more than a CPU worker runs at once: ${CPU_MAX_BATCH_SIZE} used`);
@@ -531,8 +531,7 @@ export class TranscriptionService {
     if (wantsDiarization(input)) {
       const t = Date.now();
       options.diarize = {
-        ...(input.min_speakers != null ? { minSpeakers: input.min_speakers } : {}),
-        ...(input.max_speakers != null ? { maxSpeakers: input.max_speakers } : {}),
+        ...jobDiarizeSettings(input),
         ...(this.config.diarizationModel ? { diarizationModel: this.config.diarizationModel } : {}),
         locations: this.locations(r.secret),
         speakerSamples: input.speaker_verification === false ? [] : await this.fetchSpeakerSamples(input, r.dir!, r.signal),

@@ -2,8 +2,8 @@
 // WhisperX RunPod workers), checked strictly; every error names its field.
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { MAX_BATCH_SIZE } from '../model.js';
-import { MAX_SPEAKERS } from '../diarize/index.js';
+import { checkValue, optionAt, type OptionSpec } from '../options/index.js';
+import { JOB_FIELD_ALIASES, jobOptionFields } from './job-options.js';
 
 const url = z
   .string()
@@ -11,12 +11,35 @@ const url = z
   .min(1, 'must not be empty')
   .refine((s) => /^https?:\/\//i.test(s), 'must be an http(s) URL');
 
-const probability = z.number().min(0).max(1);
-
 /** Most speaker samples a job may give. */
 export const MAX_SPEAKER_SAMPLES = 20;
 
 export const OUTPUT_FORMATS = ['json', 'srt', 'vtt', 'text'] as const;
+
+/** An option's job field: checked by the option table (`null` for one that takes none: its default). */
+function optionField(o: OptionSpec) {
+  return z
+    .unknown()
+    .superRefine((v, ctx) => {
+      if (v === undefined || (v === null && !o.nullable)) return;
+      try {
+        checkValue(o, v);
+      } catch (e) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: e instanceof InputError && e.detail ? e.detail.replace(/^: /, '') : (e as Error).message });
+      }
+    })
+    .optional();
+}
+
+/** The option fields of a job, from the option table: by rule, VAD parameters inside vad_parameters, and the aliases. */
+function optionFields(): Record<string, z.ZodTypeAny> {
+  const fields: Record<string, z.ZodTypeAny> = {};
+  const vad: Record<string, z.ZodTypeAny> = {};
+  for (const { field, option } of jobOptionFields()) (option.group === 'vad' ? vad : fields)[field] = optionField(option);
+  for (const [field, path] of Object.entries(JOB_FIELD_ALIASES)) fields[field] = optionField(optionAt(path)!);
+  fields.vad_parameters = z.object(vad).strict().optional();
+  return fields;
+}
 
 export const JobInputSchema = z
   .object({
@@ -24,44 +47,10 @@ export const JobInputSchema = z
     audio_url: url.optional(),
     audio_file: url.optional(),
     audio_base_64: z.string().min(1, 'must not be empty').optional(),
+    /** The worker's own: a code, "auto", or none (DEFAULT_LANGUAGE_CODE, else detection); see handler.ts. */
     language: z.string().trim().min(1).max(20).nullable().optional(),
-    language_detection_min_prob: probability.optional(),
-    language_detection_max_tries: z.number().int().min(1).max(10).optional(),
-    task: z.enum(['transcribe', 'translate']).optional(),
-    initial_prompt: z.string().max(10_000).nullable().optional(),
-    prefix: z.string().max(10_000).nullable().optional(),
-    hotwords: z.string().max(10_000).nullable().optional(),
     model: z.string().trim().min(1).max(300).optional(),
-    temperature: z.union([z.number().min(0).max(2), z.array(z.number().min(0).max(2)).min(1).max(10)]).optional(),
-    // At least 0.05, so a fallback list from 0 to 1 holds at most 21 values (the library's limit).
-    temperature_increment_on_fallback: z.number().min(0.05).max(1).nullable().optional(),
-    beam_size: z.number().int().min(1).max(10).optional(),
-    best_of: z.number().int().min(1).max(10).optional(),
-    patience: z.number().positive().max(10).optional(),
-    length_penalty: z.number().min(0).max(10).optional(),
-    // Up to the library's limit; on CPU the worker clamps it (CPU_MAX_BATCH_SIZE) with a note.
-    batch_size: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
-    word_timestamps: z.boolean().optional(),
-    align_output: z.boolean().optional(),
-    vad_filter: z.boolean().optional(),
-    vad_onset: probability.optional(),
-    vad_offset: probability.optional(),
-    vad_parameters: z
-      .object({
-        threshold: probability.optional(),
-        neg_threshold: probability.nullable().optional(),
-        min_speech_duration_ms: z.number().int().min(0).max(600_000).optional(),
-        max_speech_duration_s: z.number().positive().max(86_400).optional(),
-        min_silence_duration_ms: z.number().int().min(0).max(600_000).optional(),
-        speech_pad_ms: z.number().int().min(0).max(60_000).optional(),
-      })
-      .strict()
-      .optional(),
-    chunk_length: z.number().int().min(1).max(30).optional(),
-    condition_on_previous_text: z.boolean().optional(),
-    no_speech_threshold: probability.nullable().optional(),
-    compression_ratio_threshold: z.number().positive().max(100).nullable().optional(),
-    log_prob_threshold: z.number().min(-100).max(100).nullable().optional(),
+    ...optionFields(),
     output_formats: z.array(z.enum(OUTPUT_FORMATS)).max(4).optional(),
     debug: z.boolean().optional(),
     /**
@@ -74,9 +63,6 @@ export const JobInputSchema = z
     huggingface_access_token: z.string().trim().min(1, 'must not be empty').max(1000).nullable().optional(),
     /** WhisperX workers' diarization: speaker labels on segments and words, and a `speakers` summary. */
     diarization: z.boolean().nullable().optional(),
-    /** Speaker counts, used with diarization (1 to MAX_SPEAKERS; min at most max). */
-    min_speakers: z.number().int().min(1).max(MAX_SPEAKERS).nullable().optional(),
-    max_speakers: z.number().int().min(1).max(MAX_SPEAKERS).nullable().optional(),
     /** Name the speakers after speaker_samples (turns diarization on). */
     speaker_verification: z.boolean().nullable().optional(),
     /** Recordings of known speakers: { url, name }, or a URL (named after its file, without the extension). */
@@ -88,7 +74,8 @@ export const JobInputSchema = z
   })
   .strict();
 
-export type JobInput = z.infer<typeof JobInputSchema>;
+/** A job's input, checked: the fields above, and the option fields (their values checked, typed by the option table). */
+export type JobInput = z.infer<typeof JobInputSchema> & { readonly [optionField: string]: unknown };
 
 /** A job's input is not usable (a field, its audio URL or payload): the job's fault, code ERR_INPUT. */
 export class JobInputError extends InputError {
@@ -129,9 +116,8 @@ export function parseJobInput(input: unknown): JobInput {
   const r = JobInputSchema.safeParse(input);
   if (!r.success) throw new JobInputError(r.error.issues.map(describe).join('; '));
   const job = r.data;
-  if (job.min_speakers != null && job.max_speakers != null && job.min_speakers > job.max_speakers) {
-    throw new JobInputError(`min_speakers (${job.min_speakers}) is more than max_speakers (${job.max_speakers})`);
-  }
+  const { min_speakers: min, max_speakers: max } = job as { min_speakers?: number | null; max_speakers?: number | null };
+  if (min != null && max != null && min > max) throw new JobInputError(`min_speakers (${min}) is more than max_speakers (${max})`);
   if (job.speaker_verification && !job.speaker_samples?.length) {
     throw new JobInputError('speaker_verification: needs speaker_samples (a list of { url, name } or URLs)');
   }

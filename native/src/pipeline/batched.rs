@@ -229,7 +229,7 @@ impl<'m> BatchedPipeline<'m> {
             // faster-whisper detects on all chunks' features side by side, and reads only the
             // first `language_detection_segments` windows of them: the chunks those windows
             // reach are enough, and give the same frames.
-            let wanted = opts.language_detection_segments * N_FRAMES;
+            let wanted = opts.language_detection_segments as usize * N_FRAMES;
             let mut features = Vec::new();
             let mut frames = 0;
             for c in chunks {
@@ -241,7 +241,7 @@ impl<'m> BatchedPipeline<'m> {
                 features.push(f);
             }
             let joined = join_features(model.n_mels(), &features);
-            detect_language_features(model, &joined, 0, opts.language_detection_segments, N_FRAMES, opts.language_detection_threshold)
+            detect_language_features(model, &joined, 0, opts.language_detection_segments as usize, N_FRAMES, opts.language_detection_threshold)
         })?;
         let sot_sequence = tok.sot_sequence(&language.language, &opts.task);
         let previous = match &opts.initial_prompt {
@@ -249,7 +249,7 @@ impl<'m> BatchedPipeline<'m> {
             None => Vec::new(),
         };
         let prompt = get_prompt(model, &sot_sequence, &previous, opts.without_timestamps, None, opts.hotwords.as_deref())?;
-        let max_length = max_length_for(prompt.len(), opts.max_new_tokens)?;
+        let max_length = max_length_for(prompt.len(), opts.max_new_tokens.map(|n| n as usize))?;
         let multilingual = opts.multilingual && model.is_multilingual();
         let language_index = if multilingual { prompt.iter().position(|&t| Some(t) == tok.language_token(&language.language)) } else { None };
         let sot_position = prompt.iter().position(|&t| t == tok.sot).unwrap_or(0);

@@ -43,9 +43,9 @@ pub fn compression_ratio(text: &str) -> f64 {
 
 /// faster-whisper's average log probability of a hypothesis: its score (CTranslate2's
 /// length-normalised log probability) back to the cumulative one, over the tokens plus one.
-pub fn avg_logprob(score: f32, tokens: usize, length_penalty: f32) -> f64 {
+pub fn avg_logprob(score: f32, tokens: usize, length_penalty: f64) -> f64 {
     let seq_len = tokens as f64;
-    score as f64 * seq_len.powf(length_penalty as f64) / (seq_len + 1.0)
+    score as f64 * seq_len.powf(length_penalty) / (seq_len + 1.0)
 }
 
 /// The language of a transcription and how it was decided.
@@ -221,11 +221,11 @@ pub fn max_length_for(prompt_len: usize, max_new_tokens: Option<usize>) -> Resul
 /// CTranslate2's decoding options for beam search (the fallback turns on sampling).
 pub fn whisper_options(opts: &DecodeOptions, suppress: &[i32], max_length: usize) -> WhisperOptions {
     WhisperOptions {
-        beam_size: opts.beam_size,
-        patience: opts.patience,
-        length_penalty: opts.length_penalty,
-        repetition_penalty: opts.repetition_penalty,
-        no_repeat_ngram_size: opts.no_repeat_ngram_size,
+        beam_size: opts.beam_size as usize,
+        patience: opts.patience as f32,
+        length_penalty: opts.length_penalty as f32,
+        repetition_penalty: opts.repetition_penalty as f32,
+        no_repeat_ngram_size: opts.no_repeat_ngram_size as usize,
         max_length,
         return_scores: true,
         return_no_speech_prob: true,

@@ -80,14 +80,14 @@ impl<'m> SequentialPipeline<'m> {
         control.set_total(duration);
         let features = measure(Stage::Features, || LazyFeatures::new(&model.extractor, audio, feature_threads()));
         control.check()?;
-        let window_frames = opts.chunk_length.map(|c| c * FRAMES_PER_SECOND).unwrap_or(N_FRAMES);
+        let window_frames = opts.chunk_length.map(|c| c as usize * FRAMES_PER_SECOND).unwrap_or(N_FRAMES);
         let language = choose_language(model, opts, || {
             // From the first clip's start, when it lies within the audio.
             let content_frames = features.n_frames().saturating_sub(1);
             let start = opts.clip_timestamps.first().copied().unwrap_or(0.0);
             let start_frame = (start * FRAMES_PER_SECOND as f64) as usize;
             let seek = if (start * FRAMES_PER_SECOND as f64) < content_frames as f64 { start_frame } else { 0 };
-            detect_language_features(model, &features, seek, opts.language_detection_segments, window_frames, opts.language_detection_threshold)
+            detect_language_features(model, &features, seek, opts.language_detection_segments as usize, window_frames, opts.language_detection_threshold)
         })?;
         let segments = self.generate_segments(&features, &language.language, opts, window_frames, control)?;
         control.set_done(duration);
@@ -251,7 +251,7 @@ impl<'m> SequentialPipeline<'m> {
         control: &Control,
     ) -> Result<DecodeResult> {
         let model = self.model;
-        let max_length = max_length_for(prompt.len(), opts.max_new_tokens)?;
+        let max_length = max_length_for(prompt.len(), opts.max_new_tokens.map(|n| n as usize))?;
         let mut all_results: Vec<DecodeResult> = Vec::new();
         let mut below_cr: Vec<usize> = Vec::new();
         for &temperature in &opts.temperature {
@@ -259,7 +259,7 @@ impl<'m> SequentialPipeline<'m> {
             let mut wo = whisper_options(opts, suppress, max_length);
             if temperature > 0.0 {
                 wo.beam_size = 1;
-                wo.num_hypotheses = opts.best_of;
+                wo.num_hypotheses = opts.best_of as usize;
                 wo.sampling_topk = 0;
                 wo.sampling_temperature = temperature as f32;
             }

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Writes what the option table (src/options/spec.ts) gives: src/options/types.ts (the option
+// interfaces with a doc per field) and docs/options.md (the reference table). Run after
+// `npm run build:ts` whenever the table changes; `--check` only says whether they are current
+// (exit 1 when not). test/options-spec.test.mjs runs the check.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const from = process.env.CT2_WHISPER_OPTIONS_DOCS_FROM || path.join(root, 'lib', 'options', 'docs.js');
+const { renderTypes, renderOptionsDoc } = await import(from);
+const files = [
+  [path.join(root, 'src', 'options', 'types.ts'), renderTypes()],
+  [path.join(root, 'docs', 'options.md'), renderOptionsDoc()],
+];
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const [file, text] of files) {
+  const now = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  if (now === text) continue;
+  stale++;
+  if (check) console.error(`options-docs: ${path.relative(root, file)} is not what src/options/spec.ts gives (npm run build:ts && npm run options:docs)`);
+  else {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+    console.log(`options-docs: wrote ${path.relative(root, file)}`);
+  }
+}
+process.exit(check && stale ? 1 : 0);
