@@ -138,23 +138,31 @@ export async function speechTimestamps(audio: Float32Array, options: ResolvedVad
     current.end = length;
     speeches.push(current as SpeechTimestamp);
   }
+  padSpeeches(speeches, speechPadSamples, length);
+  return speeches;
+}
+
+/**
+ * Pads each speech chunk by `padSamples` on both sides, within the audio (`length` samples), as
+ * faster-whisper does: where two chunks are closer than twice the pad, they meet halfway.
+ */
+function padSpeeches(speeches: SpeechTimestamp[], padSamples: number, length: number): void {
   for (let i = 0; i < speeches.length; i++) {
     const s = speeches[i];
-    if (i === 0) s.start = Math.trunc(Math.max(0, s.start - speechPadSamples));
+    if (i === 0) s.start = Math.trunc(Math.max(0, s.start - padSamples));
     if (i !== speeches.length - 1) {
       const silence = speeches[i + 1].start - s.end;
-      if (silence < 2 * speechPadSamples) {
+      if (silence < 2 * padSamples) {
         s.end += Math.trunc(Math.floor(silence / 2));
         speeches[i + 1].start = Math.trunc(Math.max(0, speeches[i + 1].start - Math.floor(silence / 2)));
       } else {
-        s.end = Math.trunc(Math.min(length, s.end + speechPadSamples));
-        speeches[i + 1].start = Math.trunc(Math.max(0, speeches[i + 1].start - speechPadSamples));
+        s.end = Math.trunc(Math.min(length, s.end + padSamples));
+        speeches[i + 1].start = Math.trunc(Math.max(0, speeches[i + 1].start - padSamples));
       }
     } else {
-      s.end = Math.trunc(Math.min(length, s.end + speechPadSamples));
+      s.end = Math.trunc(Math.min(length, s.end + padSamples));
     }
   }
-  return speeches;
 }
 
 /** Speech chunks as views of the audio: each chunk's stretches, in order, with no copy. */

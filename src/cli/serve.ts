@@ -9,6 +9,7 @@ import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
 import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_SCHEDULER, DEFAULT_TIMEOUTS, type HttpTimeouts } from '../server/app.js';
 import type { ServedModel } from '../server/models.js';
 import { vadModelPath } from '../vad.js';
+import { createLogger } from '../worker/logger.js';
 import { listCachedModels } from './models.js';
 import { UsageError, boolArg, intArg, parseFlags, spec, type FlagSpec } from './args.js';
 
@@ -95,10 +96,12 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   const maxFileBytes = intArg('--max-file-bytes', values.get('--max-file-bytes'), 1, 2 ** 32) ?? DEFAULT_MAX_FILE_BYTES;
   const maxAudioSeconds = intArg('--max-audio-seconds', values.get('--max-audio-seconds'), 1, 10 * 24 * 3600) ?? DEFAULT_MAX_AUDIO_SECONDS;
   const loadOptions = load(values);
+  // Requests and errors as JSON lines on stderr (CONSOLE_LOG_LEVEL, as the worker's).
+  const logger = createLogger(env, 'ct2-whisper-server');
   vadModelPath(settings.vadModelPath);
   const models = await servedModels(names, settings);
   const server = await startServer(
-    { models, load: loadOptions, apiKey, maxFileBytes, maxAudioSeconds, scheduler, timeouts, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath },
+    { models, load: loadOptions, apiKey, maxFileBytes, maxAudioSeconds, scheduler, timeouts, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath, logger },
     host,
     port,
   );

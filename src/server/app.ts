@@ -1,17 +1,21 @@
 // The OpenAI-compatible server: fastify with @fastify/multipart (uploads held in memory, size
 // limited by the parser), Bearer auth on every route but / and /health, OpenAI's error bodies for every failure, the
 // scheduler that batches requests, and the page. `startServer` listens; `buildServer` only builds.
-import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
-import { DEFAULT_BATCH_SIZE } from '../options/index.js';
+// With a logger (the CLI's), one line per request (its id, method, path, status, time) and every
+// error with its code; request ids come from a valid `x-request-id` or are made, and are sent back.
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { LoadOptions } from '../model.js';
+import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
+import { DEFAULT_BATCH_SIZE } from '../options/index.js';
 import { checkBearer } from './auth.js';
 import { ModelRegistry, type ServedModel } from './models.js';
 import { ApiError, toApiError } from './openai-errors.js';
+import { RequestLog, logRequestError, requestId, tagRequests } from './request-log.js';
 import { registerRoutes } from './routes.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import type { Logger } from '../worker/logger.js';
 
 export interface ServerConfig {
   /** The first is the default (`whisper-1`). */
@@ -27,6 +31,8 @@ export interface ServerConfig {
   timeouts?: Partial<HttpTimeouts>;
   vadModelPath?: string;
   ffmpegPath?: string;
+  /** Where requests and errors are logged (the worker's pino logger); none: nothing is logged. */
+  logger?: Logger;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
@@ -84,14 +90,23 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
   const maxFileBytes = config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const models = new ModelRegistry(config.models, config.load ?? {});
   const scheduler = new Scheduler(models, { ...DEFAULT_SCHEDULER, ...config.scheduler });
-  const app = Fastify({ logger: false, forceCloseConnections: true, ...httpTimeoutOptions(config.timeouts) });
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is fastify's logger type; the cast keeps FastifyInstance's default generics.
+    ...(config.logger ? { loggerInstance: config.logger as FastifyBaseLogger } : { logger: false }),
+    logController: new RequestLog(),
+    genReqId: requestId,
+    forceCloseConnections: true,
+    ...httpTimeoutOptions(config.timeouts),
+  });
+  tagRequests(app);
   await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: 64 * 1024, parts: 40 } });
   // Every route but the page and /health needs the key (decided by the matched route, not the raw URL).
   app.addHook('onRequest', async (req) => {
     if (!OPEN_ROUTES.has(req.routeOptions.url ?? '')) checkBearer(req.headers.authorization, config.apiKey);
   });
-  app.setErrorHandler((e, _req, reply) => {
+  app.setErrorHandler((e, req, reply) => {
     const api = toApiError(e);
+    logRequestError(req, e, api);
     reply.status(api.status).headers(api.headers).send(api.body());
   });
   app.setNotFoundHandler((req, reply) => {

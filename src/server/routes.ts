@@ -10,6 +10,7 @@ import { readAudioForm, type AudioRequest } from './form.js';
 import { CPU_MAX_BATCH_SIZE } from '../options/index.js';
 import { badRequest, toApiError, tooLarge } from './openai-errors.js';
 import { render, usageOf } from './responses.js';
+import { logRequestError } from './request-log.js';
 import { EventStream } from './sse.js';
 import type { ModelRegistry } from './models.js';
 import type { Scheduler } from './scheduler.js';
@@ -119,6 +120,8 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
     reply.type(out.contentType).send(out.body);
   } catch (e) {
     if (!stream || !streaming) throw e;
+    // Headers are sent: the error goes to the client as the stream's last event, and to the log here.
+    logRequestError(request, e);
     stream.send(toApiError(e).body());
     stream.end();
   } finally {
