@@ -139,14 +139,14 @@ t.test('clustering: embeddings of too little clean speech and clusters too small
     { vector: unit([0.3, 0, 0, 0, 1, 0.1, 0, 0]), clean: 500 },
   ];
   const opts = { threshold: 0.4, minSpeakers: 1, maxSpeakers: 64, minCleanFrames: 200, minClusterSize: 12 };
-  const labels = clusterSpeakers(local, opts);
+  const labels = await clusterSpeakers(local, opts);
   t.equal(new Set(labels).size, 2, 'two speakers');
   t.same(new Set(labels.slice(0, 20)).size + new Set(labels.slice(20, 40)).size, 2, 'each group one');
   t.equal(labels[42], labels[0], 'the small cluster joins the speaker it is nearest');
-  t.equal(clusterSpeakers(local, { ...opts, maxSpeakers: 1 }).every((l) => l === 0), true, 'maxSpeakers');
-  t.ok(new Set(clusterSpeakers(local, { ...opts, minSpeakers: 3 })).size >= 3, 'minSpeakers keeps the small cluster');
-  t.same(clusterSpeakers([], opts), []);
-  t.same(clusterSpeakers([{ vector: around(0), clean: 0 }], opts), [0], 'one embedding of little speech is still a speaker');
+  t.equal((await clusterSpeakers(local, { ...opts, maxSpeakers: 1 })).every((l) => l === 0), true, 'maxSpeakers');
+  t.ok(new Set(await clusterSpeakers(local, { ...opts, minSpeakers: 3 })).size >= 3, 'minSpeakers keeps the small cluster');
+  t.same(await clusterSpeakers([], opts), []);
+  t.same(await clusterSpeakers([{ vector: around(0), clean: 0 }], opts), [0], 'one embedding of little speech is still a speaker');
 });
 
 t.test('speaker verification: samples cut from each channel name the right turns', async (t) => {

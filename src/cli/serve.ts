@@ -6,7 +6,7 @@ import { defaultLocalModel, resolveModel } from '../model-path.js';
 import type { LoadOptions } from '../model.js';
 import { MAX_BATCH_SIZE } from '../options/index.js';
 import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
-import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_SCHEDULER } from '../server/app.js';
+import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_SCHEDULER, DEFAULT_TIMEOUTS, type HttpTimeouts } from '../server/app.js';
 import type { ServedModel } from '../server/models.js';
 import { parseAllowedHosts } from '../server/origin.js';
 import { vadModelPath } from '../vad.js';
@@ -29,6 +29,10 @@ export function serveSpecs(): Map<string, FlagSpec> {
     ['--max-queue', spec()],
     ['--max-file-bytes', spec()],
     ['--max-audio-seconds', spec()],
+    ['--max-queue-bytes', spec()],
+    ['--header-timeout', spec()],
+    ['--body-timeout', spec()],
+    ['--idle-timeout', spec()],
   ]);
 }
 
@@ -75,6 +79,16 @@ function allowedHostsArg(value: string | undefined): string[] {
   }
 }
 
+/** --header-timeout, --body-timeout and --idle-timeout, in seconds. */
+function timeoutFlags(values: Map<string, string>): HttpTimeouts {
+  const seconds = (flag: string, def: number) => (intArg(flag, values.get(flag), 1, 24 * 3600) ?? def / 1000) * 1000;
+  return {
+    headersMs: seconds('--header-timeout', DEFAULT_TIMEOUTS.headersMs),
+    bodyMs: seconds('--body-timeout', DEFAULT_TIMEOUTS.bodyMs),
+    idleMs: seconds('--idle-timeout', DEFAULT_TIMEOUTS.idleMs),
+  };
+}
+
 export async function serveCommand(argv: string[], env: Env, settings: EnvSettings, load: (values: Map<string, string>) => LoadOptions): Promise<void> {
   const { models: names, rest } = takeModels(argv);
   const { values, positionals } = parseFlags(rest, serveSpecs());
@@ -88,7 +102,9 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
     batchSize: intArg('--batch-size', values.get('--batch-size'), 1, MAX_BATCH_SIZE) ?? DEFAULT_SCHEDULER.batchSize,
     gatherMs: intArg('--gather-ms', values.get('--gather-ms'), 0, 10_000) ?? DEFAULT_SCHEDULER.gatherMs,
     maxQueue: intArg('--max-queue', values.get('--max-queue'), 1, 100_000) ?? DEFAULT_SCHEDULER.maxQueue,
+    maxQueueBytes: intArg('--max-queue-bytes', values.get('--max-queue-bytes'), 1, 2 ** 40) ?? DEFAULT_SCHEDULER.maxQueueBytes,
   };
+  const timeouts = timeoutFlags(values);
   const maxFileBytes = intArg('--max-file-bytes', values.get('--max-file-bytes'), 1, 2 ** 32) ?? DEFAULT_MAX_FILE_BYTES;
   const maxAudioSeconds = intArg('--max-audio-seconds', values.get('--max-audio-seconds'), 1, 10 * 24 * 3600) ?? DEFAULT_MAX_AUDIO_SECONDS;
   const loadOptions = load(values);
@@ -97,7 +113,7 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   vadModelPath(settings.vadModelPath);
   const models = await servedModels(names, settings);
   const server = await startServer(
-    { models, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath, logger },
+    { models, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, timeouts, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath, logger },
     host,
     port,
   );

@@ -170,6 +170,10 @@ Options:
   --max-queue N          requests queued or running at once; more get 429 (default 64)
   --max-file-bytes N     largest upload (default 26214400, OpenAI's 25 MB); larger: 413
   --max-audio-seconds N  longest audio (default 7200); longer: 413
+  --max-queue-bytes N    upload bytes queued or running at once; more get 429 (default 536870912)
+  --header-timeout S     seconds a client has to send its request headers (default 20)
+  --body-timeout S       seconds a client has to send its whole request, upload included (default 300)
+  --idle-timeout S       seconds a kept-alive connection may stay idle (default 5)
   --device, --compute-type, --threads   as for transcribe
 
 Example (any OpenAI client):

@@ -2,6 +2,7 @@
 // closest clusters are merged while their similarity is at least the threshold, and always while
 // there are more than maxSpeakers clusters; never below minSpeakers.
 import { cosine, normalize } from './embedding.js';
+import { Pauser } from './pause.js';
 
 export interface ClusteringOptions {
   /** Average cosine similarity at or above which two clusters are one speaker. */
@@ -10,12 +11,19 @@ export interface ClusteringOptions {
   maxSpeakers: number;
 }
 
-/** Cluster index of each embedding (0..k-1, in order of first member). */
-export function cluster(vectors: Float32Array[], opts: ClusteringOptions): number[] {
+/**
+ * Cluster index of each embedding (0..k-1, in order of first member). The work is O(n²) to O(n³)
+ * in JavaScript: it lets the event loop in as it goes (`pauser`).
+ */
+export async function cluster(vectors: Float32Array[], opts: ClusteringOptions, pauser = new Pauser()): Promise<number[]> {
   const n = vectors.length;
   if (n === 0) return [];
   // sim[i][j]: average similarity between clusters i and j (kept for live clusters only).
-  const sim = vectors.map((a) => Float32Array.from(vectors, (b) => cosine(a, b)));
+  const sim: Float32Array[] = [];
+  for (const a of vectors) {
+    sim.push(Float32Array.from(vectors, (b) => cosine(a, b)));
+    if (pauser.due()) await pauser.pause();
+  }
   const size = new Array<number>(n).fill(1);
   const alive = new Array<boolean>(n).fill(true);
   const parent = Array.from({ length: n }, (_, i) => i);
@@ -28,6 +36,7 @@ export function cluster(vectors: Float32Array[], opts: ClusteringOptions): numbe
   for (let i = 0; i < n; i++) rowBest(i);
   let count = n;
   while (count > 1) {
+    if (pauser.due()) await pauser.pause();
     let a = -1;
     for (let i = 0; i < n; i++) if (alive[i] && best[i] >= 0 && (a < 0 || sim[i][best[i]] > sim[a][best[a]])) a = i;
     if (a < 0) break;
@@ -79,16 +88,17 @@ export interface SpeakerClusteringOptions extends ClusteringOptions {
  * recording are folded into the nearest large one (by centroid), and the other embeddings (short or
  * overlapped speech) go to the nearest centroid. Labels 0..k-1 in order of first member.
  */
-export function clusterSpeakers(
+export async function clusterSpeakers(
   local: Array<{ vector: Float32Array; clean: number }>,
   opts: SpeakerClusteringOptions,
-): number[] {
+  pauser = new Pauser(),
+): Promise<number[]> {
   const n = local.length;
   if (n === 0) return [];
   let train = local.map((_, i) => i).filter((i) => local[i].clean >= opts.minCleanFrames);
   if (train.length < Math.max(2, Math.min(opts.minSpeakers, n))) train = local.map((_, i) => i);
   const vectors = train.map((i) => local[i].vector);
-  let labels = cluster(vectors, { ...opts, minSpeakers: Math.min(opts.minSpeakers, vectors.length) });
+  let labels = await cluster(vectors, { ...opts, minSpeakers: Math.min(opts.minSpeakers, vectors.length) }, pauser);
   // Small clusters: the smallest first, each into the most similar cluster of at least minClusterSize
   // members, while there are more clusters than minSpeakers.
   const minSize = Math.min(opts.minClusterSize, Math.max(1, Math.round(0.1 * vectors.length)));
@@ -100,6 +110,7 @@ export function clusterSpeakers(
     const large = size.map((s, c) => (s >= minSize ? c : -1)).filter((c) => c >= 0);
     const small = size.map((s, c) => (s < minSize ? c : -1)).filter((c) => c >= 0).sort((a, b) => size[a] - size[b]);
     if (!small.length || !large.length) break;
+    if (pauser.due()) await pauser.pause();
     const centres = centroids(vectors, labels);
     const c = small[0];
     let into = large[0];

@@ -2,7 +2,8 @@
 // local speaker in one segmentation window (the frames where it speaks, alone if it does so long
 // enough), and of a whole clip (a speaker sample).
 import type { OrtSession } from '../onnx-session.js';
-import { FBANK_BINS, FRAME_LENGTH, FRAME_SHIFT, fbank, fbankFrameCount, gatherNormalized } from './fbank.js';
+import { FBANK_BINS, FRAME_LENGTH, FRAME_SHIFT, fbank, fbankFrameCount, fbankPausing, gatherNormalized } from './fbank.js';
+import type { Pauser } from './pause.js';
 import { FRAMES_PER_WINDOW, FRAME_STEP, LOCAL_SPEAKERS, WINDOW_SAMPLES, type WindowActivity } from './segmentation.js';
 
 export const EMBEDDING_DIM = 192;
@@ -43,13 +44,14 @@ export async function embedLocalSpeakers(
   audio: Float32Array,
   windows: WindowActivity[],
   model: OrtSession,
-  check: () => void,
+  pauser: Pauser,
 ): Promise<LocalEmbedding[]> {
-  const features = fbank(audio);
+  const features = await fbankPausing(audio, pauser);
   const total = features.length / FBANK_BINS;
   const out: LocalEmbedding[] = [];
   for (let w = 0; w < windows.length; w++) {
-    check();
+    if (pauser.due()) await pauser.pause();
+    else pauser.check();
     const { start, active } = windows[w];
     const first = Math.ceil(start / FRAME_SHIFT);
     const last = Math.min(total, fbankFrameCount(Math.min(audio.length, start + WINDOW_SAMPLES)));

@@ -2,6 +2,7 @@
 // Kaldi's compute-fbank computes them with its defaults: 25 ms frames every 10 ms (snip edges),
 // DC offset removed, pre-emphasis 0.97, Povey window, 512-point power spectrum, 80 triangular mel
 // bins from 20 Hz to Nyquist, natural log floored at float32 epsilon; no dither, no energy.
+import type { Pauser } from './pause.js';
 
 export const FBANK_BINS = 80;
 export const FRAME_LENGTH = 400; // samples at 16 kHz (25 ms)
@@ -95,10 +96,34 @@ export function fbankFrameCount(samples: number): number {
 export function fbank(audio: Float32Array): Float32Array {
   const frames = fbankFrameCount(audio.length);
   const out = new Float32Array(frames * FBANK_BINS);
-  const re = new Float64Array(FFT_SIZE);
-  const im = new Float64Array(FFT_SIZE);
-  const power = new Float64Array(FFT_SIZE / 2);
-  for (let t = 0; t < frames; t++) {
+  fbankFrames(audio, out, 0, frames, scratch());
+  return out;
+}
+
+/** fbank() that lets the event loop in (and stops when aborted) as it goes, for long recordings. */
+export async function fbankPausing(audio: Float32Array, pauser: Pauser): Promise<Float32Array> {
+  const frames = fbankFrameCount(audio.length);
+  const out = new Float32Array(frames * FBANK_BINS);
+  const buffers = scratch();
+  // 256 frames (2.56 s of audio) between two looks at the clock.
+  for (let t = 0; t < frames; t += 256) {
+    fbankFrames(audio, out, t, Math.min(frames, t + 256), buffers);
+    if (pauser.due()) await pauser.pause();
+  }
+  return out;
+}
+
+interface Scratch {
+  re: Float64Array;
+  im: Float64Array;
+  power: Float64Array;
+}
+
+const scratch = (): Scratch => ({ re: new Float64Array(FFT_SIZE), im: new Float64Array(FFT_SIZE), power: new Float64Array(FFT_SIZE / 2) });
+
+/** The fbank rows [from, to) of `audio` into `out`. */
+function fbankFrames(audio: Float32Array, out: Float32Array, from: number, to: number, { re, im, power }: Scratch): void {
+  for (let t = from; t < to; t++) {
     const at = t * FRAME_SHIFT;
     let mean = 0;
     for (let i = 0; i < FRAME_LENGTH; i++) mean += audio[at + i];
@@ -121,7 +146,6 @@ export function fbank(audio: Float32Array): Float32Array {
       out[t * FBANK_BINS + m] = Math.log(Math.max(e, EPS));
     }
   }
-  return out;
 }
 
 /** The rows `rows` of a [frames, 80] fbank, gathered and mean-normalized (per bin). */

@@ -6,7 +6,8 @@
 import os from 'node:os';
 import { MAX_SPEAKERS, resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
 import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
-import { InputError, abortError, callSignal } from '../errors.js';
+import { InputError, callSignal } from '../errors.js';
+import { tooLongMessage } from '../ffmpeg.js';
 import type { ModelLocations } from '../model-path.js';
 import type { HubOptions } from '../hub-download.js';
 import { modelSession, resolveDiarizationModels } from './models.js';
@@ -14,6 +15,7 @@ export { resolveDiarizationModels } from './models.js';
 import { segment, LOCAL_SPEAKERS } from './segmentation.js';
 import { MIN_CLIP_SECONDS, embedClip, embedLocalSpeakers } from './embedding.js';
 import { centroids, clusterSpeakers } from './clustering.js';
+import { Pauser } from './pause.js';
 import { reconstruct, type SpeakerTurn } from './turns.js';
 import { matchSpeakers } from './verification.js';
 
@@ -24,6 +26,14 @@ export { assignSpeakers } from './assign-speakers.js';
 const MIN_CLEAN_FRAMES = 200;
 /** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
 const MIN_CLUSTER_SIZE = 12;
+/** Most speaker samples one call takes. */
+export const MAX_SPEAKER_SAMPLES = 20;
+/**
+ * Longest speaker sample, in seconds: verification needs 2 to 30 s of the speaker alone. A longer
+ * sample is refused (decoding stops at the limit), naming it; it is not cut, so that what names
+ * a speaker is what the caller chose.
+ */
+export const MAX_SPEAKER_SAMPLE_SECONDS = 30;
 
 
 export interface SpeakerSample {
@@ -68,6 +78,7 @@ export function checkDiarizeOptions(o: DiarizeOptions) {
   const d = resolveDiarize(o);
   const samples = o.speakerSamples ?? [];
   if (!Array.isArray(samples)) throw new InputError('speakerSamples must be a list of { name, audio }');
+  if (samples.length > MAX_SPEAKER_SAMPLES) throw new InputError(`speakerSamples: at most ${MAX_SPEAKER_SAMPLES} samples, got ${samples.length}`);
   samples.forEach((s, i) => {
     if (!s || typeof s.name !== 'string' || !s.name.trim() || s.name.length > 200) throw new InputError(`speakerSamples[${i}].name must be a non-empty string of at most 200 characters`);
     if (s.audio === undefined || s.audio === null) throw new InputError(`speakerSamples[${i}].audio is missing`);
@@ -103,9 +114,9 @@ export async function diarize(input: AudioInput, options: DiarizeOptions = {}): 
 export async function diarizeSamples(audio: Float32Array, options: DiarizeOptions = {}): Promise<Diarization> {
   const o = checkDiarizeOptions(options);
   checkSamples(audio, '16 kHz samples');
-  const check = () => {
-    if (options.signal?.aborted) throw abortError(options.signal);
-  };
+  // The JavaScript parts let the event loop in as they go, and stop once the signal aborts.
+  const pauser = new Pauser(options.signal);
+  const check = () => pauser.check();
   const files = await resolveDiarizationModels(options.diarizationModel, options.locations);
   const seg = await modelSession(files.segmentation, o.threads);
   const emb = await modelSession(files.embedding, o.threads);
@@ -113,27 +124,21 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
   const sampleVectors: Float32Array[] = [];
   for (const [i, s] of o.samples.entries()) {
     check();
-    let clip: Float32Array;
-    try {
-      [clip] = await decodeAudio(s.audio, { ...options, splitChannels: false, signal: options.signal });
-    } catch (e) {
-      throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) could not be read as audio: ${(e as Error).message}`);
-    }
-    const v = await embedClip(clip, emb);
-    if (!v) throw new InputError(`speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}]) is too short: ${Math.floor((clip.length / SAMPLE_RATE) * 1000) / 1000} s, and at least ${MIN_CLIP_SECONDS} s of audio is needed`);
-    sampleVectors.push(v);
+    sampleVectors.push(await embedSample(s, i, emb, options));
   }
+  check();
   const duration = audio.length / SAMPLE_RATE;
   const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), seg, check);
-  const local = await embedLocalSpeakers(audio, windows, emb, check);
+  const local = await embedLocalSpeakers(audio, windows, emb, pauser);
   check();
-  const labels = clusterSpeakers(local, {
+  const labels = await clusterSpeakers(local, {
     threshold: o.threshold,
     minSpeakers: Math.min(o.minSpeakers, local.length),
     maxSpeakers: o.maxSpeakers,
     minCleanFrames: MIN_CLEAN_FRAMES,
     minClusterSize: MIN_CLUSTER_SIZE,
-  });
+  }, pauser);
+  check();
   const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
   const assignment = windows.map(() => new Array<number>(LOCAL_SPEAKERS).fill(-1));
   local.forEach((l, i) => (assignment[l.window][l.speaker] = labels[i]));
@@ -156,6 +161,25 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
   });
   turns.sort((a, b) => a.start - b.start || a.end - b.end);
   return { turns, speakers, duration };
+}
+
+/** A speaker sample's embedding: at most MAX_SPEAKER_SAMPLE_SECONDS, of at least 0.5 s of speech. */
+async function embedSample(s: SpeakerSample, i: number, emb: Awaited<ReturnType<typeof modelSession>>, options: DiarizeOptions): Promise<Float32Array> {
+  const which = `speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}])`;
+  let clip: Float32Array;
+  try {
+    [clip] = await decodeAudio(s.audio, { ...options, maxAudioSeconds: MAX_SPEAKER_SAMPLE_SECONDS, splitChannels: false, signal: options.signal });
+  } catch (e) {
+    const message = (e as Error).message;
+    if (message.endsWith(tooLongMessage(MAX_SPEAKER_SAMPLE_SECONDS))) {
+      throw new InputError(`${which} is longer than ${MAX_SPEAKER_SAMPLE_SECONDS} s: give 2 to ${MAX_SPEAKER_SAMPLE_SECONDS} s of that speaker alone`);
+    }
+    if (options.signal?.aborted) throw e;
+    throw new InputError(`${which} could not be read as audio: ${message}`);
+  }
+  const v = await embedClip(clip, emb);
+  if (!v) throw new InputError(`${which} is too short: ${Math.floor((clip.length / SAMPLE_RATE) * 1000) / 1000} s, and at least ${MIN_CLIP_SECONDS} s of audio is needed`);
+  return v;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -11,7 +11,8 @@ export const FRAMES_PER_WINDOW = 589;
 export const LOCAL_SPEAKERS = 3;
 /** Powerset classes of segmentation-3.0 (3 speakers, at most 2 at once) as speaker sets. */
 const POWERSET: number[][] = [[], [0], [1], [2], [0, 1], [0, 2], [1, 2]];
-const BATCH = 8;
+/** Windows per segmentation run: each run blocks the event loop (onnxruntime-node runs on the main thread), about 70 ms a window here. */
+const BATCH = 2;
 
 export interface WindowActivity {
   /** First sample of the window in the recording. */

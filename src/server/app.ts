@@ -5,12 +5,12 @@
 // error with its code; request ids come from a valid `x-request-id` or are made, and are sent back.
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
-import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
-import { DEFAULT_BATCH_SIZE } from '../options/index.js';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { LoadOptions } from '../model.js';
+import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
+import { DEFAULT_BATCH_SIZE } from '../options/index.js';
 import { checkBearer } from './auth.js';
 import { checkHostAndOrigin } from './origin.js';
 import { MAX_FIELD_BYTES } from './parts.js';
@@ -37,6 +37,8 @@ export interface ServerConfig {
   /** Longest audio (default: the library's, DEFAULT_MAX_AUDIO_SECONDS). */
   maxAudioSeconds?: number;
   scheduler?: Partial<SchedulerOptions>;
+  /** Client timeouts (DEFAULT_TIMEOUTS). */
+  timeouts?: Partial<HttpTimeouts>;
   vadModelPath?: string;
   ffmpegPath?: string;
   /** Where requests and errors are logged (the worker's pino logger); none: nothing is logged. */
@@ -44,7 +46,43 @@ export interface ServerConfig {
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
-export const DEFAULT_SCHEDULER: SchedulerOptions = { batching: true, batchSize: DEFAULT_BATCH_SIZE, gatherMs: 15, maxQueue: 64, maxRequestsPerCall: 32 };
+export const DEFAULT_SCHEDULER: SchedulerOptions = {
+  batching: true,
+  batchSize: DEFAULT_BATCH_SIZE,
+  gatherMs: 15,
+  maxQueue: 64,
+  /** 512 MiB of queued uploads (20 of OpenAI's 25 MB, many more small ones). */
+  maxQueueBytes: 512 * 1024 * 1024,
+  /** Decoded audio per engine call: 30 min (115 MB of samples); a longer request runs alone. */
+  maxCallAudioSeconds: 1800,
+  maxRequestsPerCall: 32,
+};
+
+/** How long a client may take: to send its headers, its whole request (body), and between requests on a kept-alive connection. */
+export interface HttpTimeouts {
+  headersMs: number;
+  bodyMs: number;
+  idleMs: number;
+}
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { headersMs: 20_000, bodyMs: 300_000, idleMs: 5_000 };
+
+/**
+ * Fastify's server options for the timeouts (fastify's request timeout is 0, none, by default):
+ * a connection that has not sent its headers within `headersMs`, or its whole request within
+ * `bodyMs`, is closed (Node checks them every `connectionsCheckingInterval`), and a kept-alive one
+ * idle for `idleMs`. A slow upload thus holds a socket for at most `bodyMs`, and no queue place
+ * (requests are admitted once their form is read).
+ */
+export function httpTimeoutOptions(given: Partial<HttpTimeouts> = {}) {
+  const t = { ...DEFAULT_TIMEOUTS, ...given };
+  const headersTimeout = Math.min(t.headersMs, t.bodyMs);
+  const check = Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4)));
+  return {
+    requestTimeout: t.bodyMs,
+    keepAliveTimeout: t.idleMs,
+    http: { headersTimeout, requestTimeout: t.bodyMs, keepAliveTimeout: t.idleMs, connectionsCheckingInterval: check },
+  };
+}
 
 /** Routes open without the API key: the page (it asks for the key) and the health check. */
 const OPEN_ROUTES = new Set(['/', '/health']);
@@ -68,6 +106,7 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
     logController: new RequestLog(),
     genReqId: requestId,
     forceCloseConnections: true,
+    ...httpTimeoutOptions(config.timeouts),
   });
   tagRequests(app);
   await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: MAX_FIELD_BYTES, parts: 40 } });

@@ -28,6 +28,8 @@ export interface RouteContext {
 
 type Task = 'transcribe' | 'translate';
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * A request's transcribe options: its option fields, the endpoint's task, OpenAI's language and
  * granularities, the server's VAD default (on: requests are batched), and its batch size, at most
@@ -68,34 +70,48 @@ async function decodeUpload(form: AudioRequest, ctx: RouteContext, signal: Abort
   }
 }
 
+/**
+ * A transcription or translation: the form is read whole first (within the server's body
+ * timeout), then the request is admitted to the queue (by count and upload bytes); its upload is
+ * decoded when the scheduler takes it for a call.
+ */
 async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: RouteContext, task: Task): Promise<void> {
-  const release = ctx.scheduler.admit();
+  const form = await readAudioForm(request, task === 'translate', ctx.maxFileBytes);
+  const release = ctx.scheduler.admit(form.file.length);
   const gone = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableFinished) gone.abort(new AbortError('the client disconnected'));
   };
   reply.raw.on('close', onClose);
-  let stream: EventStream | undefined;
+  // With stream=true the events start once the upload is decoded (a bad upload is still a 400).
+  const stream = form.stream ? new EventStream(reply.raw) : undefined;
+  let streaming = false;
   try {
-    const form = await readAudioForm(request, task === 'translate', ctx.maxFileBytes);
     const served = ctx.models.find(form.model);
-    const audio = await decodeUpload(form, ctx, gone.signal);
     const model = await ctx.models.get(served);
     if (task === 'translate' && !model.isMultilingual) {
       throw badRequest(`the model ${served.id} is English-only: translations need a multilingual model`, 'model');
     }
     const { options, batchSize, vadFilter } = requestOptions(form, task, model.device, ctx);
     options.signal = gone.signal;
-    if (form.stream) {
-      stream = new EventStream(reply.raw);
-      reply.hijack();
-      stream.open();
-      streamEvents(stream, options, form);
-    }
+    if (stream) streamEvents(stream, options, form);
+    const decode = async () => {
+      const audio = await decodeUpload(form, ctx, gone.signal);
+      if (stream && !streaming) {
+        reply.hijack();
+        stream.open();
+        streaming = true;
+      }
+      return audio;
+    };
+    // Once its samples are in a call, the encoded upload is let go.
+    const taken = () => {
+      form.file = EMPTY;
+    };
     // Diarization follows the transcription of its own request: such requests run alone.
     const alone = !vadFilter || form.diarize;
-    const result = await ctx.scheduler.submit({ model: served, audio, options, batchSize, alone });
-    if (stream) {
+    const result = await ctx.scheduler.submit({ model: served, decode, taken, options, batchSize, alone });
+    if (stream && streaming) {
       stream.send(doneEvent(result, form));
       stream.end();
       return;
@@ -103,7 +119,7 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
     const out = render(result, form, task);
     reply.type(out.contentType).send(out.body);
   } catch (e) {
-    if (!stream) throw e;
+    if (!stream || !streaming) throw e;
     // Headers are sent: the error goes to the client as the stream's last event, and to the log here.
     logRequestError(request, e);
     stream.send(toApiError(e).body());

@@ -4,6 +4,10 @@
 // batches (WhisperModel.transcribeTogether); with it off, one request per call. One call runs at
 // a time; the queue is bounded (admit() refuses past `maxQueue` with a 429 and Retry-After), and
 // a request whose signal aborts (its client left) leaves the queue, or stops in the engine.
+// The queue is also bounded by the bytes of the uploads it holds (`maxQueueBytes`), and an upload
+// is decoded only when its call is formed, not while it waits: a call takes decoded audio up to
+// `maxCallAudioSeconds` (its first request whatever its length), and drops it when it ends.
+import { SAMPLE_RATE } from '../audio.js';
 import { batchKey, type Transcription, type TranscribeOptions } from '../model.js';
 import { abortError } from '../errors.js';
 import { native } from '../native.js';
@@ -18,13 +22,20 @@ export interface SchedulerOptions {
   gatherMs: number;
   /** Requests admitted at once (waiting, decoding or running); more get a 429. */
   maxQueue: number;
+  /** Upload bytes admitted at once (a request alone may exceed it); more get a 429. */
+  maxQueueBytes: number;
+  /** Decoded audio one engine call takes, in seconds (its first request is taken whatever its length). */
+  maxCallAudioSeconds: number;
   /** The most requests one engine call takes. */
   maxRequestsPerCall: number;
 }
 
 export interface Job {
   model: ServedModel;
-  audio: Float32Array;
+  /** The upload decoded to 16 kHz samples: called when the job's call is formed, not while it waits. */
+  decode: () => Promise<Float32Array>;
+  /** Called once its samples are in a call (the upload may then be let go; until then it may be decoded again). */
+  taken?: () => void;
   /** Options with the call's signal, onSegment and onProgress. */
   options: TranscribeOptions;
   batchSize?: number;
@@ -38,6 +49,8 @@ export interface Job {
 interface Waiting {
   job: Job;
   key: string;
+  /** Seconds of its audio, once decoded (a request left for a later call is decoded again then). */
+  seconds?: number;
   resolve: (t: Transcription) => void;
   reject: (e: Error) => void;
   unhook: () => void;
@@ -48,6 +61,9 @@ export interface SchedulerStats {
   admitted: number;
   waiting: number;
   max_queue: number;
+  /** Upload bytes admitted (held by waiting and running requests), and the bound. */
+  queued_bytes: number;
+  max_queue_bytes: number;
   /** Requests answered by the engine (successfully or not). */
   requests: number;
   /** Engine calls made. */
@@ -59,6 +75,7 @@ export interface SchedulerStats {
 export class Scheduler {
   private waiting: Waiting[] = [];
   private admitted = 0;
+  private admittedBytes = 0;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private requests = 0;
@@ -66,15 +83,26 @@ export class Scheduler {
 
   constructor(private readonly models: ModelRegistry, readonly options: SchedulerOptions) {}
 
-  /** Takes a place in the queue for a request, or throws a 429; call the returned release when the request is done. */
-  admit(): () => void {
+  /**
+   * Takes a place in the queue for a request whose upload (read whole) has `bytes`, or throws a
+   * 429; call the returned release when the request is done.
+   */
+  admit(bytes = 0): () => void {
+    const busy = (why: string) => new ApiError(429, `the server is busy: ${why}; retry shortly`, 'rate_limit_error', null, 'rate_limit_exceeded', { 'retry-after': '1' });
     if (this.admitted >= this.options.maxQueue) {
-      throw new ApiError(429, `the server is busy: ${this.admitted} requests are queued or running (at most ${this.options.maxQueue}); retry shortly`, 'rate_limit_error', null, 'rate_limit_exceeded', { 'retry-after': '1' });
+      throw busy(`${this.admitted} requests are queued or running (at most ${this.options.maxQueue})`);
+    }
+    if (this.admitted > 0 && this.admittedBytes + bytes > this.options.maxQueueBytes) {
+      throw busy(`the queued uploads hold ${this.admittedBytes} bytes, and ${bytes} more would pass the limit of ${this.options.maxQueueBytes} (--max-queue-bytes)`);
     }
     this.admitted++;
+    this.admittedBytes += bytes;
     let released = false;
     return () => {
-      if (!released) this.admitted--;
+      if (!released) {
+        this.admitted--;
+        this.admittedBytes -= bytes;
+      }
       released = true;
     };
   }
@@ -109,6 +137,8 @@ export class Scheduler {
       admitted: this.admitted,
       waiting: this.waiting.length,
       max_queue: this.options.maxQueue,
+      queued_bytes: this.admittedBytes,
+      max_queue_bytes: this.options.maxQueueBytes,
       requests: this.requests,
       engine_calls: this.engineCalls,
       encoder_batches: native().encoderBatches(),
@@ -123,40 +153,80 @@ export class Scheduler {
     }, this.options.batching ? this.options.gatherMs : 0);
   }
 
-  /** The next call: the first waiting request and, with batching, those that may share its batches. */
-  private takeGroup(): Waiting[] {
+  /** Takes `w` out of the queue (it is in a call, or failed). */
+  private remove(w: Waiting): void {
+    this.waiting = this.waiting.filter((x) => x !== w);
+    w.unhook();
+  }
+
+  /**
+   * The next call, decoded: the first waiting request and, with batching, those that may share
+   * its batches, while their audio fits in maxCallAudioSeconds. Uploads are decoded here, one at
+   * a time; one that does not decode is answered at once, one that does not fit waits for a later
+   * call (its samples dropped), and one whose client left while it decoded is skipped.
+   */
+  private async takeGroup(): Promise<Array<{ w: Waiting; audio: Float32Array }>> {
     const first = this.waiting[0];
-    const group = this.options.batching && !first.job.alone
-      ? this.waiting.filter((w) => w.key === first.key).slice(0, this.options.maxRequestsPerCall)
-      : [first];
-    this.waiting = this.waiting.filter((w) => !group.includes(w));
-    for (const w of group) w.unhook();
+    const candidates = this.options.batching && !first.job.alone ? this.waiting.filter((w) => w.key === first.key) : [first];
+    const group: Array<{ w: Waiting; audio: Float32Array }> = [];
+    let seconds = 0;
+    for (const w of candidates) {
+      if (group.length >= this.options.maxRequestsPerCall) break;
+      if (!this.waiting.includes(w)) continue;
+      if (group.length && w.seconds !== undefined && seconds + w.seconds > this.options.maxCallAudioSeconds) continue;
+      let audio: Float32Array;
+      try {
+        audio = await w.job.decode();
+      } catch (e) {
+        if (this.waiting.includes(w)) {
+          this.remove(w);
+          this.requests++;
+          w.reject(e as Error);
+        }
+        continue;
+      }
+      if (!this.waiting.includes(w)) continue; // its client left, or the server is closing
+      w.seconds = audio.length / SAMPLE_RATE;
+      if (group.length && seconds + w.seconds > this.options.maxCallAudioSeconds) continue;
+      this.remove(w);
+      w.job.taken?.();
+      group.push({ w, audio });
+      seconds += w.seconds;
+    }
     return group;
   }
 
   private async runNext(): Promise<void> {
     if (this.running || this.waiting.length === 0) return;
     this.running = true;
-    const group = this.takeGroup();
+    let group: Array<{ w: Waiting; audio: Float32Array }> = [];
     try {
-      const first = group[0].job;
-      const model = await this.models.get(first.model);
-      this.engineCalls++;
-      let results: Array<Transcription | Error>;
-      if (first.alone) {
-        const options = first.options.vadFilter === false ? first.options : { ...first.options, batchSize: first.batchSize };
-        results = [await model.transcribe(first.audio, options).catch((e: Error) => e)];
-      } else {
-        results = await model.transcribeTogether(group.map((w) => ({ audio: w.job.audio, options: w.job.options })), first.batchSize!);
-      }
-      results.forEach((r, i) => (r instanceof Error ? group[i].reject(r) : group[i].resolve(r)));
+      group = await this.takeGroup();
+      if (group.length) await this.runGroup(group);
     } catch (e) {
-      for (const w of group) w.reject(e as Error);
+      for (const { w } of group) w.reject(e as Error);
     } finally {
       this.requests += group.length;
+      // The samples go with the call.
+      group.length = 0;
       this.running = false;
       this.schedule();
     }
+  }
+
+  /** One engine call for a group; each request is answered with its own result or error. */
+  private async runGroup(group: Array<{ w: Waiting; audio: Float32Array }>): Promise<void> {
+    const first = group[0].w.job;
+    const model = await this.models.get(first.model);
+    this.engineCalls++;
+    let results: Array<Transcription | Error>;
+    if (first.alone) {
+      const options = first.options.vadFilter === false ? first.options : { ...first.options, batchSize: first.batchSize };
+      results = [await model.transcribe(group[0].audio, options).catch((e: Error) => e)];
+    } else {
+      results = await model.transcribeTogether(group.map(({ w, audio }) => ({ audio, options: w.job.options })), first.batchSize!);
+    }
+    results.forEach((r, i) => (r instanceof Error ? group[i].w.reject(r) : group[i].w.resolve(r)));
   }
 
   /** Stops taking work: what waits is refused. */

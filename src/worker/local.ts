@@ -84,20 +84,40 @@ export async function runTestInput(service: TranscriptionService, raw: string | 
 type Status = 'IN_QUEUE' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 interface Entry {
   id: string;
-  input: unknown;
+  /** The job's input until it starts (the handler holds it while it runs; dropped here). */
+  input?: unknown;
   status: Status;
   result?: JobResult;
+  /** Size of the result as JSON (for the bound on what finished jobs keep). */
+  resultBytes: number;
+  /** Whether a client has been told the result (a /status or /runsync answer). */
+  reported: boolean;
   abort: AbortController;
   /** Resolves once the job has its result. */
   done: Promise<void>;
   settle: () => void;
 }
 
+/**
+ * What --rp_serve_api keeps of finished jobs: their statuses, at most `maxFinished` of them and
+ * `maxFinishedBytes` of results together; past either, the oldest are dropped (404 on /status).
+ */
+export interface LocalApiOptions {
+  maxFinished?: number;
+  maxFinishedBytes?: number;
+}
+export const DEFAULT_MAX_FINISHED_JOBS = 1000;
+export const DEFAULT_MAX_FINISHED_BYTES = 256 * 1024 * 1024;
+/** After SIGTERM, how long at least a result finished during shutdown waits for its client to ask for it. */
+export const REPORT_WAIT_MS = 5000;
+
 export interface LocalApi {
   server: http.Server;
   /**
    * Stops accepting jobs (503), fails the queued ones, lets the running one finish within
-   * `graceMs` and then cancels it, answers every waiting request and closes the server.
+   * `graceMs` and then cancels it, answers every waiting request, keeps answering /status until
+   * the jobs in hand have been reported (until the grace period ends, at least REPORT_WAIT_MS after
+   * the last one ended) and closes the server.
    * Resolves to false if the running job did not stop within CANCEL_WAIT_MS of its cancellation.
    */
   shutdown(graceMs: number): Promise<boolean>;
@@ -113,13 +133,52 @@ class LocalJobs {
   stopping = false;
   /** Settles once the running job has its result. */
   idle: Promise<void> = Promise.resolve();
+  /** Finished jobs, oldest first, and the size of their results together. */
+  private finished: Entry[] = [];
+  private finishedBytes = 0;
+  private readonly maxFinished: number;
+  private readonly maxFinishedBytes: number;
 
-  constructor(private service: TranscriptionService, private log: Logger) {}
+  constructor(private service: TranscriptionService, private log: Logger, opts: LocalApiOptions = {}) {
+    this.maxFinished = opts.maxFinished ?? DEFAULT_MAX_FINISHED_JOBS;
+    this.maxFinishedBytes = opts.maxFinishedBytes ?? DEFAULT_MAX_FINISHED_BYTES;
+  }
 
   finish(e: Entry, result: JobResult): void {
+    if (e.result) return;
     e.result = result;
+    e.input = undefined;
     e.status = 'error' in result ? 'FAILED' : 'COMPLETED';
+    e.resultBytes = JSON.stringify(result).length;
     e.settle();
+    this.finished.push(e);
+    this.finishedBytes += e.resultBytes;
+    this.dropOldest();
+  }
+
+  /** Drops the oldest finished statuses past the bounds (the newest one is always kept). */
+  private dropOldest(): void {
+    while (this.finished.length > 1 && (this.finished.length > this.maxFinished || this.finishedBytes > this.maxFinishedBytes)) {
+      const old = this.finished.shift()!;
+      this.finishedBytes -= old.resultBytes;
+      this.jobs.delete(old.id);
+    }
+  }
+
+  /** The job's status as /status and /runsync answer it; a finished one counts as reported. */
+  view(e: Entry): object {
+    if (e.result) e.reported = true;
+    return { id: e.id, status: e.status, ...(e.result ?? {}) };
+  }
+
+  /**
+   * Waits (until `deadline`) for the results of `entries` to be reported: a job that finishes
+   * during shutdown is not lost to a client that polls /status.
+   */
+  async reported(entries: Entry[], deadline: number): Promise<void> {
+    while (entries.some((e) => !e.reported && this.jobs.has(e.id)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   private pump(): void {
@@ -128,8 +187,10 @@ class LocalJobs {
     if (!next) return;
     this.running = next;
     next.status = 'IN_PROGRESS';
+    const input = next.input;
+    next.input = undefined;
     this.idle = (async () => {
-      const result = await this.service.handle({ id: next.id, input: next.input }, { signal: next.abort.signal });
+      const result = await this.service.handle({ id: next.id, input }, { signal: next.abort.signal });
       this.finish(next, result);
       this.running = undefined;
       this.pump();
@@ -139,7 +200,7 @@ class LocalJobs {
   submit(input: unknown): Entry {
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const entry: Entry = { id: `local-${randomUUID()}`, input, status: 'IN_QUEUE', abort: new AbortController(), done, settle };
+    const entry: Entry = { id: `local-${randomUUID()}`, input, status: 'IN_QUEUE', resultBytes: 0, reported: false, abort: new AbortController(), done, settle };
     this.jobs.set(entry.id, entry);
     this.queue.push(entry);
     this.pump();
@@ -159,6 +220,11 @@ class LocalJobs {
       this.log.warn({ job_id: job.id }, 'cancelling the running job');
       job.abort.abort(new JobCancelled('the worker was shut down before it finished'));
     }
+  }
+
+  /** The jobs not finished yet (running or queued). */
+  unfinished(): Entry[] {
+    return [...this.jobs.values()].filter((e) => !e.result);
   }
 
   /** Fails the jobs not started yet. */
@@ -200,7 +266,6 @@ class LocalJobs {
   }
 }
 
-const view = (e: Entry) => ({ id: e.id, status: e.status, ...(e.result ?? {}) });
 const SHUTTING_DOWN = 'the worker is shutting down and takes no new jobs';
 
 /** Writes a JSON answer, unless one was sent already; while stopping, with `connection: close`. */
@@ -221,14 +286,14 @@ function handleRequest(jobs: LocalJobs, limit: BodyLimit, req: http.IncomingMess
   const status = /^\/status\/([\w-]+)$/.exec(url.pathname);
   if (req.method === 'GET' && status) {
     const e = jobs.jobs.get(status[1]);
-    return e ? send(200, view(e)) : send(404, { error: `no job ${status[1]}` });
+    return e ? send(200, jobs.view(e)) : send(404, { error: `no job ${status[1]}` });
   }
   if (req.method === 'POST' && (url.pathname === '/run' || url.pathname === '/runsync')) {
     if (jobs.stopping) {
       req.resume();
       return send(503, { error: SHUTTING_DOWN });
     }
-    readBody(req, res, limit, (body) => void acceptJob(jobs, url.pathname === '/runsync', body, send));
+    readBody(req, res, limit, (body) => acceptJob(jobs, url.pathname === '/runsync', body, send));
     return;
   }
   send(404, { error: `no route ${req.method} ${url.pathname}` });
@@ -267,12 +332,18 @@ function readBody(req: http.IncomingMessage, res: http.ServerResponse, limit: Bo
     } else chunks.push(c);
   });
   req.on('end', () => {
-    if (!over) onBody(Buffer.concat(chunks));
+    if (over) return;
+    const body = Buffer.concat(chunks);
+    chunks.length = 0;
+    onBody(body);
   });
 }
 
-/** Queues the job in a /run or /runsync body; /run answers its id at once, /runsync its result. */
-async function acceptJob(jobs: LocalJobs, sync: boolean, raw: Buffer, send: Send): Promise<void> {
+/**
+ * Queues the job in a /run or /runsync body; /run answers its id at once, /runsync its result.
+ * Nothing here holds the body or the input while a /runsync waits (the entry drops its input).
+ */
+function acceptJob(jobs: LocalJobs, sync: boolean, raw: Buffer, send: Send): void {
   if (jobs.stopping) return send(503, { error: SHUTTING_DOWN });
   let body: { input?: unknown };
   try {
@@ -283,8 +354,7 @@ async function acceptJob(jobs: LocalJobs, sync: boolean, raw: Buffer, send: Send
   if (!body || typeof body !== 'object' || !('input' in body)) return send(400, { error: 'the request has no "input" field' });
   const entry = jobs.submit(body.input);
   if (!sync) return send(200, { id: entry.id, status: entry.status });
-  await entry.done;
-  send(200, view(entry));
+  void entry.done.then(() => send(200, jobs.view(entry)));
 }
 
 /** Lets the answers to waiting /runsync requests go out (2 s at most), then closes every connection. */
@@ -298,8 +368,8 @@ async function closeServer(server: http.Server, openRequests: Set<http.ServerRes
 }
 
 /** An HTTP API like runpod-python's --rp_serve_api, for trying the worker without RunPod. */
-export function serveApi(service: TranscriptionService, port: number, host: string, log: Logger): Promise<LocalApi> {
-  const jobs = new LocalJobs(service, log);
+export function serveApi(service: TranscriptionService, port: number, host: string, log: Logger, opts: LocalApiOptions = {}): Promise<LocalApi> {
+  const jobs = new LocalJobs(service, log, opts);
   const openRequests = new Set<http.ServerResponse>();
   const maxBody = maxRequestBytes(service.config.limits.maxBytes);
   const limit: BodyLimit = {
@@ -314,8 +384,13 @@ export function serveApi(service: TranscriptionService, port: number, host: stri
   const shutdown = async (graceMs: number): Promise<boolean> => {
     if (jobs.stopping) return true;
     jobs.stopping = true;
+    const graceEnd = Date.now() + graceMs;
+    const inHand = jobs.unfinished();
     jobs.failQueued();
     const stopped = await jobs.stopRunning(graceMs);
+    // Until the grace period is over (and at least REPORT_WAIT_MS after the last job ended), /status
+    // is answered until every job in hand at SIGTERM has been reported.
+    await jobs.reported(inHand, Math.max(graceEnd, Date.now() + REPORT_WAIT_MS));
     await closeServer(server, openRequests);
     return stopped;
   };
