@@ -104,6 +104,8 @@ async function transcribeCommand(argv: string[], env: Env): Promise<void> {
   const load = loadOptions(values);
   const settings = settingsFromEnv(env);
   const options = transcribeOptions(values, specs, settings, lists);
+  const decoder = decoderOf(values);
+  if (decoder) options.decoder = decoder;
   const outputs = await planOutputs(positionals, { output: values.get('--output'), outputDir: values.get('--output-dir') }, formats);
   // The diarization models are found (or fetched from the Hub) before the Whisper model loads.
   if (options.diarize && typeof options.diarize === 'object') await resolveDiarizationModels(options.diarize.diarizationModel, options.diarize.locations);

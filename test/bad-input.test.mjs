@@ -96,7 +96,7 @@ t.test('options out of range', async (t) => {
   await t.rejects(model.transcribe(audio, { language: 'xx' }), { name: 'InputError', message: /unknown language code "xx"/ });
   await t.rejects(model.transcribe(audio, { language: 'klingon' }), /unknown language code/);
   await t.rejects(model.transcribe(audio, { task: 'summarize' }), /task must be "transcribe" or "translate"/);
-  await t.rejects(model.transcribe(audio, { patience: 0 }), /patience must be greater than 0/);
+  await t.rejects(model.transcribe(audio, { patience: 0 }), /patience must be a number above 0 and at most 10, got 0/);
   await t.rejects(model.transcribe(audio, { chunkLength: 45 }), /chunkLength must be between 1 and 30/);
   await t.rejects(model.transcribe(audio, { clipTimestamps: '5,x' }), /clipTimestamps: "x" is not a number/);
   await t.rejects(model.transcribe(audio, { clipTimestamps: [5, 2] }), /increasing order/);

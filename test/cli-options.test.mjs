@@ -115,7 +115,7 @@ t.test('errors name the flag, before any work', async (t) => {
   const noModel = path.join(dir, 'no-such-model');
   const cases = [
     [['--best-of', '11'], /^ct2-whisper: --best-of must be an integer of at least 1 and at most 10, got 11$/],
-    [['--log-prob-threshold', '-101'], /^ct2-whisper: --log-prob-threshold must be a number of at least -100 and at most 100, got -101$/],
+    [['--log-prob-threshold', '-101'], /^ct2-whisper: --log-prob-threshold must be a number of at least -100 and at most 100 \(or none\), got -101$/],
     [['--chunk-length', '45'], /^ct2-whisper: --chunk-length must be an integer of at least 1 and at most 30 \(or none\), got 45$/],
     [['--clip-timestamps', '5,x'], /^ct2-whisper: --clip-timestamps: "x" is not a number of seconds$/],
     [['--clip-timestamps', '5,2'], /--clip-timestamps must be in increasing order/],

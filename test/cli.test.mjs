@@ -46,7 +46,7 @@ t.test('failures exit non-zero with a one-line reason', async (t) => {
     [['transcribe', fixture('jfk.flac'), '--model', path.join(dir, 'no-model')], /unknown model/],
     [['transcribe', fixture('jfk.flac'), '--model', dir], /not a CTranslate2 Whisper model/],
     [['transcribe', fixture('jfk.flac'), '--model', 'base', '--language', 'xx'], /unknown language code/],
-    [['transcribe', fixture('jfk.flac'), '--model', 'tiny.en', '--beam-size', '0'], /--beam-size must be an integer from 1 to 10/],
+    [['transcribe', fixture('jfk.flac'), '--model', 'tiny.en', '--beam-size', '0'], /--beam-size must be an integer of at least 1 and at most 10/],
     [['transcribe', fixture('jfk.flac'), '--model', 'tiny.en', '--temperature=-1'], /temperature must be 0 or more/],
     [['transcribe', fixture('jfk.flac'), '--model', 'tiny.en', '--format', 'docx'], /--format must be one of/],
     [['transcribe', '--model', 'tiny.en'], /no input file/],

@@ -66,7 +66,7 @@ t.test('timeoutMs stops a call with a clear error, and the model goes on', async
 });
 
 t.test('job fields: a fallback increment cannot build an endless list', async (t) => {
-  t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', temperature_increment_on_fallback: 5e-324 }), /temperature_increment_on_fallback: Number must be greater than or equal to 0\.05/);
+  t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', temperature_increment_on_fallback: 5e-324 }), /temperature_increment_on_fallback: must be a number of at least 0\.05 and at most 1/);
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', log_prob_threshold: -1e308 }), /log_prob_threshold/);
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', vad_parameters: { speech_pad_ms: 1e12 } }), /vad_parameters\.speech_pad_ms/);
   t.ok(parseJobInput({ audio: 'https://example.com/a.mp3', temperature_increment_on_fallback: 0.05 }), '0.05 is fine');

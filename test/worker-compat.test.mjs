@@ -46,7 +46,7 @@ t.test('job fields: WhisperX-style jobs are accepted; vad_onset/vad_offset turn 
   });
   t.equal(job.huggingface_access_token, 'hf_x');
   t.equal(job.batch_size, 1024);
-  t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', batch_size: 1025 }), /batch_size: Number must be less than or equal to 1024/);
+  t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', batch_size: 1025 }), /batch_size: must be an integer of at least 1 and at most 1024/);
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', min_speakers: 0 }), /min_speakers/);
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', result_mode: 'some' }), /result_mode/);
   t.throws(() => parseJobInput({ audio: 'https://example.com/a.mp3', diarization: true, min_speakers: 3, max_speakers: 2 }), /min_speakers \(3\) is more than max_speakers \(2\)/);

@@ -117,8 +117,8 @@ t.test('diarization jobs through the RunPod protocol', async (t) => {
 
   const errors = {
     'min-over-max': /min_speakers \(3\) is more than max_speakers \(2\)/,
-    'zero-speakers': /min_speakers: Number must be greater than or equal to 1/,
-    'negative-speakers': /max_speakers: Number must be greater than or equal to 1/,
+    'zero-speakers': /min_speakers: must be an integer of at least 1 and at most 64/,
+    'negative-speakers': /max_speakers: must be an integer of at least 1 and at most 64/,
     'sample-404': /speaker_samples\[0\] \("Nobody"\): .*HTTP 404/,
     'sample-not-audio': /speaker sample "Notes" \(speaker_samples\[0\]\) could not be read as audio/,
     'verification-without-samples': /speaker_verification: needs speaker_samples/,

@@ -81,7 +81,7 @@ t.test('RunPod: a worker fault posts stopPod with its error; job errors do not; 
   t.match(vad.error, /VAD model was not found at .*silero_vad_v6\.onnx.*pass vadModelPath.*CT2_WHISPER_VAD_MODEL/, `the job gets a clear error: ${vad.error}`);
   t.notOk(vad.output, 'no output');
   const bad = await rp.result('bad-input');
-  t.match(bad.error, /beam_size: Number must be greater than or equal to 1/);
+  t.match(bad.error, /beam_size: must be an integer of at least 1 and at most 10/);
   t.notOk('stopPod' in bad, 'a job error does not replace the worker');
   const good = await rp.result('good');
   assertWords(t, good.output.transcription, 'the next job is served');

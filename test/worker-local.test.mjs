@@ -32,7 +32,7 @@ t.test('--test_input and test_input.json', async (t) => {
   assertWords(t, ok.result.output.transcription);
   const bad = await runLocal(['--test_input', JSON.stringify({ input: { audio: `${audio}/audio/jfk.flac`, beam_size: 'five' } })]);
   t.equal(bad.status, 1, 'a failed job exits non-zero');
-  t.match(bad.result.error, /beam_size: Expected number, received string/);
+  t.match(bad.result.error, /beam_size: must be an integer of at least 1 and at most 10, got "/);
   const notJson = await runLocal(['--test_input', '{not json']);
   t.equal(notJson.status, 1);
   t.match(notJson.result.error, /not JSON/);
