@@ -97,7 +97,7 @@ t.test('options out of range', async (t) => {
   await t.rejects(model.transcribe(audio, { language: 'klingon' }), /unknown language code/);
   await t.rejects(model.transcribe(audio, { task: 'summarize' }), /task must be "transcribe" or "translate"/);
   await t.rejects(model.transcribe(audio, { patience: 0 }), /patience must be a number above 0 and at most 10, got 0/);
-  await t.rejects(model.transcribe(audio, { chunkLength: 45 }), /chunkLength must be between 1 and 30/);
+  await t.rejects(model.transcribe(audio, { chunkLength: 45 }), /chunkLength must be an integer of at least 1 and at most 30, got 45/);
   await t.rejects(model.transcribe(audio, { clipTimestamps: '5,x' }), /clipTimestamps: "x" is not a number/);
   await t.rejects(model.transcribe(audio, { clipTimestamps: [5, 2] }), /increasing order/);
   await t.rejects(model.transcribe(audio, { maxNewTokens: 440, initialPrompt: 'a b c d e f g h i j' }), /more than the model's limit/);
