@@ -24,7 +24,7 @@ export class InputError extends CT2WhisperError {
   override readonly code = ErrorCode.INPUT;
   /** The option it is about, by its library path (`beamSize`, `vadParameters.threshold`), when it is about one. */
   readonly option?: string;
-  /** The message without the option's name ("must be …"): front ends put their own name for the option before it. */
+  /** The message without the option's name ("must be …"; other options in it as `{libraryPath}`): front ends name them their own way (optionMessage). */
   readonly detail?: string;
 
   constructor(message: string, about?: { option: string; detail: string }) {

@@ -35,7 +35,7 @@ export function optionFlags(...groups: Group[]): Map<string, FlagSpec> {
 
 /** A library InputError about an option, as a usage error naming its flag ("--beam-size must …"). */
 export function flagError(e: InputError): UsageError {
-  return new UsageError(e.option && e.detail ? optionMessage(nameIn(e.option, 'cli'), e.detail) : e.message);
+  return new UsageError(e.option && e.detail ? optionMessage(nameIn(e.option, 'cli'), e.detail, (p) => nameIn(p, 'cli')) : e.message);
 }
 
 /** Runs `f`, turning an option's InputError into a usage error that names the flag. */

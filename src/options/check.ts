@@ -11,8 +11,14 @@ export function setLanguageCodes(codes: Iterable<string>): void {
   languageCodes = new Set(codes);
 }
 
-/** An option's message as a front end names it: "beam_size must be …", "--clip-timestamps: "x" is …". */
-export const optionMessage = (name: string, detail: string): string => (detail.startsWith(':') ? `${name}${detail}` : `${name} ${detail}`);
+/**
+ * An option's message as a front end names it: "beam_size must be …", "--clip-timestamps: "x" is …".
+ * Other options a detail mentions are written `{libraryPath}`; `nameOf` gives the front end's name for them.
+ */
+export function optionMessage(name: string, detail: string, nameOf: (path: string) => string = (p) => p): string {
+  const text = detail.replace(/\{([\w.]+)\}/g, (_, path: string) => nameOf(path));
+  return text.startsWith(':') ? `${name}${text}` : `${name} ${text}`;
+}
 
 /** An InputError about one option: "beamSize must be …". */
 export function optionError(o: OptionSpec | string, detail: string): InputError {

@@ -61,7 +61,7 @@ function decodingAndClips(given: DecodingOptions, batched: boolean): { decoding:
   const step = d.temperatureIncrementOnFallback;
   if (step !== null) {
     const t = given.temperature;
-    if (Array.isArray(t) && t.length > 1) throw optionError('temperatureIncrementOnFallback', 'takes one temperature to start from, not a list');
+    if (Array.isArray(t) && t.length > 1) throw optionError('temperatureIncrementOnFallback', 'takes one {temperature} to start from, not a list');
     d.temperature = fallbackList(Array.isArray(t) ? t[0] : (t ?? 0), step);
   }
   if (batched) {
@@ -91,11 +91,11 @@ export function resolveDiarize(given: DiarizeSpecOptions): ResolvedDiarize {
   const num = d.numSpeakers;
   if (num !== null) {
     const clash = (d.minSpeakers !== null && d.minSpeakers !== num) || (d.maxSpeakers !== null && d.maxSpeakers !== num);
-    if (clash) throw optionError('diarize.numSpeakers', `(${num}) disagrees with minSpeakers/maxSpeakers`);
+    if (clash) throw optionError('diarize.numSpeakers', `(${num}) disagrees with {diarize.minSpeakers}/{diarize.maxSpeakers}`);
     d.minSpeakers = d.maxSpeakers = num;
   }
   if (d.minSpeakers !== null && d.maxSpeakers !== null && d.minSpeakers > d.maxSpeakers) {
-    throw optionError('diarize.minSpeakers', `(${d.minSpeakers}) is more than maxSpeakers (${d.maxSpeakers})`);
+    throw optionError('diarize.minSpeakers', `(${d.minSpeakers}) is more than {diarize.maxSpeakers} (${d.maxSpeakers})`);
   }
   return d;
 }
@@ -106,7 +106,7 @@ export function resolveOptions(given: DecodingOptions & PipelineSpecOptions & { 
   const pipeline = resolveGroup('pipeline', given as Record<string, unknown>, batched) as Filled<PipelineSpecOptions>;
   const { decoding, clips } = decodingAndClips(given, batched);
   if (pipeline.splitChannels && (batched || pipeline.vadFilter)) {
-    throw optionError('splitChannels', `is not supported with ${batched ? 'batchSize' : 'vadFilter'}`);
+    throw optionError('splitChannels', `is not supported with ${batched ? '{batchSize}' : '{vadFilter}'}`);
   }
   return {
     decoding,

@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import { InputError } from '../errors.js';
 import type { TranscribeOptions } from '../model.js';
-import { BOOL_WORDS, OPTIONS, optionMessage, checkValue, frontName, libraryPath, optionAt, valueFromText, type OptionSpec } from '../options/index.js';
+import { BOOL_WORDS, OPTIONS, nameIn, optionMessage, checkValue, frontName, libraryPath, optionAt, valueFromText, type OptionSpec } from '../options/index.js';
 import { badRequest, tooLarge } from './openai-errors.js';
 import { partName } from './parts.js';
 
@@ -93,7 +93,7 @@ function optionsOf(one: (name: string) => string | undefined): AudioRequest['opt
     try {
       value = text.trim() === '' && o.kind !== 'text' ? undefined : valueFromText(o, text);
     } catch (e) {
-      if (e instanceof InputError && e.detail) throw badRequest(optionMessage(field, e.detail), field);
+      if (e instanceof InputError && e.detail) throw badRequest(optionMessage(field, e.detail, (p) => nameIn(p, 'form')), field);
       throw e;
     }
     if (value === undefined) return;

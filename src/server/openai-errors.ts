@@ -60,7 +60,7 @@ export function toApiError(e: unknown): ApiError {
   if (err instanceof InputError && err.option && err.detail) {
     // An option's error names its form field, as OpenAI's `param` does.
     const field = nameIn(err.option, 'form');
-    return badRequest(optionMessage(field, err.detail), field);
+    return badRequest(optionMessage(field, err.detail, (p) => nameIn(p, 'form')), field);
   }
   if (err.code === ErrorCode.INPUT) return badRequest(err.message);
   if (err instanceof TimeoutError) return new ApiError(504, err.message, 'server_error', null, 'timeout');
