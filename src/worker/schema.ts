@@ -2,8 +2,8 @@
 // WhisperX RunPod workers), checked strictly; every error names its field.
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { checkValue, optionAt, type OptionSpec } from '../options/index.js';
-import { JOB_FIELD_ALIASES, jobOptionFields } from './job-options.js';
+import { checkValue, nameIn, optionAt, optionMessage, resolveDiarize, type OptionSpec } from '../options/index.js';
+import { JOB_FIELD_ALIASES, jobDiarizeSettings, jobOptionFields } from './job-options.js';
 
 const url = z
   .string()
@@ -116,8 +116,12 @@ export function parseJobInput(input: unknown): JobInput {
   const r = JobInputSchema.safeParse(input);
   if (!r.success) throw new JobInputError(r.error.issues.map(describe).join('; '));
   const job = r.data;
-  const { min_speakers: min, max_speakers: max } = job as { min_speakers?: number | null; max_speakers?: number | null };
-  if (min != null && max != null && min > max) throw new JobInputError(`min_speakers (${min}) is more than max_speakers (${max})`);
+  try {
+    resolveDiarize(jobDiarizeSettings(job)); // the rules between the speaker counts, as the library has them
+  } catch (e) {
+    if (e instanceof InputError && e.option && e.detail) throw new JobInputError(optionMessage(nameIn(e.option, 'job'), e.detail, (p) => nameIn(p, 'job')));
+    throw e;
+  }
   if (job.speaker_verification && !job.speaker_samples?.length) {
     throw new JobInputError('speaker_verification: needs speaker_samples (a list of { url, name } or URLs)');
   }
