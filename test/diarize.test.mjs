@@ -238,7 +238,7 @@ t.test('transcribe with diarize labels segments and words; the CLI prints the la
 });
 
 t.test('bad inputs: clear errors; no speech: no speakers and no error', async (t) => {
-  await t.rejects(diarize(mixed, { minSpeakers: 3, maxSpeakers: 2 }), { code: 'ERR_INPUT', message: /minSpeakers \(3\) is more than maxSpeakers \(2\)/ });
+  await t.rejects(diarize(mixed, { minSpeakers: 3, maxSpeakers: 2 }), { code: 'ERR_INPUT', message: /minSpeakers \(3\) is more than diarize.maxSpeakers \(2\)/ });
   await t.rejects(diarize(mixed, { minSpeakers: 0 }), { code: 'ERR_INPUT', message: /minSpeakers must be an integer of at least 1 and at most 64, got 0/ });
   await t.rejects(diarize(mixed, { maxSpeakers: -2 }), { code: 'ERR_INPUT', message: /maxSpeakers must be an integer of at least 1 and at most 64, got -2/ });
   await t.rejects(diarize(mixed, { numSpeakers: 1.5 }), { code: 'ERR_INPUT', message: /numSpeakers/ });
