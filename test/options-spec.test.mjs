@@ -10,6 +10,7 @@ import { root } from './helpers.mjs';
 import { OPTIONS, frontName, libraryPath, checkValue, valueFromText, resolveOptions, MAX_BATCH_SIZE } from '../lib/options/index.js';
 import { JobInputSchema, parseJobInput } from '../lib/worker/schema.js';
 import { JOB_FIELD_ALIASES, WORKER_OWN_OPTIONS, jobOptionFields } from '../lib/worker/job-options.js';
+import { PEER_FIELDS } from '../lib/worker/peer-fields.js';
 import { formOptionFields, FORM_OWN_OPTIONS } from '../lib/server/form.js';
 import { transcribeOptionFlags } from '../lib/cli/transcribe-options.js';
 import { InputError } from '../lib/errors.js';
@@ -39,6 +40,13 @@ t.test('every option is in every front end that should take it', async (t) => {
   for (const [alias, target] of Object.entries(JOB_FIELD_ALIASES)) {
     t.ok(jobFields.has(alias), `alias ${alias} is a job field`);
     t.ok(OPTIONS.some((o) => libraryPath(o) === target), `alias ${alias} → ${target}, an option`);
+  }
+  // Other workers' fields (the table docs/worker.md is written from): each one taken, as what it says.
+  for (const p of PEER_FIELDS) {
+    t.ok(jobFields.has(p.field), `${p.from}'s ${p.field} is a job field`);
+    if (p.option) t.ok(OPTIONS.some((o) => libraryPath(o) === p.option), `${p.field} → ${p.option}, an option`);
+    if (p.field_here) t.ok(jobFields.has(p.field_here), `${p.field} → ${p.field_here}, a job field`);
+    t.ok(p.option || p.field_here || p.note, `${p.field}: its meaning here is said`);
   }
 });
 

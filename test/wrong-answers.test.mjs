@@ -148,7 +148,7 @@ t.test('the worker\'s preview fits MAX_RESULT_BYTES', async (t) => {
     t.ok(text.startsWith(out.transcription), 'a prefix of the text');
     if (max < 40_000) {
       t.equal(out.text_truncated, true, 'the text cut: it does not fit twice');
-      t.match(out.truncated_reason, /the text is cut to \d+ of its 20000 bytes/);
+      t.match(out.truncated_reason, /transcription is cut to \d+ of its 20000 bytes/);
     } else {
       t.notOk(out.text_truncated, 'the text fits twice: only segments dropped');
       t.ok(out.segments.length < 50, `${out.segments.length} segments`);

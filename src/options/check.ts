@@ -76,6 +76,21 @@ function checkClips(o: OptionSpec, v: unknown): number[] {
   return nums;
 }
 
+/** Token ids: a list, or "-1,50256" (comma-separated, as openai-whisper and the RunPod worker take them) parsed. */
+function checkTokens(o: OptionSpec, v: unknown): number[] {
+  let list: unknown[];
+  if (typeof v === 'string') {
+    list = v.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => (NUMBER.test(s) ? Number(s) : s));
+  } else if (Array.isArray(v)) {
+    list = v;
+  } else {
+    throw optionError(o, `must be a list of token ids or a comma-separated string of them, got ${typeof v}`);
+  }
+  if (list.length > o.maxItems!) throw optionError(o, `may list at most ${o.maxItems} values, got ${list.length}`);
+  for (const t of list) if (!Number.isInteger(t) || (t as number) < -1) throw optionError(o, `must list token ids (or -1), got ${show(t)}`);
+  return list as number[];
+}
+
 function checkText(o: OptionSpec, v: unknown): string {
   if (typeof v !== 'string') throw optionError(o, `must be a string, got ${typeof v}`);
   if (v.length > o.maxChars!) throw optionError(o, `is ${v.length} characters; at most ${o.maxChars}`);
@@ -112,10 +127,7 @@ export function checkValue(o: OptionSpec, v: unknown): unknown {
     case 'temperature':
       return checkTemperature(o, v);
     case 'tokenList':
-      if (!Array.isArray(v)) throw optionError(o, `must be a list of token ids, got ${typeof v}`);
-      if (v.length > o.maxItems!) throw optionError(o, `may list at most ${o.maxItems} values, got ${v.length}`);
-      for (const t of v) if (!Number.isInteger(t) || t < -1) throw optionError(o, `must list token ids (or -1), got ${show(t)}`);
-      return v;
+      return checkTokens(o, v);
     case 'clips':
       return checkClips(o, v);
   }

@@ -14,7 +14,7 @@ function tsType(o: OptionSpec): string {
     enum: (o.values ?? []).map((v) => `'${v}'`).join(' | '),
     language: 'string',
     temperature: 'number | number[]',
-    tokenList: 'number[]',
+    tokenList: 'string | number[]',
     clips: 'string | number[]',
   }[o.kind];
   return o.nullable ? `${base} | null` : base;
@@ -40,7 +40,7 @@ export function valuesText(o: OptionSpec): string {
     case 'temperature':
       return `number ${o.min} to ${o.max}, or a list of at most ${o.maxItems}`;
     case 'tokenList':
-      return `token ids (-1: the model's list), at most ${o.maxItems}`;
+      return `token ids (-1: the model's list), "n,n,…" or a list, at most ${o.maxItems}`;
     case 'clips':
       return 'seconds, "start,end,…" or a list, increasing';
   }

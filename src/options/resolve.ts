@@ -6,10 +6,10 @@ import { checkValue, optionError } from './check.js';
 import { optionsOf, type Group, type OptionSpec } from './spec.js';
 import type { DecodingOptions, DiarizeSpecOptions, PipelineSpecOptions, VadOptions } from './types.js';
 
-/** Every field set, the way it is given to the engine: lists for temperature and clipTimestamps. */
+/** Every field set, the way it is given to the engine: lists for temperature, clipTimestamps and suppressTokens. */
 type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 /** The decoding options with every field set, as the engine takes them. */
-export type ResolvedDecoding = Omit<Filled<DecodingOptions>, 'temperature' | 'clipTimestamps'> & { temperature: number[]; clipTimestamps: number[] };
+export type ResolvedDecoding = Omit<Filled<DecodingOptions>, 'temperature' | 'clipTimestamps' | 'suppressTokens'> & { temperature: number[]; clipTimestamps: number[]; suppressTokens: number[] };
 /** Silero VAD's parameters with every field set. */
 export type ResolvedVad = Filled<VadOptions>;
 /** The speaker-count and clustering settings with every field set. */

@@ -39,8 +39,8 @@ export interface DecodingOptions {
   prefix?: string | null;
   /** Suppress blank outputs at the start of sampling. Values: true or false. Default: true. */
   suppressBlank?: boolean;
-  /** Token ids never generated (-1: the model's list of symbols). Values: token ids (-1: the model's list), at most 10000. Default: -1. */
-  suppressTokens?: number[];
+  /** Token ids never generated (-1: the model's list of symbols). Values: token ids (-1: the model's list), "n,n,…" or a list, at most 10000. Default: -1. */
+  suppressTokens?: string | number[];
   /** Decode text only, no timestamp tokens (one segment per window). Values: true or false. Default: false (batched: true). */
   withoutTimestamps?: boolean;
   /** Latest time, in seconds, the first timestamp of a window may have. Values: number, 0 to 30. Default: 1. */

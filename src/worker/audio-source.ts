@@ -268,19 +268,19 @@ function save(res: http.IncomingMessage, file: string, limits: FetchLimits, dead
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
 const BASE64URL = /^[A-Za-z0-9\-_\r\n]*={0,2}\s*$/;
 
-/** Decodes `audio_base_64` (optionally a data: URL) into `dir`; returns the file's path. */
-export async function saveBase64Audio(data: string, dir: string, limits: FetchLimits): Promise<string> {
+/** Decodes base64 audio (optionally a data: URL) into `dir`; returns the file's path. `field`: the job field it came in, for messages. */
+export async function saveBase64Audio(data: string, dir: string, limits: FetchLimits, field = 'audio_base_64'): Promise<string> {
   let body = data.trim();
   const dataUrl = /^data:([\w/+.-]*)(;[\w=-]+)*;base64,/i.exec(body);
   if (dataUrl) body = body.slice(dataUrl[0].length);
   if (body.length * 0.75 > limits.maxBytes + 3) {
-    throw new JobInputError(`audio_base_64: about ${Math.floor(body.length * 0.75)} bytes, over the limit of ${limits.maxBytes} (MAX_AUDIO_BYTES)`);
+    throw new JobInputError(`${field}: about ${Math.floor(body.length * 0.75)} bytes, over the limit of ${limits.maxBytes} (MAX_AUDIO_BYTES)`);
   }
-  if (!BASE64.test(body) && !BASE64URL.test(body)) throw new JobInputError('audio_base_64: not valid base64');
+  if (!BASE64.test(body) && !BASE64URL.test(body)) throw new JobInputError(`${field}: not valid base64`);
   const compact = body.replace(/\s+/g, '');
-  if (compact.replace(/=+$/, '').length % 4 === 1) throw new JobInputError('audio_base_64: not valid base64 (bad length)');
+  if (compact.replace(/=+$/, '').length % 4 === 1) throw new JobInputError(`${field}: not valid base64 (bad length)`);
   const bytes = Buffer.from(compact, BASE64.test(body) ? 'base64' : 'base64url');
-  if (bytes.length === 0) throw new JobInputError('audio_base_64: decodes to zero bytes');
+  if (bytes.length === 0) throw new JobInputError(`${field}: decodes to zero bytes`);
   const file = path.join(dir, 'audio');
   await fs.promises.writeFile(file, bytes);
   return file;

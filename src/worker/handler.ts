@@ -14,6 +14,7 @@ import { WhisperModel, type TranscribeOptions, type Segment, type Transcription 
 import { checkJobModel, resolveJobModel, type ModelLocations } from '../model-path.js';
 import { native } from '../native.js';
 import { render, joinedText, toJsonObject } from '../formats.js';
+import { renderText, type TextFormat } from './text-formats.js';
 import { AbortError, TimeoutError, ModelError, ErrorCode } from '../errors.js';
 import { hubCacheDir } from '../hub-download.js';
 import { parseJobInput, JobInputError, speakerSamples, wantsDiarization, type JobInput } from './schema.js';
@@ -232,17 +233,23 @@ async function transcribeFitting(r: JobRun, model: WhisperModel, file: string, o
   }
 }
 
+/** What a job's full result holds besides the transcription itself. */
+interface ResultExtras {
+  fallback?: { requested: string; used: string };
+  notes: string[];
+  wordTimestamps: boolean;
+  /** The formats of `transcription` and `translation` (RunPod's faster-whisper worker's fields). */
+  formats: { transcription: TextFormat; translation: TextFormat };
+  /** The translation pass (the job's `translate`). */
+  translation?: Transcription;
+}
+
 /** The full result of a job (result.ts has the shapes). */
-function fullResult(
-  result: Transcription,
-  modelName: string,
-  model: WhisperModel,
-  extra: { fallback?: { requested: string; used: string }; notes: string[]; wordTimestamps: boolean },
-): Record<string, unknown> {
-  const text = joinedText(result.segments);
+function fullResult(result: Transcription, modelName: string, model: WhisperModel, extra: ResultExtras): Record<string, unknown> {
   const full: Record<string, unknown> = {
-    transcription: text,
-    joined_text: text,
+    transcription: renderText(result, extra.formats.transcription),
+    translation: extra.translation ? renderText(extra.translation, extra.formats.translation) : null,
+    joined_text: joinedText(result.segments),
     segments: result.segments,
     detected_language: result.info.language,
     language_probability: result.info.language_probability,
@@ -493,7 +500,7 @@ export class TranscriptionService {
     // The job's Hub token: used for its model's download, kept out of every log line and message.
     r.secret = input.huggingface_access_token ?? undefined;
     // Refused before any download, and before the model cache evicts anything for it.
-    if (input.model !== undefined) checkJobModel(input.model, this.config.modelPolicy, this.locations());
+    if (input.model != null) checkJobModel(input.model, this.config.modelPolicy, this.locations());
     const file = await this.fetchJobAudio(r, input);
     let t = Date.now();
     const modelName = input.model ?? this.config.model;
@@ -508,7 +515,9 @@ export class TranscriptionService {
     t = Date.now();
     const result = await transcribeFitting(r, model, file, options, notes);
     lap(r.timings, 'transcribe_s', t);
-    const full = fullResult(result, modelName, model, { fallback, notes, wordTimestamps: !!options.wordTimestamps });
+    const translation = input.translate ? await this.translationPass(r, model, file, options, result, notes) : undefined;
+    const formats = { transcription: input.transcription ?? 'plain_text', translation: input.translation ?? 'plain_text' } as const;
+    const full = fullResult(result, modelName, model, { fallback, notes, wordTimestamps: !!options.wordTimestamps, formats, translation });
     const output = await this.jobOutput(r, input, result, full);
     r.timings.total_s = (Date.now() - r.started) / 1000;
     output.timings = r.timings;
@@ -516,6 +525,20 @@ export class TranscriptionService {
     if (input.debug ?? this.config.debug) output.debug = debugBlock(r.timings, result);
     r.log.info({ duration: result.info.duration, segments: result.segments.length, timings: r.timings }, 'job done');
     return output;
+  }
+
+  /**
+   * RunPod's faster-whisper worker's `translate`: the audio again with task translate, with the
+   * job's options and its language (the one detected when it gives none), without speakers or
+   * streamed segments. A job whose task is translate already has it.
+   */
+  private async translationPass(r: JobRun, model: WhisperModel, file: string, options: TranscribeOptions, first: Transcription, notes: string[]): Promise<Transcription> {
+    if (options.task === 'translate') return first;
+    const t = Date.now();
+    const { onSegment: _s, onProgress: _p, diarize: _d, ...rest } = options;
+    const translated = await transcribeFitting(r, model, file, { ...rest, task: 'translate', language: options.language ?? first.info.language }, notes);
+    lap(r.timings, 'translate_s', t);
+    return translated;
   }
 
   /** Makes the job's directory (kept in r.dir) and fetches its audio there: its URL, or its base64 payload. */
@@ -526,9 +549,10 @@ export class TranscriptionService {
     this.activeDirs.add(dir);
     const t = Date.now();
     const url = input.audio ?? input.audio_url ?? input.audio_file;
+    const base64Field = input.audio_base_64 != null ? 'audio_base_64' : 'audio_base64';
     r.file = url
       ? await downloadAudio(url, dir, this.config.limits, r.signal)
-      : await saveBase64Audio(input.audio_base_64!, dir, this.config.limits);
+      : await saveBase64Audio(input[base64Field]!, dir, this.config.limits, base64Field);
     if (r.signal.aborted) throw r.signal.reason;
     lap(r.timings, 'fetch_s', t);
     return r.file;

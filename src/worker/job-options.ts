@@ -2,26 +2,17 @@
 // (camelCase), by the option table (src/options/spec.ts): every option a job may set is a field
 // named by rule (beam_size → beamSize; vad_parameters.threshold → vadParameters.threshold;
 // min_speakers → diarize.minSpeakers), checked as the table says (schema.ts builds the fields
-// from here). What does not follow the rule is in one table, JOB_FIELD_ALIASES; what the worker
-// reads with semantics of its own is WORKER_OWN_OPTIONS. test/options-spec.test.mjs fails when an
+// from here). What does not follow the rule is in one table, other workers' fields
+// (peer-fields.ts, which gives JOB_FIELD_ALIASES); what the worker reads with semantics of its own
+// is WORKER_OWN_OPTIONS. test/options-spec.test.mjs fails when an
 // option has no job field and is not listed.
 import type { TranscribeOptions } from '../model.js';
 import { OPTIONS, frontName, optionAt, snake, type DiarizeSpecOptions, type OptionSpec, type VadOptions } from '../options/index.js';
 import type { JobInput } from './schema.js';
+import { JOB_FIELD_ALIASES } from './peer-fields.js';
 
-/** Other workers' names for an option (job field → the option's library path); checked as that option. */
-export const JOB_FIELD_ALIASES: Readonly<Record<string, string>> = {
-  /** faster-whisper workers' name for languageDetectionThreshold. */
-  language_detection_min_prob: 'languageDetectionThreshold',
-  /** faster-whisper workers' name for languageDetectionSegments. */
-  language_detection_max_tries: 'languageDetectionSegments',
-  /** WhisperX's: word timestamps as well (either field turns them on). */
-  align_output: 'wordTimestamps',
-  /** WhisperX's VAD onset: vadParameters.threshold (wins over vad_parameters.threshold); turns the VAD on unless vad_filter is given. */
-  vad_onset: 'vadParameters.threshold',
-  /** WhisperX's VAD offset: vadParameters.negThreshold (wins over vad_parameters.neg_threshold); turns the VAD on unless vad_filter is given. */
-  vad_offset: 'vadParameters.negThreshold',
-};
+/** Other workers' names for an option (job field → the option's library path): the table's (peer-fields.ts). */
+export { JOB_FIELD_ALIASES };
 
 /** Options the worker reads itself: `language` ("auto", DEFAULT_LANGUAGE_CODE, LANGUAGE_FALLBACK; handler.ts). */
 export const WORKER_OWN_OPTIONS: readonly string[] = ['language'];

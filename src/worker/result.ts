@@ -4,7 +4,7 @@
 //   preview  the first PREVIEW_SEGMENTS segments without their words, `segments_total`,
 //            `truncated: true` and `truncated_reason`: the full result is in the uploaded JSON
 //            (`full_result`), or was larger than MAX_RESULT_BYTES.
-// Both carry the full text (`transcription`, `joined_text`). With storage configured (result_mode
+// Both carry the full text (`transcription`, `joined_text`, and `translation`). With storage configured (result_mode
 // "auto", the default) the JSON is always uploaded and the output is the preview; without storage
 // the output is the full result unless it is larger than MAX_RESULT_BYTES. A preview is made to fit
 // MAX_RESULT_BYTES too: fewer segments, then the text cut (`text_truncated`). result_mode "full"
@@ -55,10 +55,13 @@ function cutText(text: string, bytes: number): string {
   return b.subarray(0, end).toString('utf8');
 }
 
+/** The text fields of an output, cut last when a preview does not fit. */
+const TEXT_FIELDS = ['transcription', 'joined_text', 'translation'] as const;
+
 /**
  * A preview made to fit `maxBytes` (less the margin), in place: fewer segments (halved down to
- * none), then the text (`transcription` and `joined_text`, the same prefix) cut, marked
- * `text_truncated`. `where` says where the whole result is. Returns the preview.
+ * none), then the texts (`transcription`, `joined_text`, `translation`, each to the same number of
+ * bytes) cut, marked `text_truncated`. `where` says where the whole result is. Returns the preview.
  */
 export function shrinkPreview(preview: Record<string, unknown>, maxBytes: number, where: string): Record<string, unknown> {
   const limit = budget(maxBytes);
@@ -69,17 +72,17 @@ export function shrinkPreview(preview: Record<string, unknown>, maxBytes: number
     preview.segments = segments;
   }
   const cuts: string[] = [`the preview holds ${segments.length} segment${segments.length === 1 ? '' : 's'}`];
-  const text = typeof preview.transcription === 'string' ? preview.transcription : '';
-  if (jsonBytes(preview) > limit && text) {
+  const texts = TEXT_FIELDS.filter((f) => typeof preview[f] === 'string' && preview[f] !== '').map((f) => [f, preview[f] as string] as const);
+  if (jsonBytes(preview) > limit && texts.length) {
     preview.text_truncated = true;
-    preview.transcription = preview.joined_text = '';
-    const room = Math.floor((limit - jsonBytes(preview) - 64) / 2);
+    for (const [f] of texts) preview[f] = '';
+    const room = Math.floor((limit - jsonBytes(preview) - 64) / texts.length);
     // JSON escapes may make a byte of text take several: cut further until it fits.
     for (let bytes = room; bytes >= 0; bytes = bytes > 64 ? Math.floor(bytes * 0.8) : bytes - 16) {
-      preview.transcription = preview.joined_text = cutText(text, bytes);
+      for (const [f, text] of texts) preview[f] = cutText(text, bytes);
       if (jsonBytes(preview) <= limit) break;
     }
-    cuts.push(`the text is cut to ${Buffer.byteLength(preview.transcription as string)} of its ${Buffer.byteLength(text)} bytes`);
+    for (const [f, text] of texts) cuts.push(`${f} is cut to ${Buffer.byteLength(preview[f] as string)} of its ${Buffer.byteLength(text)} bytes`);
   }
   preview.truncated_reason = `${preview.truncated_reason}; to fit MAX_RESULT_BYTES=${maxBytes}, ${cuts.join(' and ')} (${where})`;
   return preview;

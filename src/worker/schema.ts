@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { checkValue, nameIn, optionAt, optionMessage, resolveDiarize, type OptionSpec } from '../options/index.js';
 import { JOB_FIELD_ALIASES, jobDiarizeSettings, jobOptionFields } from './job-options.js';
+import { TEXT_FORMATS, textFormat } from './text-formats.js';
 
 const url = z
   .string()
@@ -15,6 +16,20 @@ const url = z
 export const MAX_SPEAKER_SAMPLES = 20;
 
 export const OUTPUT_FORMATS = ['json', 'srt', 'vtt', 'text'] as const;
+
+/** Base64 audio (optionally a data: URL), decoded by audio-source.ts. */
+const base64 = z.string().min(1, 'must not be empty');
+
+/** The format of `transcription` or `translation` in the output (text-formats.ts); null: plain text. */
+const textFormatField = z
+  .string()
+  .transform((s, ctx) => {
+    const f = textFormat(s);
+    if (!f) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be one of ${TEXT_FORMATS.join(', ')}, got ${JSON.stringify(s)}` });
+    return f ?? 'plain_text';
+  })
+  .nullable()
+  .optional();
 
 /** An option's job field: checked by the option table (`null` for one that takes none: its default). */
 function optionField(o: OptionSpec) {
@@ -43,15 +58,23 @@ function optionFields(): Record<string, z.ZodTypeAny> {
 
 export const JobInputSchema = z
   .object({
-    audio: url.optional(),
-    audio_url: url.optional(),
-    audio_file: url.optional(),
-    audio_base_64: z.string().min(1, 'must not be empty').optional(),
+    audio: url.nullable().optional(),
+    audio_url: url.nullable().optional(),
+    audio_file: url.nullable().optional(),
+    audio_base_64: base64.nullable().optional(),
+    /** RunPod's faster-whisper worker's name for audio_base_64. */
+    audio_base64: base64.nullable().optional(),
     /** The worker's own: a code, "auto", or none (DEFAULT_LANGUAGE_CODE, else detection); see handler.ts. */
     language: z.string().trim().min(1).max(20).nullable().optional(),
-    model: z.string().trim().min(1).max(300).optional(),
+    model: z.string().trim().min(1).max(300).nullable().optional(),
     ...optionFields(),
     output_formats: z.array(z.enum(OUTPUT_FORMATS)).max(4).optional(),
+    /** RunPod's faster-whisper worker's: the format of the output's `transcription` (default plain_text). */
+    transcription: textFormatField,
+    /** RunPod's faster-whisper worker's: a second pass with task translate, in the output's `translation`. */
+    translate: z.boolean().nullable().optional(),
+    /** RunPod's faster-whisper worker's: the format of `translation` (default plain_text). */
+    translation: textFormatField,
     debug: z.boolean().optional(),
     /**
      * What the output holds (see result.ts): "auto" (default) uploads the JSON when storage is
@@ -108,6 +131,9 @@ export function wantsDiarization(job: JobInput): boolean {
   return !!job.diarization || !!job.speaker_verification;
 }
 
+/** The fields that give a job's audio: a URL or base64. */
+const AUDIO_FIELDS = ['audio', 'audio_url', 'audio_file', 'audio_base_64', 'audio_base64'] as const;
+
 /** Validates a job's `input`; throws a JobInputError naming every bad field. */
 export function parseJobInput(input: unknown): JobInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -128,8 +154,8 @@ export function parseJobInput(input: unknown): JobInput {
   const names = speakerSamples(job).map((s) => s.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice !== undefined) throw new JobInputError(`speaker_samples: the name ${JSON.stringify(twice)} is given twice`);
-  const sources = (['audio', 'audio_url', 'audio_file', 'audio_base_64'] as const).filter((k) => job[k] !== undefined);
-  if (sources.length === 0) throw new JobInputError('audio: is required (give one of audio, audio_url, audio_file, audio_base_64)');
+  const sources = AUDIO_FIELDS.filter((k) => job[k] !== undefined && job[k] !== null);
+  if (sources.length === 0) throw new JobInputError(`audio: is required (give one of ${AUDIO_FIELDS.join(', ')})`);
   if (sources.length > 1) throw new JobInputError(`${sources.join(', ')}: give only one audio source`);
   return job;
 }
