@@ -23,10 +23,18 @@ fs.chmodSync(path.join(root, 'lib', 'cli.js'), 0o755);
 run('node', ['scripts/fetch-models.mjs', 'tiny.en', 'base', 'silero-vad', 'diarization']);
 run('node', ['scripts/test-native.mjs']);
 
-// A real S3-compatible server for the artifact tests: moto, from PyPI, in a venv of its own.
+// Python peers from PyPI, in a venv of their own: moto, a real S3-compatible server for the
+// artifact tests; runpod, RunPod's own client, against the worker's --rp_serve_api.
 const cache = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
 const venv = path.join(cache, 'test-venv');
-if (!fs.existsSync(path.join(venv, 'bin', 'moto_server'))) {
-  run('python3', ['-m', 'venv', venv]);
-  run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', 'moto[server]==5.2.5']);
+/** Whether the venv has `name` in its site-packages (a package's dist-info: that version installed). */
+const installed = (name) => fs.existsSync(path.join(venv, 'lib')) && fs.readdirSync(path.join(venv, 'lib')).some((v) => fs.existsSync(path.join(venv, 'lib', v, 'site-packages', name)));
+/** Each peer, pinned, and how to tell it is there. */
+const PYTHON_PEERS = [
+  ['moto[server]==5.2.5', () => fs.existsSync(path.join(venv, 'bin', 'moto_server'))],
+  ['runpod==1.12.0', () => installed('runpod-1.12.0.dist-info')],
+];
+if (!fs.existsSync(path.join(venv, 'bin', 'pip'))) run('python3', ['-m', 'venv', venv]);
+for (const [pkg, there] of PYTHON_PEERS) {
+  if (!there()) run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', pkg]);
 }

@@ -86,8 +86,8 @@ t.test('--rp_serve_api: SIGTERM with a long job running and jobs queued', async 
   const queued = await w.post('/run', { input: { audio: `${audio}/audio/jfk.flac` } });
   t.equal(queued.body.status, 'IN_QUEUE');
   const queuedSync = w.post('/runsync', { input: { audio: `${audio}/audio/gettysburg.wav` } });
-  await until(async () => (await w.health()).jobs.IN_QUEUE === 2);
-  t.same((await w.health()).jobs, { IN_PROGRESS: 1, IN_QUEUE: 2 });
+  await until(async () => (await w.health()).jobs.inQueue === 2);
+  t.same((await w.health()).jobs, { completed: 0, failed: 0, inProgress: 1, inQueue: 2, retried: 0 }, "RunPod's /health counts");
 
   const sigterm = Date.now();
   w.child.kill('SIGTERM');
