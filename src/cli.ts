@@ -20,7 +20,7 @@ import { transcribeOptionFlags, transcribeOptions } from './cli/transcribe-optio
 import { planOutputs, formatsOf } from './cli/outputs.js';
 import { ProgressBar, progressMode } from './cli/progress.js';
 import { listCachedModels, renderModels } from './cli/models.js';
-import { mainUsage, transcribeUsage, detectLanguageUsage, modelsUsage, serveUsage } from './cli/usage.js';
+import { mainUsage, transcribeUsage, detectLanguageUsage, modelsUsage, serveUsage, workerUsage } from './cli/usage.js';
 
 /** Flags that load the model and read the audio (transcribe and detect-language). */
 const MODEL_FLAGS: Array<[string, FlagSpec]> = [
@@ -186,23 +186,25 @@ const HELP: Record<string, () => string> = {
   'detect-language': detectLanguageUsage,
   models: modelsUsage,
   serve: serveUsage,
+  worker: workerUsage,
 };
 
 export async function main(argv: string[], env: Env): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command === 'worker') {
-      const { workerMain } = await import('./worker/main.js');
-      return await workerMain(rest, env);
-    }
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       const topic = command === 'help' ? rest[0] : undefined;
-      process.stdout.write(topic && Object.hasOwn(HELP, topic) ? HELP[topic]() : mainUsage());
+      if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`no help on ${JSON.stringify(topic)}: the commands are ${Object.keys(HELP).join(', ')}`);
+      process.stdout.write(topic ? HELP[topic]() : mainUsage());
       return command === undefined ? 2 : 0;
     }
     if (Object.hasOwn(HELP, command) && wantsHelp(rest)) {
       process.stdout.write(HELP[command]());
       return 0;
+    }
+    if (command === 'worker') {
+      const { workerMain } = await import('./worker/main.js');
+      return await workerMain(rest, env);
     }
     if (command === 'serve') {
       if (wantsHelp(rest)) {

@@ -10,6 +10,7 @@ import { startHubStandIn } from './servers.mjs';
 import { configFromEnv, ConfigError } from '../lib/worker/config.js';
 import { resolveJobModel, checkJobModel, resolveModel, defaultHubRepos } from '../lib/model-path.js';
 import { HUB_MODELS } from '../lib/hub-download.js';
+import { WORKER_SETTINGS } from '../lib/worker/settings-doc.js';
 
 const cores = os.availableParallelism();
 
@@ -297,4 +298,37 @@ t.test('through the worker: a model outside the roots answers as a missing one',
   const ok = await runWorker(t, input(path.join(rootDir, 'good')), env);
   t.equal(ok.status, 0, `a model under MODEL_ROOTS${ok.status ? `: ${ok.stdout.slice(-300)}` : ''}`);
   assertWords(t, ok.result?.output?.transcription ?? '');
+});
+
+t.test('worker --help and help worker: the flags and every setting the worker reads; exit 0', async (t) => {
+  const help = await runCli(['worker', '--help'], { timeoutMs: 60_000 });
+  t.equal(help.status, 0, 'worker --help exits 0');
+  t.equal(help.stderr, '');
+  t.match(help.stdout, /^usage: ct2-whisper worker /);
+  for (const flag of ['--test_input', '--rp_serve_api', '--rp_api_port', '--rp_api_host']) t.match(help.stdout, flag, `the flag ${flag}`);
+  // Every variable read by the worker's code is in the one list (settings-doc.ts) the help and docs/worker.md come from.
+  const read = new Set();
+  for (const file of ['src/worker/config.ts', 'src/worker/storage.ts', 'src/worker/runpod.ts', 'src/worker/logger.ts', 'src/env.ts']) {
+    const src = fs.readFileSync(path.join(root, file), 'utf8');
+    for (const m of src.matchAll(/\benv\.([A-Z][A-Z0-9_]+)|\b(?:raw|int|positive|flag|oneOf|num|value)\(\s*(?:env,\s*)?'([A-Z][A-Z0-9_]{2,})'|\{ ([A-Z][A-Z_, ]+) \} = env/g)) {
+      for (const name of (m[1] ?? m[2] ?? m[3]).split(/,\s*/)) read.add(name.trim());
+    }
+  }
+  const listed = new Set(WORKER_SETTINGS.flatMap((s) => s.names));
+  const documented = (name) => listed.has(name) || (name.startsWith('RUNPOD_') && listed.has('RUNPOD_*')) || name === 'TMPDIR';
+  t.ok(read.size >= 40, `${read.size} variables read`);
+  for (const name of read) t.ok(documented(name), `${name} is in the worker's settings`);
+  for (const name of listed) t.match(help.stdout, name, `--help lists ${name}`);
+  const doc = fs.readFileSync(path.join(root, 'docs', 'worker.md'), 'utf8');
+  for (const name of listed) t.match(doc, `\`${name}\``, `docs/worker.md lists ${name}`);
+  const topic = await runCli(['help', 'worker'], { timeoutMs: 60_000 });
+  t.equal(topic.status, 0);
+  t.equal(topic.stdout, help.stdout, 'help worker prints the same');
+  t.equal((await runCli(['worker', '-h'], { timeoutMs: 60_000 })).stdout, help.stdout, '-h too');
+  const bad = await runCli(['worker', '--bogus'], { timeoutMs: 60_000 });
+  t.equal(bad.status, 2, 'an unknown flag: exit 2');
+  t.match(bad.stderr, /Unknown option '--bogus'[\s\S]*ct2-whisper worker --help/);
+  const unknown = await runCli(['help', 'nope'], { timeoutMs: 60_000 });
+  t.equal(unknown.status, 2, 'help on an unknown command: exit 2');
+  t.match(unknown.stderr, /no help on "nope": the commands are .*worker/);
 });

@@ -4,6 +4,7 @@
 import { OPTIONS, frontName, type Group, type OptionSpec } from '../options/index.js';
 import { valuesText } from '../options/docs.js';
 import { COMPUTE_TYPES } from '../model.js';
+import { settingsHelp } from '../worker/settings-doc.js';
 
 /** What a flag's value looks like. */
 function placeholder(o: OptionSpec): string {
@@ -135,7 +136,7 @@ Commands:
   detect-language <input...>  print the spoken language and its probability
   models                      list the models in the caches
   serve                       an OpenAI-compatible transcription server (ct2-whisper serve --help)
-  worker                      the RunPod serverless worker ([--test_input JSON] [--rp_serve_api [--rp_api_port N]])
+  worker                      the RunPod serverless worker (ct2-whisper worker --help)
   help [command]              this text, or a command's
 
 Examples:
@@ -179,5 +180,31 @@ Options:
 Example (any OpenAI client):
   ct2-whisper serve --model tiny.en &
   curl -s localhost:8000/v1/audio/transcriptions -F file=@jfk.flac -F model=whisper-1
+`;
+}
+
+export function workerUsage(): string {
+  return `usage: ct2-whisper worker [--test_input JSON] [--rp_serve_api [--rp_api_port N] [--rp_api_host H]]
+
+The RunPod serverless worker. Its mode:
+  on RunPod                RUNPOD_WEBHOOK_GET_JOB and the rest set: takes jobs until SIGTERM
+  --test_input JSON        runs one job ({"input": {...}}) and prints its result; without it and
+                           without RunPod, ./test_input.json
+  --rp_serve_api           serves RunPod's endpoint API on loopback: /{endpoint_id}/run, /runsync,
+                           /status/{id}, /stream/{id}, /cancel/{id}, /purge-queue, /health (the
+                           endpoint id is optional), for curl or the runpod SDK
+                           (RUNPOD_ENDPOINT_BASE_URL=http://127.0.0.1:8000)
+  --rp_api_port N          its port (default 8000)
+  --rp_api_host H          its address (default 127.0.0.1)
+
+Jobs take faster-whisper's options as fields (beam_size, vad_filter, word_timestamps, ...), and
+the fields of RunPod's faster-whisper worker and of the WhisperX workers; docs/worker.md.
+
+Settings (environment variables, checked at start-up):
+${settingsHelp()}
+
+Examples:
+  WHISPER_MODEL_NAME=tiny.en ct2-whisper worker --test_input '{"input": {"audio": "https://example.com/a.mp3"}}'
+  WHISPER_MODEL_NAME=small ct2-whisper worker --rp_serve_api --rp_api_port 8000
 `;
 }
