@@ -133,6 +133,8 @@ function assertOutput(t, out, { model, what }) {
 
 t.test("the worker's fields are accepted, null meaning the default, and bad values refused naming the field", async (t) => {
   for (const [name, example] of Object.entries(EXAMPLES)) t.ok(parseJobInput(withBase64(example, 'AAAA')), `${name} is a valid job`);
+  const hubTests = JSON.parse(fs.readFileSync(path.join(root, '.runpod', 'tests.json'), 'utf8')).tests;
+  t.same(hubTests.find((x) => x.name === 'runpod_faster_whisper_worker_job')?.input, EXAMPLES['.github/tests.json'], "our RunPod hub tests run that worker's job as it is");
   const nulls = { audio: null, audio_base64: 'AAAA', model: null, transcription: null, translate: null, translation: null, language: null, temperature: null, best_of: null, beam_size: null, patience: null, length_penalty: null, suppress_tokens: null, initial_prompt: null, condition_on_previous_text: null, temperature_increment_on_fallback: null, compression_ratio_threshold: null, logprob_threshold: null, no_speech_threshold: null, enable_vad: null, word_timestamps: null };
   const opts = jobOptions(parseJobInput(nulls));
   t.same(Object.keys(opts).sort(), ['compressionRatioThreshold', 'initialPrompt', 'logProbThreshold', 'noSpeechThreshold', 'temperatureIncrementOnFallback', 'vadParameters'], 'null: the default, or "off" for an option whose null turns it off');
