@@ -45,8 +45,8 @@ t.test('every option is in every front end that should take it', async (t) => {
   for (const p of PEER_FIELDS) {
     t.ok(jobFields.has(p.field), `${p.from}'s ${p.field} is a job field`);
     if (p.option) t.ok(OPTIONS.some((o) => libraryPath(o) === p.option), `${p.field} → ${p.option}, an option`);
-    if (p.field_here) t.ok(jobFields.has(p.field_here), `${p.field} → ${p.field_here}, a job field`);
-    t.ok(p.option || p.field_here || p.note, `${p.field}: its meaning here is said`);
+    if (p.ours) t.ok(jobFields.has(p.ours), `${p.field} → ${p.ours}, a job field`);
+    t.ok(p.option || p.ours || p.note, `${p.field}: its meaning here is said`);
   }
 });
 

@@ -22,7 +22,7 @@ export interface PeerField {
   /** An option's library path (`logProbThreshold`): the field is checked as that option. */
   readonly option?: string;
   /** Our job field it stands for (`audio_base_64`). */
-  readonly field_here?: string;
+  readonly ours?: string;
   /** What it does here, where that is more than the option or the field says. */
   readonly note?: string;
 }
@@ -31,13 +31,13 @@ const fw = (field: string, more: Omit<PeerField, 'field' | 'from'> = {}): PeerFi
 
 /** Every field of RunPod's faster-whisper worker (its rp_schema.py), and the other workers' fields that are named otherwise here. */
 export const PEER_FIELDS: readonly PeerField[] = Object.freeze([
-  fw('audio', { field_here: 'audio', note: 'an http(s) URL' }),
-  fw('audio_base64', { field_here: 'audio_base_64', note: 'the audio as base64' }),
-  fw('model', { field_here: 'model', note: "a model name (that worker's default: `base`; here the worker's own model)" }),
+  fw('audio', { ours: 'audio', note: 'an http(s) URL' }),
+  fw('audio_base64', { ours: 'audio_base_64', note: 'the audio as base64' }),
+  fw('model', { ours: 'model', note: "a model name (that worker's default: `base`; here the worker's own model)" }),
   fw('transcription', { note: '`plain_text` (the default), `formatted_text` (one line per segment), `srt` or `vtt`: the format of the output\'s `transcription` ("plain text" with a space, as that worker\'s example jobs write it, is plain_text)' }),
   fw('translate', { note: '`true`: a second pass with task `translate` (same options and language, the detected one when none is given); the output\'s `translation` holds it, else `null`' }),
   fw('translation', { note: 'the format of `translation`, as `transcription`\'s' }),
-  fw('language', { field_here: 'language', note: 'a code; `null`: detected' }),
+  fw('language', { ours: 'language', note: 'a code; `null`: detected' }),
   fw('temperature', { option: 'temperature', note: 'with `temperature_increment_on_fallback` (that worker always sends 0.2) the fallback list up to 1; without, here the one value (or a list)' }),
   fw('best_of', { option: 'bestOf' }),
   fw('beam_size', { option: 'beamSize' }),
@@ -79,7 +79,7 @@ function hereText(p: PeerField): string {
     const rule = ruleName(p.option);
     return `option \`${p.option}\`${rule === p.field ? '' : ` (our \`${rule}\`)`}${note}`;
   }
-  if (p.field_here) return `${p.field_here === p.field ? 'the same field' : `\`${p.field_here}\``}${note}`;
+  if (p.ours) return `${p.ours === p.field ? 'the same field' : `\`${p.ours}\``}${note}`;
   return `the worker's own${note}`;
 }
 
