@@ -59,11 +59,7 @@ export interface LoadedDiarizationModels {
 
 /** Both models loaded into the addon, on `threads` intra-op threads; a bad file is a ModelError naming it. */
 export async function loadDiarizationModels(files: DiarizationModels, threads: number): Promise<LoadedDiarizationModels> {
-  const named = (file: string) => (e: unknown) => {
-    if (e instanceof ModelError) throw new ModelError(`the diarization model ${file} could not be loaded: ${e.message}`);
-    throw e;
-  };
-  const segmentation = await segmentationModel(files.segmentation, threads).catch(named(files.segmentation));
-  const embedding = await embeddingModel(files.embedding, threads).catch(named(files.embedding));
+  const segmentation = await segmentationModel(files.segmentation, threads);
+  const embedding = await embeddingModel(files.embedding, threads);
   return { segmentation, embedding };
 }
