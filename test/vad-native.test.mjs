@@ -66,7 +66,7 @@ t.test('VAD runs off the JS thread and stops when aborted', async (t) => {
   clearInterval(timer);
   t.equal(probs.length, Math.floor(long.length / 512) + 1);
   t.ok(ticks > 0, `the event loop ran ${ticks} times during the call`);
-  // Aborted while the addon works (it looks between its batches of 320 s of audio).
+  // Aborted while the addon works (it looks between its batches of 32 s of audio).
   const controller = new AbortController();
   const call = speechProbabilities(long, undefined, controller.signal);
   setImmediate(() => controller.abort(new Error('stop here')));

@@ -18,8 +18,8 @@ pub const FRAMES_PER_WINDOW: usize = 589;
 pub const LOCAL_SPEAKERS: usize = 3;
 /// Powerset classes of segmentation-3.0 (3 speakers, at most 2 at once) as speaker sets.
 const POWERSET: [&[usize]; 7] = [&[], &[0], &[1], &[2], &[0, 1], &[0, 2], &[1, 2]];
-/// Windows per model run.
-const BATCH: usize = 4;
+/// Windows per model run (as the TypeScript path ran them: the run's intermediate tensors grow with it).
+const BATCH: usize = 2;
 
 /// A loaded segmentation model.
 pub struct Segmentation {
