@@ -3,13 +3,15 @@
 // 16 kHz 16-bit PCM): the wall time of getSpeechTimestamps and the process's peak RSS, each run in a
 // fresh process so that the peak is the VAD's (the hour's float samples, 230 MB, are in it).
 // Writes bench/VAD.md (kept by bench/run.mjs, which rewrites RESULTS.md) and its section of
-// bench/RESULTS.md (## VAD, one hour): one row per --label, a row with the same label replaced.
-//   node bench/vad.mjs --label "native (ort, ONNX Runtime 1.31.1)" [--runs 3] [--no-write]
+// bench/RESULTS.md (## VAD, one hour): one row per variant, a row with the same label replaced.
+// A variant is a label and the lib/index.js to run (default: this checkout's, "current"); with
+// several, their runs take turns, so that a loaded machine weighs on each alike.
+//   node bench/vad.mjs [--runs 3] [--variant "label=/path/to/lib/index.js"]... [--no-write]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hourOfPcm } from './hour.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,8 +22,8 @@ const arg = (name, def) => {
 };
 
 /** One run, in this (child) process: the hour read, the VAD timed, the peak RSS. */
-async function child(pcmFile) {
-  const { getSpeechTimestamps } = await import('../lib/index.js');
+async function child(pcmFile, lib) {
+  const { getSpeechTimestamps } = await import(lib);
   // Read 1 MiB at a time, so that the int16 file is never in memory whole.
   const audio = new Float32Array(fs.statSync(pcmFile).size / 2);
   const piece = Buffer.alloc(1 << 20);
@@ -52,10 +54,11 @@ function pcmOfHour(work) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function writeSection(row) {
+function writeSection(newRows) {
   const file = path.join(here, 'VAD.md');
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const rows = old.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| runtime') && !l.startsWith(`| ${row.split(' | ')[0].slice(2)} |`));
+  const labels = newRows.map((row) => row.split(' | ')[0]);
+  const rows = old.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| runtime') && !l.startsWith('| ---') && !labels.includes(l.split(' | ')[0]));
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const section = `## VAD, one hour
 
@@ -63,11 +66,12 @@ Written by \`node bench/vad.mjs\`: Silero VAD v6 (getSpeechTimestamps, min_silen
 the batched pipeline's settings) over one hour of the English fixtures joined (bench/hour.mjs), ${os.availableParallelism()} cores (${cpu}),
 one fresh process per run, median of the runs. Peak RSS is the whole process's over its life, which includes the hour's
 samples (220 MiB of float32, read from the int16 file 1 MiB at a time); RSS before VAD is the process's RSS when the VAD is
-called. The machine was shared with other work.
+called. Variants' runs take turns. The machine was shared with other work (other builds and test suites), so
+compare the rows of one table, not absolute values.
 
 | runtime | runs | VAD s (median) | VAD s (all) | peak RSS MiB | RSS before VAD MiB | speech chunks |
 | --- | ---: | ---: | --- | ---: | ---: | ---: |
-${[...rows, row].join('\n')}
+${[...rows, ...newRows].join('\n')}
 `;
   fs.writeFileSync(file, section);
   const results = path.join(here, 'RESULTS.md');
@@ -80,25 +84,46 @@ ${[...rows, row].join('\n')}
   fs.writeFileSync(results, updated);
 }
 
+/** The variants: [label, lib/index.js] from --variant "label=path", else this checkout's. */
+function variants() {
+  const list = [];
+  process.argv.forEach((a, i) => {
+    if (a !== '--variant') return;
+    const v = process.argv[i + 1];
+    const at = v.lastIndexOf('=');
+    list.push([v.slice(0, at), path.resolve(v.slice(at + 1))]);
+  });
+  return list.length ? list : [['current', path.join(here, '..', 'lib', 'index.js')]];
+}
+
+function runOnce(pcm, lib) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', pcm, lib], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`a run of ${lib} failed`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
 if (process.argv[2] === '--child') {
-  await child(process.argv[3]);
+  await child(process.argv[3], pathToFileURL(process.argv[4]).href);
 } else {
-  const label = arg('--label', 'current');
   const runs = Number(arg('--runs', '3'));
+  const list = variants();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ct2w-vad-bench-'));
   try {
     const pcm = pcmOfHour(work);
-    const results = [];
+    const results = list.map(() => []);
     for (let i = 0; i < runs; i++) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', pcm], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-      if (r.status !== 0) throw new Error(`run ${i + 1} failed`);
-      results.push(JSON.parse(r.stdout.trim().split('\n').pop()));
-      console.log(JSON.stringify(results.at(-1)));
+      list.forEach(([label, lib], v) => {
+        results[v].push(runOnce(pcm, lib));
+        console.log(label, JSON.stringify(results[v].at(-1)));
+      });
     }
-    const row = `| ${label} | ${runs} | ${median(results.map((r) => r.seconds)).toFixed(2)} | ${results.map((r) => r.seconds.toFixed(2)).join(', ')} | ` +
-      `${Math.round(median(results.map((r) => r.peak)))} | ${Math.round(median(results.map((r) => r.rssBefore)))} | ${results[0].chunks} |`;
-    console.log(row);
-    if (!process.argv.includes('--no-write')) writeSection(row);
+    const rows = list.map(([label], v) => {
+      const r = results[v];
+      return `| ${label} | ${runs} | ${median(r.map((x) => x.seconds)).toFixed(2)} | ${r.map((x) => x.seconds.toFixed(2)).join(', ')} | ` +
+        `${Math.round(median(r.map((x) => x.peak)))} | ${Math.round(median(r.map((x) => x.rssBefore)))} | ${r[0].chunks} |`;
+    });
+    console.log(rows.join('\n'));
+    if (!process.argv.includes('--no-write')) writeSection(rows);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
