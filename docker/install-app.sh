@@ -8,8 +8,9 @@ dist="$2"
 mkdir -p "$app"
 cd "$app"
 [ -f package.json ] || printf '{ "name": "ct2-whisper-worker", "private": true, "type": "module" }\n' > package.json
-# onnxruntime-node must not fetch CUDA add-ons of its own; VAD runs on its CPU build.
-ONNXRUNTIME_NODE_INSTALL=skip npm install --omit=dev --no-audit --no-fund --loglevel=error "$dist"/*.tgz
+# Nothing downloads anything at install time: ONNX Runtime (VAD, diarization) comes in the
+# platform package, beside the addon.
+npm install --omit=dev --no-audit --no-fund --loglevel=error "$dist"/*.tgz
 node --input-type=module -e "
 import { cudaDeviceCount, languageCodes } from 'ct2-whisper';
 console.log('ct2-whisper installed: ' + languageCodes().length + ' languages, ' + cudaDeviceCount() + ' CUDA device(s) visible at build time');

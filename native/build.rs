@@ -1,5 +1,6 @@
-//! Build script: Node-API set-up, and — with the default `prebuilt` feature — linking the
-//! `libctranslate2` that CTranslate2's own release ships in its `ctranslate2` PyPI wheel.
+//! Build script: Node-API set-up, the pinned ONNX Runtime version for the code (the library
+//! itself is loaded at run time, nothing is linked), and — with the default `prebuilt` feature —
+//! linking the `libctranslate2` that CTranslate2's own release ships in its `ctranslate2` PyPI wheel.
 //!
 //! scripts/build-native.mjs fetches that wheel into the cache and points `CT2_WHISPER_CT2_DIR`
 //! at the folder holding `libctranslate2-<hash>.so.<version>` and its `libgomp-<hash>.so.*`.
@@ -19,6 +20,8 @@ fn main() {
     if prebuilt {
         link_prebuilt();
     }
+    // The ONNX Runtime release the code loads at run time (src/onnx/runtime.rs checks it).
+    println!("cargo:rustc-env=CT2_WHISPER_ONNXRUNTIME_VERSION={}", pinned_version("onnxruntime"));
     // The unit-test binary (scripts/test-native.mjs) is built with the addon's own features, so it
     // shares every compiled dependency with the addon build; its Node-API symbols stay unresolved
     // as they are in the addon (a shared library allows that already), and no test calls them.
@@ -30,25 +33,25 @@ fn fail(message: &str) -> ! {
     panic!("{message}");
 }
 
-/// The CTranslate2 version pinned in Cargo.toml's `[package.metadata.ctranslate2]`.
-fn pinned_version() -> String {
+/// The version pinned in Cargo.toml's `[package.metadata.<what>]` (ctranslate2, onnxruntime).
+fn pinned_version(what: &str) -> String {
     let manifest = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("Cargo.toml");
     println!("cargo:rerun-if-changed={}", manifest.display());
     let text = fs::read_to_string(&manifest).expect("Cargo.toml");
     let section = text
-        .split("[package.metadata.ctranslate2]")
+        .split(&format!("[package.metadata.{what}]"))
         .nth(1)
-        .unwrap_or_else(|| fail("Cargo.toml has no [package.metadata.ctranslate2] section"));
+        .unwrap_or_else(|| fail(&format!("Cargo.toml has no [package.metadata.{what}] section")));
     section
         .lines()
         .take_while(|l| !l.trim_start().starts_with('['))
         .find_map(|l| l.trim().strip_prefix("version").map(|v| v.trim_start_matches([' ', '=']).trim().trim_matches('"').to_string()))
-        .unwrap_or_else(|| fail("[package.metadata.ctranslate2] has no version"))
+        .unwrap_or_else(|| fail(&format!("[package.metadata.{what}] has no version")))
 }
 
 fn link_prebuilt() {
     println!("cargo:rerun-if-env-changed=CT2_WHISPER_CT2_DIR");
-    let version = pinned_version();
+    let version = pinned_version("ctranslate2");
     let dir = PathBuf::from(env::var_os("CT2_WHISPER_CT2_DIR").unwrap_or_else(|| {
         fail(
             "CT2_WHISPER_CT2_DIR is not set: build with `node scripts/build-native.mjs`, which fetches CTranslate2's \

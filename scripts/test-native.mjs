@@ -3,7 +3,8 @@
 // is linked as the addon is, with its Node-API symbols left unresolved (build.rs), and no test
 // calls them. It links CTranslate2's released library as the addon does
 // (scripts/ctranslate2-release.mjs, the same environment as build-native.mjs) and finds it at run
-// time through LD_LIBRARY_PATH. Prints cargo's output and ends with one line:
+// time through LD_LIBRARY_PATH; ONNX Runtime's released library (scripts/onnxruntime-release.mjs)
+// is named in CT2_WHISPER_ONNXRUNTIME_DIR. Prints cargo's output and ends with one line:
 // "native tests: N passed, N failed".
 // Usage: node scripts/test-native.mjs [cargo test arguments, e.g. a test name filter]
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cacheDir, checkPin, linkDir, releaseLibraries, root } from './ctranslate2-release.mjs';
+import { checkPin as checkOnnxRuntimePin, releaseDir as onnxRuntimeDir } from './onnxruntime-release.mjs';
 
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(cacheDir, 'cargo-target');
 const env = { ...process.env, CARGO_TARGET_DIR: targetDir, CMAKE_PARALLEL: process.env.CMAKE_PARALLEL || String(os.availableParallelism()) };
@@ -20,6 +22,9 @@ try {
   env.CT2_WHISPER_CT2_DIR = path.dirname(libraries[0]);
   env.CMAKE_LIBRARY_PATH = [linkDir(env.CT2_WHISPER_CT2_DIR), process.env.CMAKE_LIBRARY_PATH].filter(Boolean).join(path.delimiter);
   env.LD_LIBRARY_PATH = [env.CT2_WHISPER_CT2_DIR, process.env.LD_LIBRARY_PATH].filter(Boolean).join(path.delimiter);
+  // The addon loads ONNX Runtime from its own directory; the test binary from the fetched release.
+  checkOnnxRuntimePin();
+  env.CT2_WHISPER_ONNXRUNTIME_DIR = onnxRuntimeDir();
 } catch (e) {
   console.error(`test-native: ${e.message}`);
   process.exit(1);

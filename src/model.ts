@@ -356,7 +356,7 @@ export class WhisperModel {
   ): Promise<Transcription> {
     if (!wholeRecording(resolved.clips)) return run(audio, options);
     const t0 = performance.now();
-    const speech = await speechTimestamps(audio, resolved.vad, options.vadModelPath);
+    const speech = await speechTimestamps(audio, resolved.vad, options.vadModelPath, options.signal);
     stages.vad = since(t0);
     if (options.signal?.aborted) throw abortError(options.signal);
     const [kept] = collectChunks(audio, speech);
@@ -529,7 +529,7 @@ async function planBatched(audio: Float32Array, options: TranscribeOptions, reso
     for (let i = 0; i < list.length; i += 2) clips.push({ start: Math.trunc(list[i] * SAMPLE_RATE), end: Math.trunc(list[i + 1] * SAMPLE_RATE) });
     restore = false;
   } else if (resolved.vadFilter) {
-    clips = await speechTimestamps(audio, resolved.vad, options.vadModelPath);
+    clips = await speechTimestamps(audio, resolved.vad, options.vadModelPath, options.signal);
   } else if (duration < chunkLength) {
     clips = [{ start: 0, end: audio.length }];
   } else {

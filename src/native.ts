@@ -9,6 +9,7 @@ export type NativeBinding = typeof Binding;
 export type {
   DecodedAudio, DecodeOptions, JobControl, LanguageDetection, LogMel, NativeChunk, NativeLoadOptions, NativeModel, Segment, StageTimings,
   Transcription, TranscriptionInfo, Word,
+  FbankFeatures, FrameSet, NativeEmbedding, NativeSegmentation, NativeVad, NativeVadParameters, SpeechStretch,
 } from '../native/binding.cjs';
 
 let cached: NativeBinding | undefined;

@@ -1,19 +1,18 @@
-// Voice activity detection with Silero VAD v6 (the ONNX model faster-whisper ships), run with
-// onnxruntime-node; speech timestamps, chunk collection and the map back to original time
-// follow faster-whisper's vad.py.
+// Voice activity detection with Silero VAD v6 (the ONNX model faster-whisper ships), run by the
+// addon on ONNX Runtime (native/src/onnx/: the probabilities and faster-whisper's
+// get_speech_timestamps); chunk collection and the map back to original time follow
+// faster-whisper's vad.py here.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError } from './errors.js';
 import { cacheDir } from './model-path.js';
 import { SAMPLE_RATE } from './ffmpeg.js';
-import { onnxSession } from './onnx-session.js';
+import { onnxCall, vadModel } from './onnx-models.js';
 import { resolveVad, type ResolvedVad, type VadOptions } from './options/index.js';
 
 export type { VadOptions };
 
 export const VAD_MODEL_FILE = 'silero_vad_v6.onnx';
-const WINDOW = 512;
-const CONTEXT = 64;
 
 export interface SpeechTimestamp {
   start: number;
@@ -37,37 +36,13 @@ export function vadModelPath(explicit?: string): string {
   return p;
 }
 
-/** Speech probability of each 512-sample window (audio padded to a whole number of windows). */
-export async function speechProbabilities(audio: Float32Array, modelPath?: string): Promise<Float32Array> {
-  const { ort, session: sess } = await onnxSession(vadModelPath(modelPath));
-  const n = Math.floor(audio.length / WINDOW) + 1; // faster-whisper always pads, even a whole window
-  const ROW = CONTEXT + WINDOW;
-  const probs = new Float32Array(n);
-  let h = new ort.Tensor('float32', new Float32Array(128), [1, 1, 128]);
-  let c = new ort.Tensor('float32', new Float32Array(128), [1, 1, 128]);
-  // The model's input rows, one batch at a time (the LSTM state carried from batch to batch), so
-  // that memory stays one batch's (23 MB), not a padded copy of the audio and all its rows (2.1×
-  // the samples: 490 MB an hour).
-  const BATCH = 10000;
-  const rows = new Float32Array(Math.min(BATCH, n) * ROW);
-  for (let i = 0; i < n; i += BATCH) {
-    const m = Math.min(BATCH, n - i);
-    rows.fill(0);
-    for (let k = 0; k < m; k++) {
-      // Each window is preceded by the last 64 samples of the window before it (zeros for the
-      // first); past the audio's end, zeros.
-      const start = (i + k) * WINDOW - (i + k > 0 ? CONTEXT : 0);
-      const at = k * ROW + (i + k > 0 ? 0 : CONTEXT);
-      const end = Math.min((i + k + 1) * WINDOW, audio.length);
-      if (end > start) rows.set(audio.subarray(start, end), at);
-    }
-    const input = new ort.Tensor('float32', rows.subarray(0, m * ROW), [m, ROW]);
-    const out = await sess.run({ input, h, c });
-    probs.set(out.speech_probs.data as Float32Array, i);
-    h = out.hn as typeof h;
-    c = out.cn as typeof c;
-  }
-  return probs;
+/**
+ * Speech probability of each 512-sample window (audio padded to a whole number of windows plus
+ * one, as faster-whisper pads), computed by the addon off the JS thread; `signal` stops it.
+ */
+export async function speechProbabilities(audio: Float32Array, modelPath?: string, signal?: AbortSignal): Promise<Float32Array> {
+  const vad = await vadModel(vadModelPath(modelPath));
+  return onnxCall(signal, (control) => vad.speechProbabilities(audio, control));
 }
 
 /** faster-whisper's get_speech_timestamps: speech chunks in samples (options checked, with faster-whisper's defaults). */
@@ -75,94 +50,22 @@ export async function getSpeechTimestamps(audio: Float32Array, options: VadOptio
   return speechTimestamps(audio, resolveVad(options), modelPath);
 }
 
-/** getSpeechTimestamps with its parameters resolved already (what a transcription resolved for the call). */
-export async function speechTimestamps(audio: Float32Array, options: ResolvedVad, modelPath?: string): Promise<SpeechTimestamp[]> {
-  const threshold = options.threshold;
-  const negThreshold = options.negThreshold ?? Math.max(threshold - 0.15, 0.01);
-  const minSpeechSamples = (SAMPLE_RATE * options.minSpeechDurationMs) / 1000;
-  const speechPadSamples = (SAMPLE_RATE * options.speechPadMs) / 1000;
-  const maxSpeechSamples = SAMPLE_RATE * (options.maxSpeechDurationS ?? Infinity) - WINDOW - 2 * speechPadSamples;
-  const minSilenceSamples = (SAMPLE_RATE * options.minSilenceDurationMs) / 1000;
-  const minSilenceAtMax = (SAMPLE_RATE * 98) / 1000;
-  const length = audio.length;
-  const probs = await speechProbabilities(audio, modelPath);
-
-  let triggered = false;
-  const speeches: SpeechTimestamp[] = [];
-  let current: Partial<SpeechTimestamp> = {};
-  let tempEnd = 0;
-  let prevEnd = 0;
-  let nextStart = 0;
-  for (let i = 0; i < probs.length; i++) {
-    const p = probs[i];
-    const at = WINDOW * i;
-    if (p >= threshold && tempEnd) {
-      tempEnd = 0;
-      if (nextStart < prevEnd) nextStart = at;
-    }
-    if (p >= threshold && !triggered) {
-      triggered = true;
-      current.start = at;
-      continue;
-    }
-    if (triggered && at - current.start! > maxSpeechSamples) {
-      if (prevEnd) {
-        current.end = prevEnd;
-        speeches.push(current as SpeechTimestamp);
-        current = {};
-        if (nextStart < prevEnd) triggered = false;
-        else current.start = nextStart;
-        prevEnd = nextStart = tempEnd = 0;
-      } else {
-        current.end = at;
-        speeches.push(current as SpeechTimestamp);
-        current = {};
-        prevEnd = nextStart = tempEnd = 0;
-        triggered = false;
-        continue;
-      }
-    }
-    if (p < negThreshold && triggered) {
-      if (!tempEnd) tempEnd = at;
-      if (at - tempEnd > minSilenceAtMax) prevEnd = tempEnd;
-      if (at - tempEnd < minSilenceSamples) continue;
-      current.end = tempEnd;
-      if (current.end - current.start! > minSpeechSamples) speeches.push(current as SpeechTimestamp);
-      current = {};
-      prevEnd = nextStart = tempEnd = 0;
-      triggered = false;
-      continue;
-    }
-  }
-  if (current.start !== undefined && length - current.start > minSpeechSamples) {
-    current.end = length;
-    speeches.push(current as SpeechTimestamp);
-  }
-  padSpeeches(speeches, speechPadSamples, length);
-  return speeches;
-}
-
 /**
- * Pads each speech chunk by `padSamples` on both sides, within the audio (`length` samples), as
- * faster-whisper does: where two chunks are closer than twice the pad, they meet halfway.
+ * getSpeechTimestamps with its parameters resolved already (what a transcription resolved for the
+ * call): the probabilities and the chunks both computed by the addon (native/src/onnx/vad.rs and
+ * speech.rs), off the JS thread; `signal` stops it.
  */
-function padSpeeches(speeches: SpeechTimestamp[], padSamples: number, length: number): void {
-  for (let i = 0; i < speeches.length; i++) {
-    const s = speeches[i];
-    if (i === 0) s.start = Math.trunc(Math.max(0, s.start - padSamples));
-    if (i !== speeches.length - 1) {
-      const silence = speeches[i + 1].start - s.end;
-      if (silence < 2 * padSamples) {
-        s.end += Math.trunc(Math.floor(silence / 2));
-        speeches[i + 1].start = Math.trunc(Math.max(0, speeches[i + 1].start - Math.floor(silence / 2)));
-      } else {
-        s.end = Math.trunc(Math.min(length, s.end + padSamples));
-        speeches[i + 1].start = Math.trunc(Math.max(0, speeches[i + 1].start - padSamples));
-      }
-    } else {
-      s.end = Math.trunc(Math.min(length, s.end + padSamples));
-    }
-  }
+export async function speechTimestamps(audio: Float32Array, options: ResolvedVad, modelPath?: string, signal?: AbortSignal): Promise<SpeechTimestamp[]> {
+  const vad = await vadModel(vadModelPath(modelPath));
+  const parameters = {
+    threshold: options.threshold,
+    negThreshold: options.negThreshold ?? undefined,
+    minSpeechDurationMs: options.minSpeechDurationMs,
+    maxSpeechDurationS: options.maxSpeechDurationS ?? Infinity,
+    minSilenceDurationMs: options.minSilenceDurationMs,
+    speechPadMs: options.speechPadMs,
+  };
+  return onnxCall(signal, (control) => vad.speechTimestamps(audio, parameters, control));
 }
 
 /** Speech chunks as views of the audio: each chunk's stretches, in order, with no copy. */

@@ -33,7 +33,7 @@ fn to_js(e: Error) -> napi::Error<ErrorCode> {
 
 /// Runs a synchronous entry point under `guard`; a failure throws a JS error whose `code` is
 /// the `ErrorCode` (every entry point returns `Result<T, ErrorCode>`).
-fn sync<T>(f: impl FnOnce() -> crate::error::Result<T>) -> Result<T, ErrorCode> {
+pub(crate) fn sync<T>(f: impl FnOnce() -> crate::error::Result<T>) -> Result<T, ErrorCode> {
     guard(f).map_err(to_js)
 }
 
@@ -53,7 +53,7 @@ pub struct Job<O: Send + 'static, J> {
 }
 
 impl<O: Send + 'static, J: ToNapiValue + TypeName> Job<O, J> {
-    fn new(work: impl FnOnce() -> crate::error::Result<O> + Send + 'static, finish: fn(O) -> J) -> AsyncTask<Self> {
+    pub(crate) fn new(work: impl FnOnce() -> crate::error::Result<O> + Send + 'static, finish: fn(O) -> J) -> AsyncTask<Self> {
         AsyncTask::new(Job { work: Some(Box::new(work)), finish, failure: ErrorCode::Internal })
     }
 }
@@ -98,7 +98,7 @@ fn profiled<T>(control: &Control, work: impl FnOnce() -> crate::error::Result<T>
 /// Abort flag and progress of one running call.
 #[napi]
 pub struct JobControl {
-    inner: Arc<Control>,
+    pub(crate) inner: Arc<Control>,
 }
 
 #[napi]

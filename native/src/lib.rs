@@ -1,13 +1,17 @@
 //! ct2-whisper's native engine: Whisper on CTranslate2 (through ct2rs), as a Node-API addon.
 //!
-//! Three layers, each depending only on those below it:
+//! Layers, each depending only on those below it (`engine`, `onnx` and `audio` side by side):
 //!
 //! - the N-API boundary: `binding` (the Node-API surface: entry points, async jobs, error codes
-//!   on rejections), `options` (the `#[napi(object)]` options as JS passes them, checked once)
-//!   and `node_api` (what only the boundary needs: `guard`, panics caught). The only code that
+//!   on rejections), `onnx_binding` (the ONNX models' classes and the fbank, on `binding`'s
+//!   jobs), `options` (the `#[napi(object)]` options as JS passes them, checked once) and
+//!   `node_api` (what only the boundary needs: `guard`, panics caught). The only code that
 //!   speaks napi, besides the `#[napi(object)]` result and timing structs the engine returns.
 //! - `engine`: Whisper itself: the model, tokenizer, features, languages, word timestamps, the
 //!   two pipelines, device choice, stage timings, abort and progress. No napi calls.
+//! - `onnx`: the ONNX models on ONNX Runtime (its released library, loaded at run time): Silero
+//!   VAD and speech chunks, Kaldi fbank, segmentation and speaker embeddings. No napi calls; it
+//!   uses `engine::control` for abort and nothing else of the engine.
 //! - `audio`: audio in: decoding hostile audio to 16 kHz float32 (header checks, resampling).
 //!   It takes the engine's sample rate from `engine::features` and nothing else.
 //!
@@ -21,4 +25,6 @@ mod binding;
 mod engine;
 mod error;
 mod node_api;
+mod onnx;
+mod onnx_binding;
 mod options;

