@@ -1,8 +1,9 @@
 // Who spoke when, in the pyannote style, on ONNX Runtime: pyannote segmentation-3.0 over sliding
-// 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of each local
-// speaker, agglomerative clustering of the embeddings into the recording's speakers (bounded by
-// minSpeakers/maxSpeakers), turns rebuilt from the windows and smoothed; optionally the speakers
-// named after speaker samples (verification).
+// 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of each piece of
+// each local speaker's speech (cut at its pauses, at most 3 s: pieces.ts), spectral clustering
+// of the embeddings into the recording's speakers with the count from the eigen-gap (average
+// linkage for short recordings; bounded by minSpeakers/maxSpeakers), turns rebuilt from the
+// windows and smoothed; optionally the speakers named after speaker samples (verification).
 import os from 'node:os';
 import { MAX_SPEAKERS, resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
 import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
@@ -12,8 +13,10 @@ import type { ModelLocations } from '../model-path.js';
 import type { HubOptions } from '../hub-download.js';
 import { modelSession, resolveDiarizationModels } from './models.js';
 export { resolveDiarizationModels } from './models.js';
-import { segment, LOCAL_SPEAKERS } from './segmentation.js';
-import { MIN_CLIP_SECONDS, embedClip, embedLocalSpeakers } from './embedding.js';
+import { segment } from './segmentation.js';
+import { MIN_CLIP_SECONDS, embedClip, embedFrameSets } from './embedding.js';
+import { FBANK_BINS, fbankPausing } from './fbank.js';
+import { cutPieces, frameSpeakers } from './pieces.js';
 import { centroids, clusterSpeakers } from './clustering.js';
 import { Pauser } from './pause.js';
 import { reconstruct, type SpeakerTurn } from './turns.js';
@@ -22,10 +25,18 @@ import { matchSpeakers } from './verification.js';
 export type { SpeakerTurn } from './turns.js';
 export { assignSpeakers } from './assign-speakers.js';
 
-/** Speech alone (10 ms fbank frames) a local speaker needs for its embedding to be clustered: 2 s, a fifth of a window. */
-const MIN_CLEAN_FRAMES = 200;
+/** Speech alone (10 ms fbank frames) a piece needs for its embedding to be clustered (the others join the nearest speaker). */
+const MIN_CLEAN_FRAMES = 100;
 /** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
-const MIN_CLUSTER_SIZE = 12;
+const MIN_CLUSTER_SIZE = 8;
+/** Fewest clustered pieces for spectral clustering; fewer (a short recording) are clustered by average linkage. */
+const MIN_SPECTRAL = 10;
+/** Most pieces spectral clustering decomposes (an n × n eigenproblem); of more, that many spread over the recording are. */
+const MAX_SPECTRAL = 600;
+/** Share of the pieces kept as each one's neighbours in the spectral affinity. */
+const SPECTRAL_PVAL = 0.012;
+/** Speakers whose centroids are at least this similar (cosine) are one. */
+const MERGE_THRESHOLD = 0.875;
 /** Most speaker samples one call takes. */
 export const MAX_SPEAKER_SAMPLES = 20;
 /**
@@ -129,21 +140,25 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
   check();
   const duration = audio.length / SAMPLE_RATE;
   const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), seg, check);
-  const local = await embedLocalSpeakers(audio, windows, emb, pauser);
+  const features = await fbankPausing(audio, pauser);
+  const pieces = cutPieces(windows, features.length / FBANK_BINS);
+  const vectors = await embedFrameSets(features, pieces, emb, pauser);
   check();
-  const labels = await clusterSpeakers(local, {
+  const labels = await clusterSpeakers(pieces.map((p, i) => ({ vector: vectors[i], clean: p.clean })), {
     threshold: o.threshold,
-    minSpeakers: Math.min(o.minSpeakers, local.length),
+    minSpeakers: Math.min(o.minSpeakers, pieces.length),
     maxSpeakers: o.maxSpeakers,
     minCleanFrames: MIN_CLEAN_FRAMES,
     minClusterSize: MIN_CLUSTER_SIZE,
+    minSpectral: MIN_SPECTRAL,
+    maxSpectral: MAX_SPECTRAL,
+    pval: SPECTRAL_PVAL,
+    mergeThreshold: MERGE_THRESHOLD,
   }, pauser);
   check();
   const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
-  const assignment = windows.map(() => new Array<number>(LOCAL_SPEAKERS).fill(-1));
-  local.forEach((l, i) => (assignment[l.window][l.speaker] = labels[i]));
-  const perSpeaker = reconstruct(windows, assignment, k, audio.length, { minGap: 0.3, minDuration: 0.1 });
-  const centres = centroids(local.map((l) => l.vector), labels);
+  const perSpeaker = reconstruct(windows, frameSpeakers(windows, pieces, labels), k, audio.length, { minGap: 0.3, minDuration: 0.1 });
+  const centres = centroids(vectors, labels);
   // Speakers named SPEAKER_00, 01, ... in order of first speech; those with no turn left are dropped.
   const order = perSpeaker.map((t, s) => ({ s, first: t[0]?.start ?? Infinity })).filter((x) => x.first < Infinity).sort((a, b) => a.first - b.first);
   const matches = sampleVectors.length ? matchSpeakers(order.map(({ s }) => centres[s]), sampleVectors, o.verificationThreshold) : [];
