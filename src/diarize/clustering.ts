@@ -91,6 +91,8 @@ export interface SpeakerClusteringOptions extends ClusteringOptions {
   maxSpectral?: number;
   /** Spectral: share of the embeddings kept as each one's neighbours. */
   pval?: number;
+  /** Spectral: fewest neighbours kept per embedding. */
+  minNeighbours?: number;
   /** Spectral: speakers whose centroids are at least this similar are one (while above minSpeakers). */
   mergeThreshold?: number;
 }
@@ -129,7 +131,7 @@ export async function clusterSpeakers(
 async function spectralSubset(vectors: Float32Array[], opts: SpeakerClusteringOptions, pauser: Pauser): Promise<number[]> {
   const max = opts.maxSpectral ?? Infinity;
   const chosen = vectors.length <= max ? vectors.map((_, i) => i) : Array.from({ length: max }, (_, i) => Math.floor((i * vectors.length) / max));
-  const spectral = { minSpeakers: opts.minSpeakers, maxSpeakers: opts.maxSpeakers, pval: opts.pval ?? 0.012, minNeighbours: 6 };
+  const spectral = { minSpeakers: opts.minSpeakers, maxSpeakers: opts.maxSpeakers, pval: opts.pval ?? 0.012, minNeighbours: opts.minNeighbours ?? 6 };
   const { labels } = await spectralCluster(chosen.map((i) => vectors[i]), spectral, pauser);
   return nearest(vectors, chosen, labels);
 }

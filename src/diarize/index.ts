@@ -5,7 +5,7 @@
 // linkage for short recordings; bounded by minSpeakers/maxSpeakers), turns rebuilt from the
 // windows and smoothed; optionally the speakers named after speaker samples (verification).
 import os from 'node:os';
-import { MAX_SPEAKERS, resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
+import { resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
 import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
 import { InputError, callSignal } from '../errors.js';
 import { tooLongMessage } from '../ffmpeg.js';
@@ -13,10 +13,10 @@ import type { ModelLocations } from '../model-path.js';
 import type { HubOptions } from '../hub-download.js';
 import { modelSession, resolveDiarizationModels } from './models.js';
 export { resolveDiarizationModels } from './models.js';
-import { segment } from './segmentation.js';
+import { segment, type WindowActivity } from './segmentation.js';
 import { MIN_CLIP_SECONDS, embedClip, embedFrameSets } from './embedding.js';
 import { FBANK_BINS, fbankPausing } from './fbank.js';
-import { cutPieces, frameSpeakers } from './pieces.js';
+import { cutPieces, frameSpeakers, type Piece } from './pieces.js';
 import { centroids, clusterSpeakers } from './clustering.js';
 import { Pauser } from './pause.js';
 import { reconstruct, type SpeakerTurn } from './turns.js';
@@ -25,18 +25,50 @@ import { matchSpeakers } from './verification.js';
 export type { SpeakerTurn } from './turns.js';
 export { assignSpeakers } from './assign-speakers.js';
 
-/** Speech alone (10 ms fbank frames) a piece needs for its embedding to be clustered (the others join the nearest speaker). */
-const MIN_CLEAN_FRAMES = 100;
-/** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
-const MIN_CLUSTER_SIZE = 8;
-/** Fewest clustered pieces for spectral clustering; fewer (a short recording) are clustered by average linkage. */
-const MIN_SPECTRAL = 10;
-/** Most pieces spectral clustering decomposes (an n × n eigenproblem); of more, that many spread over the recording are. */
-const MAX_SPECTRAL = 600;
-/** Share of the pieces kept as each one's neighbours in the spectral affinity. */
-const SPECTRAL_PVAL = 0.012;
-/** Speakers whose centroids are at least this similar (cosine) are one. */
-const MERGE_THRESHOLD = 0.875;
+/** How the pieces are clustered (tuned on the tuning half of bench/diarize-set.mjs). */
+export const PIECE_CLUSTERING = {
+  /** Speech alone (10 ms fbank frames) a piece needs for its embedding to be clustered (the others join the nearest speaker). */
+  minCleanFrames: 100,
+  /** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
+  minClusterSize: 4,
+  /** Fewest clustered pieces for spectral clustering; fewer (a short recording) are clustered by average linkage. */
+  minSpectral: 10,
+  /** Most pieces spectral clustering decomposes (an n × n eigenproblem); of more, that many spread over the recording are. */
+  maxSpectral: 500,
+  /** Share of the pieces kept as each one's neighbours in the spectral affinity. */
+  pval: 0.012,
+  /** Fewest neighbours kept per piece in the spectral affinity. */
+  minNeighbours: 8,
+  /** Speakers whose centroids are at least this similar (cosine) are one. */
+  mergeThreshold: 0.875,
+  /** Most speakers the eigen-gap looks for when maxSpeakers is not given. */
+  searchSpeakers: 20,
+};
+
+/**
+ * The speaker of each piece (clustering within the call's speaker bounds), and the turns of each
+ * speaker rebuilt from the windows.
+ */
+export async function speakersOfPieces(
+  windows: WindowActivity[],
+  pieces: Piece[],
+  vectors: Float32Array[],
+  o: { threshold: number; minSpeakers: number; maxSpeakers: number | null },
+  samples: number,
+  pauser = new Pauser(),
+  tuning = PIECE_CLUSTERING,
+) {
+  const labels = await clusterSpeakers(pieces.map((p, i) => ({ vector: vectors[i], clean: p.home ? p.clean : 0 })), {
+    ...tuning,
+    threshold: o.threshold,
+    minSpeakers: Math.min(o.minSpeakers, pieces.length),
+    maxSpeakers: o.maxSpeakers ?? Math.max(o.minSpeakers, tuning.searchSpeakers),
+  }, pauser);
+  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
+  const perSpeaker = reconstruct(windows, frameSpeakers(windows, pieces, labels), k, samples, { minGap: 0.3, minDuration: 0.1 });
+  return { labels, perSpeaker };
+}
+
 /** Most speaker samples one call takes. */
 export const MAX_SPEAKER_SAMPLES = 20;
 /**
@@ -100,7 +132,7 @@ export function checkDiarizeOptions(o: DiarizeOptions) {
   if (!Number.isInteger(threads) || threads < 1 || threads > cores * 4) throw new InputError(`threads must be an integer from 1 to ${cores * 4}, got ${JSON.stringify(o.threads)}`);
   return {
     minSpeakers: d.minSpeakers ?? 1,
-    maxSpeakers: d.maxSpeakers ?? MAX_SPEAKERS,
+    maxSpeakers: d.maxSpeakers,
     threshold: d.clusteringThreshold,
     verificationThreshold: d.verificationThreshold,
     step: d.segmentationStep,
@@ -144,20 +176,8 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
   const pieces = cutPieces(windows, features.length / FBANK_BINS);
   const vectors = await embedFrameSets(features, pieces, emb, pauser);
   check();
-  const labels = await clusterSpeakers(pieces.map((p, i) => ({ vector: vectors[i], clean: p.clean })), {
-    threshold: o.threshold,
-    minSpeakers: Math.min(o.minSpeakers, pieces.length),
-    maxSpeakers: o.maxSpeakers,
-    minCleanFrames: MIN_CLEAN_FRAMES,
-    minClusterSize: MIN_CLUSTER_SIZE,
-    minSpectral: MIN_SPECTRAL,
-    maxSpectral: MAX_SPECTRAL,
-    pval: SPECTRAL_PVAL,
-    mergeThreshold: MERGE_THRESHOLD,
-  }, pauser);
+  const { labels, perSpeaker } = await speakersOfPieces(windows, pieces, vectors, o, audio.length, pauser);
   check();
-  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
-  const perSpeaker = reconstruct(windows, frameSpeakers(windows, pieces, labels), k, audio.length, { minGap: 0.3, minDuration: 0.1 });
   const centres = centroids(vectors, labels);
   // Speakers named SPEAKER_00, 01, ... in order of first speech; those with no turn left are dropped.
   const order = perSpeaker.map((t, s) => ({ s, first: t[0]?.start ?? Infinity })).filter((x) => x.first < Infinity).sort((a, b) => a.first - b.first);

@@ -7,7 +7,7 @@
 // the speaker of its piece (or of the nearest piece of the same local speaker in that window).
 import { FRAME_LENGTH, FRAME_SHIFT } from './fbank.js';
 import { MIN_EMBEDDING_FRAMES, type FrameSet } from './embedding.js';
-import { FRAMES_PER_WINDOW, FRAME_SIZE, FRAME_STEP, LOCAL_SPEAKERS, type WindowActivity } from './segmentation.js';
+import { FRAMES_PER_WINDOW, FRAME_SIZE, FRAME_STEP, LOCAL_SPEAKERS, WINDOW_SAMPLES, type WindowActivity } from './segmentation.js';
 import { SAMPLE_RATE } from '../ffmpeg.js';
 
 /** A pause of a local speaker at least this long (seconds) ends a stretch of its speech. */
@@ -26,6 +26,12 @@ export interface Piece extends FrameSet {
   frames: number;
   /** Of those, frames where the local speaker speaks alone. */
   clean: number;
+  /**
+   * Whether this window is the piece's home: the one whose centre is nearest the piece's centre.
+   * Windows overlap, so most speech is cut into pieces twice; only home pieces are clustered (the
+   * others are near copies of them, which would split the similarity graph into pairs).
+   */
+  home: boolean;
 }
 
 const framesOf = (seconds: number) => Math.round((seconds * SAMPLE_RATE) / FRAME_STEP);
@@ -53,6 +59,8 @@ function stretches(active: Uint8Array, k: number): Array<[number, number]> {
 export function cutPieces(windows: WindowActivity[], fbankFrames: number): Piece[] {
   const out: Piece[] = [];
   const maxPiece = framesOf(MAX_PIECE_S);
+  const centres = windows.map((x) => x.start + WINDOW_SAMPLES / 2);
+  const home = (w: number, sample: number) => centres.every((c, v) => v === w || Math.abs(c - sample) > Math.abs(centres[w] - sample) || (Math.abs(c - sample) === Math.abs(centres[w] - sample) && v > w));
   windows.forEach(({ start, active }, w) => {
     for (let k = 0; k < LOCAL_SPEAKERS; k++) {
       for (const [a, b] of stretches(active, k)) {
@@ -61,7 +69,8 @@ export function cutPieces(windows: WindowActivity[], fbankFrames: number): Piece
           const from = a + Math.round(((b - a) * i) / n);
           const to = a + Math.round(((b - a) * (i + 1)) / n);
           const piece = framesFor(active, k, start, from, to, fbankFrames);
-          if (piece.frames >= MIN_EMBEDDING_FRAMES) out.push({ window: w, speaker: k, from, to, ...piece });
+          const middle = start + ((from + to) / 2) * FRAME_STEP + FRAME_SIZE / 2;
+          if (piece.frames >= MIN_EMBEDDING_FRAMES) out.push({ window: w, speaker: k, from, to, ...piece, home: home(w, middle) });
         }
       }
     }
