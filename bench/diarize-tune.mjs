@@ -11,10 +11,9 @@ import { decodeAudio } from '../lib/index.js';
 import { resolveDiarizationModels, modelSession } from '../lib/diarize/models.js';
 import { segment } from '../lib/diarize/segmentation.js';
 import { fbankPausing, FBANK_BINS } from '../lib/diarize/fbank.js';
-import { cutPieces } from '../lib/diarize/pieces.js';
 import { embedFrameSets } from '../lib/diarize/embedding.js';
 import { Pauser } from '../lib/diarize/pause.js';
-import { PIECE_CLUSTERING, speakersOfPieces } from '../lib/diarize/index.js';
+import { PIECE_CLUSTERING, SHORT_CLUSTERING, piecesOf, speakersOfPieces } from '../lib/diarize/index.js';
 import { der, readRttm } from './diarize-score.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -47,6 +46,7 @@ for (const f of files) {
     const j = JSON.parse(fs.readFileSync(cache, 'utf8'));
     c = {
       samples: j.samples,
+      short: j.short,
       windows: j.windows.map((w) => ({ start: w.start, active: from64(w.active, Uint8Array) })),
       pieces: j.pieces.map((p) => ({ ...p, runs: from64(p.runs, Uint32Array) })),
       vectors: j.vectors.map((v) => from64(v, Float32Array)),
@@ -55,21 +55,21 @@ for (const f of files) {
     const [audio] = await decodeAudio(path.join(setDir, `${f.name}.wav`));
     const windows = await segment(audio, 5 * 16000, seg, () => {});
     const features = await fbankPausing(audio, new Pauser());
-    const pieces = cutPieces(windows, features.length / FBANK_BINS);
+    const { pieces, tuning } = piecesOf(windows, features.length / FBANK_BINS);
     const vectors = await embedFrameSets(features, pieces, emb);
-    c = { samples: audio.length, windows, pieces, vectors };
-    fs.writeFileSync(cache, JSON.stringify({ samples: c.samples, windows: windows.map((w) => ({ start: w.start, active: b64(w.active) })), pieces: pieces.map((p) => ({ ...p, runs: b64(p.runs) })), vectors: vectors.map(b64) }));
+    c = { samples: audio.length, windows, pieces, vectors, short: tuning === SHORT_CLUSTERING };
+    fs.writeFileSync(cache, JSON.stringify({ short: c.short, samples: c.samples, windows: windows.map((w) => ({ start: w.start, active: b64(w.active) })), pieces: pieces.map((p) => ({ ...p, runs: b64(p.runs) })), vectors: vectors.map(b64) }));
   }
   prepared.push({ f, ...c, reference: readRttm(fs.readFileSync(path.join(setDir, `${f.name}.rttm`), 'utf8')) });
 }
 const combos = Object.entries(grid).reduce((acc, [k, values]) => acc.flatMap((c) => values.map((v) => ({ ...c, [k]: v }))), [{}]);
 for (const combo of combos) {
-  const tuning = { ...PIECE_CLUSTERING, ...combo };
+  const spectral = { ...PIECE_CLUSTERING, ...combo };
   let sum = 0;
   let right = 0;
   const per = [];
   for (const p of prepared) {
-    const { perSpeaker } = await speakersOfPieces(p.windows, p.pieces, p.vectors, { threshold, minSpeakers: 1, maxSpeakers: null }, p.samples, new Pauser(), tuning);
+    const { perSpeaker } = await speakersOfPieces(p.windows, p.pieces, p.vectors, { threshold, minSpeakers: 1, maxSpeakers: null }, p.samples, new Pauser(), p.short ? SHORT_CLUSTERING : spectral);
     const turns = perSpeaker.flatMap((list, s) => list.map((t) => ({ ...t, speaker: `S${s}` })));
     const d = der(p.reference, turns);
     const found = perSpeaker.filter((l) => l.length).length;

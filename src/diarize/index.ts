@@ -46,6 +46,27 @@ export const PIECE_CLUSTERING = {
 };
 
 /**
+ * Short recordings (fewer than minSpectral pieces to cluster) take the simpler path: one embedding
+ * per window and local speaker, average linkage at the threshold (how diarization worked before
+ * pieces and spectral clustering: too few pieces give no eigen-gap to read).
+ */
+export const SHORT_CLUSTERING = {
+  ...PIECE_CLUSTERING,
+  minCleanFrames: 200,
+  minClusterSize: 12,
+  minSpectral: Infinity,
+  mergeThreshold: undefined,
+};
+
+/** The pieces to embed and how to cluster them. */
+export function piecesOf(windows: WindowActivity[], fbankFrames: number, tuning = PIECE_CLUSTERING) {
+  const pieces = cutPieces(windows, fbankFrames);
+  const clustered = pieces.filter((p) => p.home && p.clean >= tuning.minCleanFrames).length;
+  if (clustered >= tuning.minSpectral) return { pieces, tuning };
+  return { pieces: cutPieces(windows, fbankFrames, true), tuning: SHORT_CLUSTERING };
+}
+
+/**
  * The speaker of each piece (clustering within the call's speaker bounds), and the turns of each
  * speaker rebuilt from the windows.
  */
@@ -56,7 +77,7 @@ export async function speakersOfPieces(
   o: { threshold: number; minSpeakers: number; maxSpeakers: number | null },
   samples: number,
   pauser = new Pauser(),
-  tuning = PIECE_CLUSTERING,
+  tuning: typeof PIECE_CLUSTERING | typeof SHORT_CLUSTERING = PIECE_CLUSTERING,
 ) {
   const labels = await clusterSpeakers(pieces.map((p, i) => ({ vector: vectors[i], clean: p.home ? p.clean : 0 })), {
     ...tuning,
@@ -173,10 +194,10 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
   const duration = audio.length / SAMPLE_RATE;
   const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), seg, check);
   const features = await fbankPausing(audio, pauser);
-  const pieces = cutPieces(windows, features.length / FBANK_BINS);
+  const { pieces, tuning } = piecesOf(windows, features.length / FBANK_BINS);
   const vectors = await embedFrameSets(features, pieces, emb, pauser);
   check();
-  const { labels, perSpeaker } = await speakersOfPieces(windows, pieces, vectors, o, audio.length, pauser);
+  const { labels, perSpeaker } = await speakersOfPieces(windows, pieces, vectors, o, audio.length, pauser, tuning);
   check();
   const centres = centroids(vectors, labels);
   // Speakers named SPEAKER_00, 01, ... in order of first speech; those with no turn left are dropped.

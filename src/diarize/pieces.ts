@@ -55,9 +55,22 @@ function stretches(active: Uint8Array, k: number): Array<[number, number]> {
   return out;
 }
 
-/** The pieces of every window's local speakers that hold at least MIN_EMBEDDING_FRAMES fbank frames. */
-export function cutPieces(windows: WindowActivity[], fbankFrames: number): Piece[] {
+/**
+ * The pieces of every window's local speakers that hold at least MIN_EMBEDDING_FRAMES fbank frames.
+ * `whole`: one piece per window and local speaker instead, of all its speech (alone where it has
+ * MIN_EMBEDDING_FRAMES of that), every one home (the simpler path of short recordings).
+ */
+export function cutPieces(windows: WindowActivity[], fbankFrames: number, whole = false): Piece[] {
   const out: Piece[] = [];
+  if (whole) {
+    windows.forEach(({ start, active }, w) => {
+      for (let k = 0; k < LOCAL_SPEAKERS; k++) {
+        const piece = framesFor(active, k, start, 0, FRAMES_PER_WINDOW, fbankFrames, 0);
+        if (piece.frames >= MIN_EMBEDDING_FRAMES) out.push({ window: w, speaker: k, from: 0, to: FRAMES_PER_WINDOW, ...piece, home: true });
+      }
+    });
+    return out;
+  }
   const maxPiece = framesOf(MAX_PIECE_S);
   const centres = windows.map((x) => x.start + WINDOW_SAMPLES / 2);
   const home = (w: number, sample: number) => centres.every((c, v) => v === w || Math.abs(c - sample) > Math.abs(centres[w] - sample) || (Math.abs(c - sample) === Math.abs(centres[w] - sample) && v > w));
@@ -68,7 +81,7 @@ export function cutPieces(windows: WindowActivity[], fbankFrames: number): Piece
         for (let i = 0; i < n; i++) {
           const from = a + Math.round(((b - a) * i) / n);
           const to = a + Math.round(((b - a) * (i + 1)) / n);
-          const piece = framesFor(active, k, start, from, to, fbankFrames);
+          const piece = framesFor(active, k, start, from, to, fbankFrames, 0.5);
           const middle = start + ((from + to) / 2) * FRAME_STEP + FRAME_SIZE / 2;
           if (piece.frames >= MIN_EMBEDDING_FRAMES) out.push({ window: w, speaker: k, from, to, ...piece, home: home(w, middle) });
         }
@@ -78,8 +91,11 @@ export function cutPieces(windows: WindowActivity[], fbankFrames: number): Piece
   return out;
 }
 
-/** The fbank frames of local speaker k within segmentation frames [from, to): alone if enough, else all active. */
-function framesFor(active: Uint8Array, k: number, start: number, from: number, to: number, total: number) {
+/**
+ * The fbank frames of local speaker k within segmentation frames [from, to): those where it speaks
+ * alone if there are MIN_EMBEDDING_FRAMES of them and at least `aloneShare` of all, else all active.
+ */
+function framesFor(active: Uint8Array, k: number, start: number, from: number, to: number, total: number, aloneShare: number) {
   const alone: number[] = [];
   const any: number[] = [];
   // The first fbank frame whose centre is in segmentation frame `from`.
@@ -93,7 +109,7 @@ function framesFor(active: Uint8Array, k: number, start: number, from: number, t
     for (let o = 0; o < LOCAL_SPEAKERS; o++) if (o !== k) others += active[f * LOCAL_SPEAKERS + o];
     (others ? any : alone).push(t);
   }
-  const useAlone = alone.length >= MIN_EMBEDDING_FRAMES && alone.length >= 0.5 * (alone.length + any.length);
+  const useAlone = alone.length >= MIN_EMBEDDING_FRAMES && alone.length >= aloneShare * (alone.length + any.length);
   const rows = useAlone ? alone : [...alone, ...any].sort((x, y) => x - y);
   return { runs: toRuns(rows), frames: rows.length, clean: alone.length };
 }
