@@ -2,14 +2,15 @@
 // Diarization cost: an hour (or --minutes N) of speech built by joining the shared fixtures
 // (Arthur.mp3, NM014.mp3, multilingual.mp3, jfk.flac, gettysburg.wav, hotwords.mp3, in turn, until
 // the length is reached), diarized once in this process; wall time per stage, the speakers found,
-// and the process's peak RSS. Writes bench/DIARIZE.md and its section of bench/RESULTS.md (## Diarization), leaving the
-// rest of the file as it is.
+// and the process's peak RSS. Writes its section (## Diarization) of bench/DIARIZE.md and of bench/RESULTS.md, leaving the
+// rest of those files as they are.
 //   node bench/diarize.mjs [--minutes 60] [--threads 2] [--no-write]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeAudio, diarize } from '../lib/index.js';
+import { replaceSection } from './md-section.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = process.env.CT2_WHISPER_FIXTURES || path.resolve(here, '..', '..', 'shared', 'fixtures');
@@ -85,11 +86,8 @@ ${consistency.join('; ')}.
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 | ${(total / 16000 / 60).toFixed(0)} min | ${line.wall_s} | ${line.real_time_factor} | ${line.speakers} | ${line.turns} | ${line.peak_rss_mb} | ${line.rss_before_diarize_mb} |
 `;
-  // bench/DIARIZE.md keeps the section for bench/run.mjs, which rewrites RESULTS.md.
-  fs.writeFileSync(path.join(here, 'DIARIZE.md'), section);
-  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const start = old.indexOf('## Diarization');
-  let next = start >= 0 ? old.indexOf('\n## ', start + 3) : -1;
-  const updated = start < 0 ? `${old.trimEnd()}\n\n${section}` : `${old.slice(0, start)}${section}${next >= 0 ? old.slice(next) : ''}`;
-  fs.writeFileSync(file, updated);
+  // bench/DIARIZE.md keeps the section (beside the quality section of bench/diarize-eval.mjs) for
+  // bench/run.mjs, which rewrites RESULTS.md.
+  replaceSection(path.join(here, 'DIARIZE.md'), '## Diarization', section);
+  replaceSection(file, '## Diarization', section);
 }

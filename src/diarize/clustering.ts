@@ -1,8 +1,13 @@
-// Agglomerative clustering of speaker embeddings, average linkage on cosine similarity: the two
-// closest clusters are merged while their similarity is at least the threshold, and always while
-// there are more than maxSpeakers clusters; never below minSpeakers.
+// Clustering of speaker embeddings into the recording's speakers: spectral clustering with the
+// eigen-gap count (spectral.ts) when there are enough embeddings, and agglomerative clustering
+// (average linkage on cosine similarity: the two closest clusters are merged while their
+// similarity is at least the threshold, and always while there are more than maxSpeakers clusters;
+// never below minSpeakers) for few; then small clusters folded and near-identical speakers merged.
+// In TypeScript: the matrices are at most a few hundred wide (bench/DIARIZE.md says why that is
+// enough), so this is a small share of the time, and the options and their bounds stay in one place.
 import { cosine, normalize } from './embedding.js';
 import { Pauser } from './pause.js';
+import { spectralCluster } from './spectral.js';
 
 export interface ClusteringOptions {
   /** Average cosine similarity at or above which two clusters are one speaker. */
@@ -80,12 +85,24 @@ export interface SpeakerClusteringOptions extends ClusteringOptions {
   minCleanFrames: number;
   /** Clusters with fewer members than this are folded into the most similar larger one (scaled down on short recordings). */
   minClusterSize: number;
+  /** Fewest clustered embeddings for the spectral method; fewer are clustered by average linkage at `threshold`. */
+  minSpectral?: number;
+  /** Most embeddings the spectral method decomposes; of more, that many spread over the recording are, and the others join the nearest speaker. */
+  maxSpectral?: number;
+  /** Spectral: share of the embeddings kept as each one's neighbours. */
+  pval?: number;
+  /** Spectral: fewest neighbours kept per embedding. */
+  minNeighbours?: number;
+  /** Spectral: speakers whose centroids are at least this similar are one (while above minSpeakers). */
+  mergeThreshold?: number;
 }
 
 /**
- * The speaker of each local embedding: the embeddings of enough clean speech are clustered (average
- * linkage at the threshold, within min/maxSpeakers), clusters too small to be a speaker of a long
- * recording are folded into the nearest large one (by centroid), and the other embeddings (short or
+ * The speaker of each embedding: the embeddings of enough clean speech are clustered, by spectral
+ * clustering with the count from the eigen-gap (spectral.ts) when there are at least minSpectral
+ * of them, else by average linkage at the threshold; within min/maxSpeakers. Then clusters too
+ * small to be a speaker are folded into the nearest large one and speakers whose centroids are
+ * nearly the same are merged (never below minSpeakers), and the other embeddings (short or
  * overlapped speech) go to the nearest centroid. Labels 0..k-1 in order of first member.
  */
 export async function clusterSpeakers(
@@ -98,18 +115,52 @@ export async function clusterSpeakers(
   let train = local.map((_, i) => i).filter((i) => local[i].clean >= opts.minCleanFrames);
   if (train.length < Math.max(2, Math.min(opts.minSpeakers, n))) train = local.map((_, i) => i);
   const vectors = train.map((i) => local[i].vector);
-  let labels = await cluster(vectors, { ...opts, minSpeakers: Math.min(opts.minSpeakers, vectors.length) }, pauser);
-  // Small clusters: the smallest first, each into the most similar cluster of at least minClusterSize
-  // members, while there are more clusters than minSpeakers.
-  const minSize = Math.min(opts.minClusterSize, Math.max(1, Math.round(0.1 * vectors.length)));
+  const minSpeakers = Math.min(opts.minSpeakers, vectors.length);
+  let labels: number[];
+  if (vectors.length < (opts.minSpectral ?? Infinity)) {
+    labels = await cluster(vectors, { ...opts, minSpeakers }, pauser);
+  } else {
+    labels = await spectralSubset(vectors, { ...opts, minSpeakers }, pauser);
+  }
+  labels = await foldSmall(vectors, labels, opts.minClusterSize, minSpeakers, pauser);
+  if (opts.mergeThreshold !== undefined) labels = mergeSimilar(vectors, labels, opts.mergeThreshold, minSpeakers);
+  return relabel(nearest(local.map((l) => l.vector), train, labels));
+}
+
+/** Spectral clustering of at most maxSpectral of the vectors (spread evenly), the rest by nearest centroid. */
+async function spectralSubset(vectors: Float32Array[], opts: SpeakerClusteringOptions, pauser: Pauser): Promise<number[]> {
+  const max = opts.maxSpectral ?? Infinity;
+  const chosen = vectors.length <= max ? vectors.map((_, i) => i) : Array.from({ length: max }, (_, i) => Math.floor((i * vectors.length) / max));
+  const spectral = { minSpeakers: opts.minSpeakers, maxSpeakers: opts.maxSpeakers, pval: opts.pval ?? 0.012, minNeighbours: opts.minNeighbours ?? 6 };
+  const { labels } = await spectralCluster(chosen.map((i) => vectors[i]), spectral, pauser);
+  return nearest(vectors, chosen, labels);
+}
+
+/** Labels for all `vectors`: those of `chosen` as given, the others the label of the nearest centroid. */
+function nearest(vectors: Float32Array[], chosen: number[], labels: number[]): number[] {
+  const centres = centroids(chosen.map((i) => vectors[i]), labels);
+  const out = new Array<number>(vectors.length).fill(-1);
+  chosen.forEach((i, j) => (out[i] = labels[j]));
+  for (let i = 0; i < vectors.length; i++) {
+    if (out[i] >= 0) continue;
+    let best = 0;
+    for (let c = 1; c < centres.length; c++) if (cosine(vectors[i], centres[c]) > cosine(vectors[i], centres[best])) best = c;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Small clusters, the smallest first, each into the most similar cluster of at least minClusterSize members (scaled down on short recordings). */
+async function foldSmall(vectors: Float32Array[], labels: number[], minClusterSize: number, minSpeakers: number, pauser: Pauser): Promise<number[]> {
+  const minSize = Math.min(minClusterSize, Math.max(1, Math.round(0.1 * vectors.length)));
   for (;;) {
     const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
-    if (k <= Math.max(1, opts.minSpeakers)) break;
+    if (k <= Math.max(1, minSpeakers)) return labels;
     const size = new Array<number>(k).fill(0);
     labels.forEach((l) => size[l]++);
     const large = size.map((s, c) => (s >= minSize ? c : -1)).filter((c) => c >= 0);
     const small = size.map((s, c) => (s < minSize ? c : -1)).filter((c) => c >= 0).sort((a, b) => size[a] - size[b]);
-    if (!small.length || !large.length) break;
+    if (!small.length || !large.length) return labels;
     if (pauser.due()) await pauser.pause();
     const centres = centroids(vectors, labels);
     const c = small[0];
@@ -117,16 +168,27 @@ export async function clusterSpeakers(
     for (const l of large) if (cosine(centres[c], centres[l]) > cosine(centres[c], centres[into])) into = l;
     labels = relabel(labels.map((l) => (l === c ? into : l)));
   }
-  const centres = centroids(vectors, labels);
-  const out = new Array<number>(n).fill(-1);
-  train.forEach((i, j) => (out[i] = labels[j]));
-  for (let i = 0; i < n; i++) {
-    if (out[i] >= 0) continue;
-    let best = 0;
-    for (let c = 1; c < centres.length; c++) if (cosine(local[i].vector, centres[c]) > cosine(local[i].vector, centres[best])) best = c;
-    out[i] = best;
+}
+
+/** The two speakers with the most similar centroids merged, while that similarity is at least `threshold` and there are more than minSpeakers. */
+function mergeSimilar(vectors: Float32Array[], labels: number[], threshold: number, minSpeakers: number): number[] {
+  for (;;) {
+    const centres = centroids(vectors, labels);
+    if (centres.length <= Math.max(1, minSpeakers)) return labels;
+    let best = -Infinity;
+    let pair = [0, 0];
+    for (let a = 0; a < centres.length; a++) {
+      for (let b = a + 1; b < centres.length; b++) {
+        const s = cosine(centres[a], centres[b]);
+        if (s > best) {
+          best = s;
+          pair = [a, b];
+        }
+      }
+    }
+    if (best < threshold) return labels;
+    labels = relabel(labels.map((l) => (l === pair[1] ? pair[0] : l)));
   }
-  return relabel(out);
 }
 
 /** Labels renumbered 0..k-1 in order of first appearance. */

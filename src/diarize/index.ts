@@ -1,10 +1,11 @@
 // Who spoke when, in the pyannote style, on ONNX Runtime in the addon: pyannote segmentation-3.0 over sliding
-// 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of each local
-// speaker, agglomerative clustering of the embeddings into the recording's speakers (bounded by
-// minSpeakers/maxSpeakers), turns rebuilt from the windows and smoothed; optionally the speakers
-// named after speaker samples (verification).
+// 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of each piece of
+// each local speaker's speech (cut at its pauses, at most 3 s: pieces.ts), spectral clustering
+// of the embeddings into the recording's speakers with the count from the eigen-gap (average
+// linkage for short recordings; bounded by minSpeakers/maxSpeakers), turns rebuilt from the
+// windows and smoothed; optionally the speakers named after speaker samples (verification).
 import os from 'node:os';
-import { MAX_SPEAKERS, resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
+import { resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
 import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
 import { InputError, callSignal } from '../errors.js';
 import { tooLongMessage } from '../ffmpeg.js';
@@ -13,8 +14,10 @@ import type { HubOptions } from '../hub-download.js';
 import type { NativeEmbedding } from '../native.js';
 import { loadDiarizationModels, resolveDiarizationModels } from './models.js';
 export { resolveDiarizationModels } from './models.js';
-import { segment, LOCAL_SPEAKERS } from './segmentation.js';
-import { MIN_CLIP_SECONDS, embedClip, embedLocalSpeakers } from './embedding.js';
+import { segment, type WindowActivity } from './segmentation.js';
+import { MIN_CLIP_SECONDS, embedClip, embedFrameSets } from './embedding.js';
+import { fbankFeatures } from './fbank.js';
+import { cutPieces, frameSpeakers, type Piece } from './pieces.js';
 import { centroids, clusterSpeakers } from './clustering.js';
 import { Pauser } from './pause.js';
 import { reconstruct, type SpeakerTurn } from './turns.js';
@@ -23,10 +26,71 @@ import { matchSpeakers } from './verification.js';
 export type { SpeakerTurn } from './turns.js';
 export { assignSpeakers } from './assign-speakers.js';
 
-/** Speech alone (10 ms fbank frames) a local speaker needs for its embedding to be clustered: 2 s, a fifth of a window. */
-const MIN_CLEAN_FRAMES = 200;
-/** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
-const MIN_CLUSTER_SIZE = 12;
+/** How the pieces are clustered (tuned on the tuning half of bench/diarize-set.mjs). */
+export const PIECE_CLUSTERING = {
+  /** Speech alone (10 ms fbank frames) a piece needs for its embedding to be clustered (the others join the nearest speaker). */
+  minCleanFrames: 100,
+  /** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
+  minClusterSize: 4,
+  /** Fewest clustered pieces for spectral clustering; fewer (a short recording) are clustered by average linkage. */
+  minSpectral: 10,
+  /** Most pieces spectral clustering decomposes (an n × n eigenproblem); of more, that many spread over the recording are. */
+  maxSpectral: 500,
+  /** Share of the pieces kept as each one's neighbours in the spectral affinity. */
+  pval: 0.012,
+  /** Fewest neighbours kept per piece in the spectral affinity. */
+  minNeighbours: 8,
+  /** Speakers whose centroids are at least this similar (cosine) are one. */
+  mergeThreshold: 0.875,
+  /** Most speakers the eigen-gap looks for when maxSpeakers is not given. */
+  searchSpeakers: 20,
+};
+
+/**
+ * Short recordings (fewer than minSpectral pieces to cluster) take the simpler path: one embedding
+ * per window and local speaker, average linkage at the threshold (how diarization worked before
+ * pieces and spectral clustering: too few pieces give no eigen-gap to read).
+ */
+export const SHORT_CLUSTERING = {
+  ...PIECE_CLUSTERING,
+  minCleanFrames: 200,
+  minClusterSize: 12,
+  minSpectral: Infinity,
+  mergeThreshold: undefined,
+};
+
+/** The pieces to embed and how to cluster them. */
+export function piecesOf(windows: WindowActivity[], fbankFrames: number, tuning = PIECE_CLUSTERING) {
+  const pieces = cutPieces(windows, fbankFrames);
+  const clustered = pieces.filter((p) => p.home && p.clean >= tuning.minCleanFrames).length;
+  if (clustered >= tuning.minSpectral) return { pieces, tuning };
+  return { pieces: cutPieces(windows, fbankFrames, true), tuning: SHORT_CLUSTERING };
+}
+
+/**
+ * The speaker of each piece (clustering within the call's speaker bounds), and the turns of each
+ * speaker rebuilt from the windows.
+ */
+export async function speakersOfPieces(
+  windows: WindowActivity[],
+  pieces: Piece[],
+  vectors: Float32Array[],
+  o: { threshold: number; minSpeakers: number; maxSpeakers: number | null },
+  samples: number,
+  pauser = new Pauser(),
+  tuning: typeof PIECE_CLUSTERING | typeof SHORT_CLUSTERING = PIECE_CLUSTERING,
+) {
+  const labels = await clusterSpeakers(pieces.map((p, i) => ({ vector: vectors[i], clean: p.home ? p.clean : 0 })), {
+    ...tuning,
+    threshold: o.threshold,
+    minSpeakers: Math.min(o.minSpeakers, pieces.length),
+    maxSpeakers: o.maxSpeakers ?? Math.max(o.minSpeakers, tuning.searchSpeakers),
+  }, pauser);
+  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
+  const perSpeaker = reconstruct(windows, frameSpeakers(windows, pieces, labels), k, samples, { minGap: 0.3, minDuration: 0.1 });
+  return { labels, perSpeaker };
+}
+
 /** Most speaker samples one call takes. */
 export const MAX_SPEAKER_SAMPLES = 20;
 /**
@@ -90,7 +154,7 @@ export function checkDiarizeOptions(o: DiarizeOptions) {
   if (!Number.isInteger(threads) || threads < 1 || threads > cores * 4) throw new InputError(`threads must be an integer from 1 to ${cores * 4}, got ${JSON.stringify(o.threads)}`);
   return {
     minSpeakers: d.minSpeakers ?? 1,
-    maxSpeakers: d.maxSpeakers ?? MAX_SPEAKERS,
+    maxSpeakers: d.maxSpeakers,
     threshold: d.clusteringThreshold,
     verificationThreshold: d.verificationThreshold,
     step: d.segmentationStep,
@@ -130,21 +194,13 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
   check();
   const duration = audio.length / SAMPLE_RATE;
   const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), segmentation, options.signal);
-  const local = await embedLocalSpeakers(audio, windows, embedding, pauser, o.threads);
+  const features = await fbankFeatures(audio, o.threads, options.signal);
+  const { pieces, tuning } = piecesOf(windows, features.frames);
+  const vectors = await embedFrameSets(embedding, features, pieces, options.signal);
   check();
-  const labels = await clusterSpeakers(local, {
-    threshold: o.threshold,
-    minSpeakers: Math.min(o.minSpeakers, local.length),
-    maxSpeakers: o.maxSpeakers,
-    minCleanFrames: MIN_CLEAN_FRAMES,
-    minClusterSize: MIN_CLUSTER_SIZE,
-  }, pauser);
+  const { labels, perSpeaker } = await speakersOfPieces(windows, pieces, vectors, o, audio.length, pauser, tuning);
   check();
-  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
-  const assignment = windows.map(() => new Array<number>(LOCAL_SPEAKERS).fill(-1));
-  local.forEach((l, i) => (assignment[l.window][l.speaker] = labels[i]));
-  const perSpeaker = reconstruct(windows, assignment, k, audio.length, { minGap: 0.3, minDuration: 0.1 });
-  const centres = centroids(local.map((l) => l.vector), labels);
+  const centres = centroids(vectors, labels);
   // Speakers named SPEAKER_00, 01, ... in order of first speech; those with no turn left are dropped.
   const order = perSpeaker.map((t, s) => ({ s, first: t[0]?.start ?? Infinity })).filter((x) => x.first < Infinity).sort((a, b) => a.first - b.first);
   const matches = sampleVectors.length ? matchSpeakers(order.map(({ s }) => centres[s]), sampleVectors, o.verificationThreshold) : [];

@@ -1,4 +1,4 @@
-// From per-window local speakers with a global speaker each to speaker turns over the recording:
+// From per-window local speakers with a global speaker at each frame to speaker turns over the recording:
 // the windows' activities are summed per global speaker, each frame keeps as many speakers as the
 // windows covering it saw on average (the most active ones), and turns are smoothed (short gaps
 // within a speaker's speech filled, very short turns dropped).
@@ -22,12 +22,13 @@ export interface TurnOptions {
 const WEIGHTS = Float32Array.from({ length: FRAMES_PER_WINDOW }, (_, i) => 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (FRAMES_PER_WINDOW - 1)));
 
 /**
- * `assignment[w][k]`: the global speaker of local speaker k in window w (-1: none). Returns, per
- * global speaker, its turns in seconds (sorted), for `speakers` global speakers.
+ * `assignment[w][f * LOCAL_SPEAKERS + k]`: the global speaker of local speaker k in window w at its
+ * frame f (-1: none). Returns, per global speaker, its turns in seconds (sorted), for `speakers`
+ * global speakers.
  */
 export function reconstruct(
   windows: WindowActivity[],
-  assignment: number[][],
+  assignment: Int16Array[],
   speakers: number,
   samples: number,
   opts: TurnOptions,
@@ -46,7 +47,7 @@ export function reconstruct(
       for (let k = 0; k < LOCAL_SPEAKERS; k++) {
         if (!active[f * LOCAL_SPEAKERS + k]) continue;
         n++;
-        const s = assignment[w][k];
+        const s = assignment[w][f * LOCAL_SPEAKERS + k];
         if (s >= 0) score[g * speakers + s] += wt;
       }
       count[g] += wt * n;
