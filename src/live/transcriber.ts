@@ -84,6 +84,10 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
   private finalsPending = 0;
   private partial: { abort: AbortController; done: Promise<void> } | null = null;
   private ended = false;
+  /** Session samples the VAD and turn logic have taken in. */
+  private processed = 0;
+  /** Samples held by items waiting for their transcription. */
+  private finalsHeld = 0;
 
   constructor(private readonly decode: LiveDecode, settings: LiveSettings = {}) {
     this.settings = checkSettings(settings);
@@ -98,6 +102,14 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
   /** Audio since the session began, in ms (at 16 kHz). */
   get receivedMs(): number {
     return ms(this.audio.end);
+  }
+
+  /**
+   * Audio received and not yet done with, in ms: not yet through the VAD, or in items waiting for
+   * their transcription (a caller that sends faster than the engine keeps up sees it grow).
+   */
+  get pendingMs(): number {
+    return ms(this.audio.end - this.processed + this.finalsHeld);
   }
 
   /** Samples at `inputRate`, mono float in [-1, 1]. */
@@ -188,6 +200,7 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
 
   private async advance(): Promise<void> {
     const max = this.settings.maxTurnSeconds * SAMPLE_RATE;
+    this.processed = this.audio.end;
     if (this.detector) {
       for (const t of await this.detector.advance(this.audio)) {
         if (t.kind === 'start') this.begin(Math.max(t.from, this.committedTo), true);
@@ -225,6 +238,7 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
     const audio = this.audio.slice(turn.start, end);
     const waitPartial = this.partial?.done ?? Promise.resolve();
     this.finalsPending++;
+    this.finalsHeld += audio.length;
     this.finals = this.finals.then(async () => {
       await waitPartial;
       try {
@@ -234,6 +248,7 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
         if (!this.life.signal.aborted) this.events.push({ type: 'failed', itemId: turn.id, error: e as Error });
       } finally {
         this.finalsPending--;
+        this.finalsHeld -= audio.length;
         this.enqueue(() => this.maybePartial());
       }
     });
