@@ -95,6 +95,8 @@ t.test('the openai SDK realtime client: deltas and completed transcripts for a W
       ['input_audio_buffer.speech_started', 'input_audio_buffer.speech_stopped', 'input_audio_buffer.committed', 'conversation.item.input_audio_transcription.completed'],
       `${c.item_id}: OpenAI's order`,
     );
+    const item = events.filter((e) => e.item?.id === c.item_id).map((e) => `${e.type} ${e.item.content[0].transcript}`);
+    t.same(item, ['conversation.item.added null', `conversation.item.done ${c.transcript}`], `${c.item_id}: the item added at commit, done with its transcript`);
     t.ok(mine.lastIndexOf('conversation.item.input_audio_transcription.delta') < mine.indexOf('conversation.item.input_audio_transcription.completed'), 'deltas come before completed');
   }
   const deltas = events.filter((e) => e.type === 'conversation.item.input_audio_transcription.delta');

@@ -25,6 +25,16 @@ export interface SessionDeps {
   defaultModel?: string;
 }
 
+/** A user message item holding input audio (OpenAI's conversation item; the audio itself is not echoed). */
+const userItem = (id: string, transcript: string | null, status: string) => ({
+  id,
+  object: 'realtime.item',
+  type: 'message',
+  role: 'user',
+  status,
+  content: [{ type: 'input_audio', transcript }],
+});
+
 const eventId = () => `event_${crypto.randomBytes(10).toString('hex')}`;
 type Json = Record<string, unknown>;
 
@@ -155,7 +165,12 @@ export class RealtimeSession {
 
   /** The transcriber's events as OpenAI's. */
   private async forward(live: LiveTranscriber, offsetMs: number): Promise<void> {
-    for await (const e of live) this.send(this.toOpenAI(e, offsetMs));
+    for await (const e of live) {
+      this.send(this.toOpenAI(e, offsetMs));
+      // The item the committed audio becomes (a user message), added at commit and done with its transcript.
+      if (e.type === 'committed') this.send({ type: 'conversation.item.added', previous_item_id: e.previousItemId, item: userItem(e.itemId, null, 'in_progress') });
+      if (e.type === 'completed') this.send({ type: 'conversation.item.done', item: userItem(e.itemId, e.text, 'completed') });
+    }
   }
 
   private toOpenAI(e: LiveEvent, offsetMs: number): Json {
