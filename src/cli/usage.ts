@@ -175,6 +175,8 @@ Options:
   --header-timeout S     seconds a client has to send its request headers (default 20)
   --body-timeout S       seconds a client has to send its whole request, upload included (default 300)
   --idle-timeout S       seconds a kept-alive connection may stay idle (default 5)
+  --max-sessions N       live sessions (/v1/realtime WebSockets) open at once; more get 429 (default 8)
+  --session-idle-timeout S  seconds a live session may send nothing before it is closed (default 60)
   --device, --compute-type, --threads   as for transcribe
 
 Example (any OpenAI client):
