@@ -4,12 +4,14 @@
 // deltas, each item's completed transcript. Then the edges: the key (header, the browser's
 // subprotocol), --max-sessions, bad events answered with `error` while the session goes on.
 import t from 'tap';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import WebSocket from 'ws';
-import { fixture, assertWords } from './helpers.mjs';
+import { fixture, assertWords, cache, root } from './helpers.mjs';
 import { startServe } from './servers.mjs';
 
 const PACE = Number(process.env.REALTIME_TEST_PACE || 1);
@@ -101,7 +103,11 @@ t.test('the openai SDK realtime client: deltas and completed transcripts for a W
   }
   const deltas = events.filter((e) => e.type === 'conversation.item.input_audio_transcription.delta');
   t.comment(completed.map((c) => c.transcript).join(' | '));
-  t.ok(deltas.length >= 1, `text came as deltas while speech went on (${deltas.length}: ${JSON.stringify(deltas.map((d) => d.delta).join('|'))})`);
+  t.ok(deltas.length >= 1, `text came as deltas (${deltas.length}: ${JSON.stringify(deltas.map((d) => d.delta).join('|'))})`);
+  for (const c of completed) {
+    const sent = deltas.filter((d) => d.item_id === c.item_id).map((d) => d.delta).join('');
+    if (c.transcript.startsWith(sent)) t.equal(sent, c.transcript, `${c.item_id}: the deltas add up to the transcript`);
+  }
   assertWords(t, completed.map((c) => c.transcript).join(' '), 'the completed transcripts say the recording');
   const firstStart = events.find((e) => e.type === 'input_audio_buffer.speech_started');
   t.ok(firstStart.audio_start_ms > 400 && firstStart.audio_start_ms < 1400, `speech starts near 1 s of audio (${firstStart.audio_start_ms} ms)`);
@@ -179,4 +185,19 @@ t.test('the key, the browser subprotocol, --max-sessions, bad events', async (t)
   }
   t.ok(again.ws, 'a closed session frees its place');
   again.ws?.close();
+});
+
+t.test('the openai Python SDK realtime client (openai[realtime], pinned; scripts/prepare-test.mjs installs it)', async (t) => {
+  const python = path.join(cache, 'openai-venv', 'bin', 'python');
+  if (!fs.existsSync(python)) throw new Error(`no ${python}: run node scripts/prepare-test.mjs`);
+  const { url } = await startServe(t, ['--model', 'tiny.en', '--api-key', KEY]);
+  const r = spawnSync(python, [path.join(root, 'test', 'data', 'openai-realtime-client.py'), url, KEY, fixture('jfk.flac'), String(PACE)], { encoding: 'utf8', timeout: 600_000 });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop());
+  t.equal(out.types[0], 'session.created');
+  t.ok(out.types.includes('session.updated'));
+  t.ok(out.types.includes('input_audio_buffer.committed'));
+  t.ok(out.completed.length >= 1, `completed: ${JSON.stringify(out.completed)}`);
+  t.ok(out.deltas.length >= 1, `deltas: ${JSON.stringify(out.deltas)}`);
+  assertWords(t, out.completed.join(' '), 'the completed transcripts say the recording');
 });

@@ -243,7 +243,12 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
       await waitPartial;
       try {
         const transcription = await this.decode(audio, this.life.signal);
-        this.events.push({ type: 'completed', itemId: turn.id, text: joinedText(transcription.segments), audioStartMs: ms(turn.start), audioEndMs: ms(end), transcription });
+        const text = joinedText(transcription.segments);
+        // The rest of the final text as a last delta, when it continues what was sent: the deltas
+        // then add up to the transcript (as OpenAI's do), and a turn too short for partials has one.
+        const rest = nextDelta(turn.sent, text.split(/\s+/).filter(Boolean).join(' '));
+        if (rest) this.events.push({ type: 'delta', itemId: turn.id, delta: rest });
+        this.events.push({ type: 'completed', itemId: turn.id, text, audioStartMs: ms(turn.start), audioEndMs: ms(end), transcription });
       } catch (e) {
         if (!this.life.signal.aborted) this.events.push({ type: 'failed', itemId: turn.id, error: e as Error });
       } finally {
