@@ -201,3 +201,14 @@ t.test('the openai Python SDK realtime client (openai[realtime], pinned; scripts
   t.ok(out.deltas.length >= 1, `deltas: ${JSON.stringify(out.deltas)}`);
   assertWords(t, out.completed.join(' '), 'the completed transcripts say the recording');
 });
+
+t.test('without a key: the Host and Origin checks of the HTTP routes', async (t) => {
+  const { url } = await startServe(t, ['--model', 'tiny.en']);
+  const foreign = await connect(url, { headers: { origin: 'http://evil.example' } });
+  t.equal(foreign.status, 403, 'a page on another site may not open a session');
+  const rebound = await connect(url, { headers: { host: 'evil.example' } });
+  t.equal(rebound.status, 403, 'a Host name not answered (DNS rebinding)');
+  const own = await connect(url, { headers: { origin: url } });
+  t.ok(own.ws, 'the server\'s own page may');
+  own.ws?.close();
+});
