@@ -38,3 +38,10 @@ if (!fs.existsSync(path.join(venv, 'bin', 'pip'))) run('python3', ['-m', 'venv',
 for (const [pkg, there] of PYTHON_PEERS) {
   if (!there()) run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', pkg]);
 }
+// OpenAI's Python SDK with its realtime client, against serve's /v1/realtime: a venv of its own
+// (its websockets pin differs from runpod's).
+const openaiVenv = path.join(cache, 'openai-venv');
+if (!fs.existsSync(path.join(openaiVenv, 'bin', 'pip'))) run('python3', ['-m', 'venv', openaiVenv]);
+if (!fs.existsSync(path.join(openaiVenv, 'lib')) || !fs.readdirSync(path.join(openaiVenv, 'lib')).some((v) => fs.existsSync(path.join(openaiVenv, 'lib', v, 'site-packages', 'openai-3.57.0.dist-info')))) {
+  run(path.join(openaiVenv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', 'openai[realtime]==3.57.0']);
+}

@@ -20,7 +20,7 @@ import { transcribeOptionFlags, transcribeOptions } from './cli/transcribe-optio
 import { planOutputs, formatsOf } from './cli/outputs.js';
 import { ProgressBar, progressMode } from './cli/progress.js';
 import { listCachedModels, renderModels } from './cli/models.js';
-import { mainUsage, transcribeUsage, detectLanguageUsage, modelsUsage, serveUsage, workerUsage } from './cli/usage.js';
+import { mainUsage, transcribeUsage, detectLanguageUsage, modelsUsage, serveUsage, workerUsage, liveUsage } from './cli/usage.js';
 
 /** Flags that load the model and read the audio (transcribe and detect-language). */
 const MODEL_FLAGS: Array<[string, FlagSpec]> = [
@@ -187,6 +187,7 @@ const HELP: Record<string, () => string> = {
   models: modelsUsage,
   serve: serveUsage,
   worker: workerUsage,
+  live: liveUsage,
 };
 
 export async function main(argv: string[], env: Env): Promise<number> {
@@ -213,6 +214,12 @@ export async function main(argv: string[], env: Env): Promise<number> {
       }
       const { serveCommand } = await import('./cli/serve.js');
       await serveCommand(rest, env, settingsFromEnv(env), loadOptions);
+      return 0;
+    }
+    if (command === 'live') {
+      const { liveCommand } = await import('./cli/live.js');
+      const settings = settingsFromEnv(env);
+      await liveCommand(rest, settings, MODEL_FLAGS, loadOptions, (values, load) => loadModel(values, settings, load));
       return 0;
     }
     if (command === 'transcribe') await transcribeCommand(rest, env);

@@ -19,7 +19,9 @@ export type { EnvSettings, Env } from './env.js';
 export { InputError, ModelError, EngineError, AbortError, TimeoutError, InternalError, CT2WhisperError, ErrorCode } from './errors.js';
 export { getSpeechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, speechProbabilities, vadModelPath } from './vad.js';
 export type { SpeechTimestamp } from './vad.js';
-export type { PipelineOptions, BatchedRequest } from './model.js';
+export type { PipelineOptions, BatchedRequest, LiveOptions } from './model.js';
+export { LiveTranscriber, DEFAULT_TURN_DETECTION, LIVE_INPUT_RATES, pcm16ToFloat } from './live/index.js';
+export type { LiveEvent, LiveSettings, LiveDecode, TurnDetection, LiveInputRate } from './live/index.js';
 import { native } from './native.js';
 
 /** Log-mel features of 16 kHz mono samples, as the engine computes them (row-major [nMels, nFrames]). */

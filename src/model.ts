@@ -15,6 +15,7 @@ import { EngineError, InputError, abortError, callSignal, fromNative } from './e
 import { speechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, type SpeechTimestamp } from './vad.js';
 import { assignSpeakers, checkDiarizeOptions, diarizeSamples, type DiarizeOptions, type SpeakerSummary, type SpeakerTurn } from './diarize/index.js';
 import type { Word as NativeWord, DecodeOptions as EngineOptions } from './native.js';
+import { LiveTranscriber, type LiveSettings } from './live/index.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 /** CTranslate2's compute types ('auto': float16 on CUDA, int8 on CPU; the engine says which the device supports). */
@@ -473,12 +474,28 @@ export class WhisperModel {
     }
   }
 
+  /**
+   * A live transcription: push PCM as it comes (`push`, `pushPcm16`), iterate its events (turns
+   * from the VAD, append-only deltas, each turn's `completed`, which is what `transcribe` gives
+   * for that turn's audio with these options). See docs/library.md.
+   */
+  live(options: LiveOptions = {}): LiveTranscriber {
+    const { inputRate, turnDetection, partialIntervalMs, maxTurnSeconds, ...transcribe } = options;
+    resolveOptions(transcribe); // bad options fail here, not at the first turn
+    const settings: LiveSettings = { inputRate, turnDetection, partialIntervalMs, maxTurnSeconds, vadModelPath: transcribe.vadModelPath };
+    return new LiveTranscriber((audio, signal) => this.transcribe(audio, { ...transcribe, signal }), settings);
+  }
+
   /** Frees the model once calls in flight finish; later calls throw. */
   dispose(): void {
     this.native?.dispose();
     this.native = null;
   }
 }
+
+/** model.live's options: the transcription's (each turn is transcribed with them) and the session's. */
+export type LiveOptions = Omit<TranscribeOptions, 'signal' | 'timeoutMs' | 'onProgress' | 'onSegment' | 'onTimings' | 'splitChannels' | 'diarize'> &
+  Omit<LiveSettings, 'vadModelPath'>;
 
 /** One recording for `transcribeTogether`: 16 kHz mono samples and its options. */
 export interface BatchedRequest {

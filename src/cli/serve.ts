@@ -6,6 +6,7 @@ import { defaultLocalModel, resolveModel } from '../model-path.js';
 import type { LoadOptions } from '../model.js';
 import { MAX_BATCH_SIZE } from '../options/index.js';
 import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
+import { DEFAULT_REALTIME_LIMITS } from '../server/realtime/index.js';
 import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_SCHEDULER, DEFAULT_TIMEOUTS, type HttpTimeouts } from '../server/app.js';
 import type { ServedModel } from '../server/models.js';
 import { parseAllowedHosts } from '../server/origin.js';
@@ -33,6 +34,8 @@ export function serveSpecs(): Map<string, FlagSpec> {
     ['--header-timeout', spec()],
     ['--body-timeout', spec()],
     ['--idle-timeout', spec()],
+    ['--max-sessions', spec()],
+    ['--session-idle-timeout', spec()],
   ]);
 }
 
@@ -107,13 +110,17 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   const timeouts = timeoutFlags(values);
   const maxFileBytes = intArg('--max-file-bytes', values.get('--max-file-bytes'), 1, 2 ** 32) ?? DEFAULT_MAX_FILE_BYTES;
   const maxAudioSeconds = intArg('--max-audio-seconds', values.get('--max-audio-seconds'), 1, 10 * 24 * 3600) ?? DEFAULT_MAX_AUDIO_SECONDS;
+  const realtime = {
+    maxSessions: intArg('--max-sessions', values.get('--max-sessions'), 0, 10_000) ?? DEFAULT_REALTIME_LIMITS.maxSessions,
+    idleMs: (intArg('--session-idle-timeout', values.get('--session-idle-timeout'), 1, 24 * 3600) ?? DEFAULT_REALTIME_LIMITS.idleMs / 1000) * 1000,
+  };
   const loadOptions = load(values);
   // Requests and errors as JSON lines on stderr (CONSOLE_LOG_LEVEL, as the worker's).
   const logger = createLogger(env, 'ct2-whisper-server');
   vadModelPath(settings.vadModelPath);
   const models = await servedModels(names, settings);
   const server = await startServer(
-    { models, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, timeouts, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath, logger },
+    { models, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, timeouts, realtime, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath, logger },
     host,
     port,
   );

@@ -137,6 +137,7 @@ Commands:
   models                      list the models in the caches
   serve                       an OpenAI-compatible transcription server (ct2-whisper serve --help)
   worker                      the RunPod serverless worker (ct2-whisper worker --help)
+  live [file|-]               live transcription of a file or stdin, at real-time pace (ct2-whisper live --help)
   help [command]              this text, or a command's
 
 Examples:
@@ -145,6 +146,22 @@ Examples:
   ct2-whisper detect-language clip.wav --model base
   ct2-whisper models
   ct2-whisper serve --model tiny.en --port 8000
+`;
+}
+
+export function liveUsage(): string {
+  return `usage: ct2-whisper live [FILE|-] [--model NAME|DIR] [--raw --rate 16000] [--pace 1] [transcribe's options]
+
+Live transcription (the library's model.live): the input (any audio ffmpeg reads, a file or
+stdin; with --raw, PCM16 little-endian mono at --rate) is fed at real-time pace; turns come from
+Silero VAD; on a terminal the turn in progress shows in place as its words become stable, and
+each turn's final text (what transcribing that turn as a file gives) is printed on its own line.
+
+Options:
+  --raw                  stdin is raw PCM16 little-endian mono (at --rate, default 16000)
+  --pace N               N times real time (default 1); 0: as fast as each chunk is processed
+  --silence-ms N         silence that ends a turn (default 500)
+  --model, --device, --compute-type, --threads, --language, --beam-size, ...   as for transcribe
 `;
 }
 
@@ -175,6 +192,8 @@ Options:
   --header-timeout S     seconds a client has to send its request headers (default 20)
   --body-timeout S       seconds a client has to send its whole request, upload included (default 300)
   --idle-timeout S       seconds a kept-alive connection may stay idle (default 5)
+  --max-sessions N       live sessions (/v1/realtime WebSockets) open at once; more get 429 (default 8)
+  --session-idle-timeout S  seconds a live session may send nothing before it is closed (default 60)
   --device, --compute-type, --threads   as for transcribe
 
 Example (any OpenAI client):

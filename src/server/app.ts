@@ -19,6 +19,7 @@ import { ApiError, toApiError } from './openai-errors.js';
 import { RequestLog, logRequestError, requestId, tagRequests } from './request-log.js';
 import { registerRoutes } from './routes.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import { attachRealtime, DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtime/index.js';
 import type { Logger } from '../worker/logger.js';
 
 export interface ServerConfig {
@@ -43,6 +44,8 @@ export interface ServerConfig {
   ffmpegPath?: string;
   /** Where requests and errors are logged (the worker's pino logger); none: nothing is logged. */
   logger?: Logger;
+  /** Realtime transcription sessions (/v1/realtime): how many, how idle, how far behind. */
+  realtime?: Partial<RealtimeLimits>;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
@@ -138,11 +141,22 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
     ffmpegPath: config.ffmpegPath,
     pagePath: PAGE_PATH,
   });
+  const realtime = attachRealtime(app.server, {
+    apiKey: config.apiKey,
+    allowedHosts,
+    limits: { ...DEFAULT_REALTIME_LIMITS, ...config.realtime },
+    vadModelPath: config.vadModelPath,
+    checkModel: (name) => void models.find(name),
+    // Each turn's decodings queue with the file requests, transcribed as the library's transcribe() does.
+    transcribe: (name, audio, options) =>
+      scheduler.submit({ model: models.find(name), decode: async () => audio, options: { ...options, vadFilter: false, vadModelPath: config.vadModelPath }, alone: true }),
+  });
   return {
     app,
     models,
     scheduler,
     async close() {
+      realtime.close();
       scheduler.close();
       await app.close();
       await models.dispose();
