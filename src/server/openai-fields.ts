@@ -40,8 +40,9 @@ export const CHUNKING_FIELD = /^chunking_strategy(?:\[([^\]]*)\])?$/;
 export function chunkingOf(fields: ReadonlyMap<string, string[]>): VadOptions | undefined {
   const settings = new Map<string, unknown>();
   for (const [name, values] of fields) {
-    const key = CHUNKING_FIELD.exec(name)?.[1];
-    if (key === undefined) continue;
+    const match = CHUNKING_FIELD.exec(name);
+    if (!match) continue;
+    const key = match[1] ?? '';
     if (values.length > 1) throw badRequest(`${name} was given ${values.length} times`, 'chunking_strategy');
     settings.set(key, values[0]);
   }
