@@ -35,7 +35,7 @@ export interface AudioRequest {
    * diarizing model (gpt-4o-transcribe-diarize) with a format that shows speakers.
    */
   diarize: boolean;
-  /** include[]=logprobs: token log probabilities (the tokenLogprobs option). */
+  /** include[]=logprobs (or token_logprobs=true): token log probabilities (the tokenLogprobs option). */
   logprobs: boolean;
   /** known_speaker_names[] with their references (the diarization's speaker samples, decoded later). */
   knownSpeakers: KnownSpeaker[];
@@ -50,11 +50,8 @@ const OWN_FIELDS = new Set([
 ]);
 /** Fields that may be given several times (`name[]`). */
 const LIST_FIELDS = new Set(['timestamp_granularities', 'include', 'known_speaker_names', 'known_speaker_references']);
-/**
- * Options the form reads itself: `language` (OpenAI's, checked against the endpoint) and
- * `tokenLogprobs` (OpenAI's include[]=logprobs).
- */
-export const FORM_OWN_OPTIONS: readonly string[] = ['language', 'tokenLogprobs'];
+/** Options the form reads itself: `language` (OpenAI's, checked against the endpoint). */
+export const FORM_OWN_OPTIONS: readonly string[] = ['language'];
 /** Formats with no place for speakers: OpenAI's diarizing model returns the transcript alone in them. */
 const FORMATS_WITHOUT_SPEAKERS: readonly ResponseFormat[] = ['json', 'text'];
 /** Formats with a place for token log probabilities (besides the stream's events). */
@@ -226,7 +223,8 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
     throw badRequest('batch_size needs the VAD (the batched pipeline decodes its speech chunks): drop vad_filter=false', 'batch_size');
   }
   const stream = bool('stream', one('stream'), false);
-  const { logprobs } = includeOf(fields.get('include') ?? []);
+  // OpenAI's include[]=logprobs, or our token_logprobs=true.
+  const logprobs = includeOf(fields.get('include') ?? []).logprobs || options.tokenLogprobs === true;
   if (logprobs && !stream && !FORMATS_WITH_LOGPROBS.includes(format.responseFormat)) {
     throw badRequest(`include[]=logprobs needs response_format ${FORMATS_WITH_LOGPROBS.join(', ')} (or stream=true): ${format.responseFormat} has no place for them`, 'include');
   }
