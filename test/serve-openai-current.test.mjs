@@ -145,6 +145,10 @@ t.test('include[]=logprobs: one per token, in json and in the stream', async (t)
   checkLogprobs(t, done.logprobs, done.text, 'done');
   t.same(done.logprobs, deltas.flatMap((d) => d.logprobs), "done's are the deltas' together");
 
+  // The sequential pipeline (whole 30 s windows, timestamp tokens left out of the entries).
+  const sequential = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'gpt-4o-transcribe', include: ['logprobs'], vad_filter: false });
+  checkLogprobs(t, sequential.logprobs, sequential.text, 'vad_filter=false');
+
   const without = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'gpt-4o-transcribe' });
   t.notOk('logprobs' in without, 'none unless asked for');
   const srt = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'whisper-1', include: ['logprobs'], response_format: 'srt' }).catch((e) => e);
