@@ -200,6 +200,8 @@ t.test('a field this server does not know is a 400, never ignored', async (t) =>
   t.match(e.error.message, /Unknown parameter: 'speed'/);
   const nested = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'whisper-1', extra: { a: 1 } }).catch((x) => x);
   t.same([nested.status, nested.param], [400, 'extra[a]']);
+  const inherited = await client.audio.transcriptions.create({ file: audio('jfk.flac'), model: 'whisper-1', toString: 'x' }).catch((x) => x);
+  t.same([inherited.status, inherited.param], [400, 'toString'], 'a name every object has is no field either');
 });
 
 t.test('diarized stream: deltas as decoded, then the segments with speakers, then done', async (t) => {

@@ -99,7 +99,7 @@ async function readParts(request: FastifyRequest, maxFileBytes: number): Promise
       if (file) throw badRequest('send one `file`', 'file');
       file = await fileBytes(part, maxFileBytes);
       filename = part.filename || filename;
-    } else if (OWN_FIELDS.has(name) || OPTION_FIELDS.has(name) || name in FIELD_ALIASES || CHUNKING_FIELD.test(name)) {
+    } else if (OWN_FIELDS.has(name) || OPTION_FIELDS.has(name) || Object.hasOwn(FIELD_ALIASES, name) || CHUNKING_FIELD.test(name)) {
       const values = [...(fields.get(name) ?? []), String(part.value)];
       if (name === 'known_speaker_references' && values.length > MAX_KNOWN_SPEAKERS) {
         throw badRequest(`at most ${MAX_KNOWN_SPEAKERS} known speakers, got more known_speaker_references`, name);
