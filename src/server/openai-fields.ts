@@ -79,7 +79,7 @@ function fromObject(o: Record<string, unknown>): VadOptions {
   const vad: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(o)) {
     if (key === 'type') continue;
-    const name = CHUNKING_FIELDS[key];
+    const name = Object.hasOwn(CHUNKING_FIELDS, key) ? CHUNKING_FIELDS[key] : undefined;
     if (!name) throw badRequest(`chunking_strategy has no key ${JSON.stringify(key)}: it takes type, ${Object.keys(CHUNKING_FIELDS).join(', ')}`, 'chunking_strategy');
     if (type === 'auto') throw badRequest(`chunking_strategy.${key} needs type "server_vad"`, 'chunking_strategy');
     if (value === null || value === '') continue;
