@@ -5,6 +5,7 @@ export type {
   LanguageDetection, DetectLanguageOptions, CallOptions, Timings, TranscribeDiarizeOptions,
 } from './model.js';
 export type { DecodingOptions, VadOptions, PipelineSpecOptions, DiarizeSpecOptions } from './options/index.js';
+export type { TokenLogprob } from './native.js';
 export { OPTIONS, MAX_BATCH_SIZE, MAX_SPEAKERS, type OptionSpec } from './options/index.js';
 export { decodeAudio, SAMPLE_RATE, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MAX_AUDIO_BYTES } from './audio.js';
 export type { AudioInput, AudioOptions } from './audio.js';

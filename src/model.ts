@@ -4,7 +4,7 @@
 import os from 'node:os';
 import {
   native, type NativeModel, type JobControl, type Segment as NativeSegment, type TranscriptionInfo as NativeTranscriptionInfo,
-  type LanguageDetection as NativeLanguageDetection, type NativeChunk, type StageTimings,
+  type LanguageDetection as NativeLanguageDetection, type NativeChunk, type StageTimings, type TokenLogprob,
 } from './native.js';
 import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from './audio.js';
 import {
@@ -39,8 +39,10 @@ export interface Word extends NativeWord {
   speaker?: string;
 }
 
-export interface Segment extends Omit<NativeSegment, 'words'> {
+export interface Segment extends Omit<NativeSegment, 'words' | 'token_logprobs'> {
   words: Word[] | null;
+  /** With tokenLogprobs: the segment's text tokens with their log probabilities (absent otherwise). */
+  token_logprobs?: TokenLogprob[];
   /** With splitChannels: the channel this segment came from. */
   channel?: number;
   /** With diarize: the speaker of most of its words (or whose turns overlap it most). */
@@ -149,14 +151,22 @@ interface ControlWire {
   release(): void;
 }
 
+/** The engine's segment as the library gives it: `token_logprobs` only where asked for (the engine says null). */
+function ownSegment(s: NativeSegment): Segment {
+  const { token_logprobs: logprobs, ...rest } = s;
+  return logprobs ? { ...rest, token_logprobs: logprobs } : rest;
+}
+
 function wireControl(call: CallOptions, mapSegment: (s: Segment) => Segment = (s) => s): ControlWire {
   const { signal, onProgress, onSegment } = call;
   const control = new (native().JobControl)();
+  // A caller that takes segments as they come gets the batched pipeline's first batches small.
+  if (onSegment) control.streamSegments();
   const onAbort = () => control.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   let last = -1;
   const drainSegments = () => {
-    if (onSegment) for (const segment of control.takeSegments()) onSegment(mapSegment(segment));
+    if (onSegment) for (const segment of control.takeSegments()) onSegment(mapSegment(ownSegment(segment)));
   };
   const poll = onProgress || onSegment
     ? setInterval(() => {
@@ -323,7 +333,7 @@ export class WhisperModel {
     const run = async (audio: Float32Array, call: CallOptions): Promise<Transcription> => {
       try {
         const r = await withControl(call, (c) => engine.transcribe(audio, engineOptions(resolved.decoding), c), undefined, stages);
-        return { segments: r.segments, info: { ...r.info, transcription_options: report(resolved) } };
+        return { segments: r.segments.map(ownSegment), info: { ...r.info, transcription_options: report(resolved) } };
       } catch (e) {
         throw fromNative(e);
       }
@@ -398,7 +408,7 @@ export class WhisperModel {
    * Transcribes several recordings with the batched pipeline in one native call, their speech
    * chunks sharing encoder and decoder batches of `batchSize` (what a server does with requests
    * that arrive together). Each request runs its own VAD and keeps its own language, task,
-   * initialPrompt, hotwords and call options (signal, onSegment, onProgress); the other decoding
+   * initialPrompt, hotwords, tokenLogprobs and call options (signal, onSegment, onProgress); the other decoding
    * options must be equal across requests (`batchKey` says which requests may go together).
    * Resolves with each request's transcription or its own error, in order.
    */
@@ -504,7 +514,7 @@ export interface BatchedRequest {
 }
 
 /** The options that may differ between requests decoded in the same batches (each item has its own prompt). */
-const PER_REQUEST_OPTIONS = new Set(['language', 'task', 'initialPrompt', 'hotwords']);
+const PER_REQUEST_OPTIONS = new Set(['language', 'task', 'initialPrompt', 'hotwords', 'tokenLogprobs']);
 
 /** Whether clips are the whole recording (the default, [0]). */
 const wholeRecording = (clips: number[]): boolean => clips.length === 1 && clips[0] === 0;
@@ -560,11 +570,12 @@ async function planBatched(audio: Float32Array, options: TranscribeOptions, reso
 }
 
 /** The engine's result of one planned recording, in the recording's time, with its info. */
-function finishBatched(plan: BatchedPlan, r: { segments: Segment[]; info: NativeTranscriptionInfo }): Transcription {
-  if (plan.restore) restoreSpeechTimestamps(r.segments, plan.clips);
+function finishBatched(plan: BatchedPlan, r: { segments: NativeSegment[]; info: NativeTranscriptionInfo }): Transcription {
+  const segments = r.segments.map(ownSegment);
+  if (plan.restore) restoreSpeechTimestamps(segments, plan.clips);
   const kept = plan.clips.reduce((a, c) => a + (c.end - c.start), 0) / SAMPLE_RATE;
   return {
-    segments: r.segments,
+    segments,
     info: { ...r.info, duration: plan.duration, duration_after_vad: kept, transcription_options: report(plan.resolved) },
   };
 }

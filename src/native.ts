@@ -8,7 +8,7 @@ import type * as Binding from '../native/binding.cjs';
 export type NativeBinding = typeof Binding;
 export type {
   DecodedAudio, DecodeOptions, JobControl, LanguageDetection, LogMel, NativeChunk, NativeLoadOptions, NativeModel, Segment, StageTimings,
-  Transcription, TranscriptionInfo, Word,
+  TokenLogprob, Transcription, TranscriptionInfo, Word,
   FbankFeatures, FrameSet, NativeEmbedding, NativeSegmentation, NativeVad, NativeVadParameters, SpeechStretch,
 } from '../native/binding.cjs';
 

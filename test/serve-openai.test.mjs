@@ -19,7 +19,7 @@ const client = new OpenAI({ apiKey: KEY, baseURL: `${url}/v1`, maxRetries: 0 });
 t.test('models and health', async (t) => {
   const list = [];
   for await (const m of client.models.list()) list.push(m.id);
-  t.same(list, ['whisper-1', 'tiny.en', 'base'], 'whisper-1 (the default) and our names');
+  t.same(list, ['whisper-1', 'gpt-4o-transcribe', 'gpt-4o-mini-transcribe', 'gpt-4o-mini-transcribe-2025-12-15', 'gpt-4o-transcribe-diarize', 'tiny.en', 'base'], "OpenAI's ids (the default model) and our names");
   const health = await (await fetch(`${url}/health`)).json();
   t.equal(health.status, 'ok');
   t.equal(health.default_model, 'tiny.en');

@@ -116,6 +116,17 @@ impl JobControl {
         })
     }
 
+    /// The caller takes segments as they come (a stream): the batched pipeline's first batches
+    /// are small (1, 2, 4, ... chunks up to the batch size), so that its first segments come
+    /// after one chunk's decoding rather than a whole batch's.
+    #[napi]
+    pub fn stream_segments(&self) -> Result<(), ErrorCode> {
+        sync(|| {
+            self.inner.set_streaming();
+            Ok(())
+        })
+    }
+
     /// Segments finished since the last call.
     #[napi]
     pub fn take_segments(&self) -> Result<Vec<Segment>, ErrorCode> {

@@ -35,6 +35,8 @@ pub struct DecodeOptions {
     pub without_timestamps: bool,
     pub max_initial_timestamp: f64,
     pub word_timestamps: bool,
+    /// Each segment's text tokens with their log probabilities (token_logprobs.rs).
+    pub token_logprobs: bool,
     pub prepend_punctuations: String,
     pub append_punctuations: String,
     pub multilingual: bool,
@@ -76,6 +78,7 @@ impl Default for DecodeOptions {
             without_timestamps: false,
             max_initial_timestamp: 1.0,
             word_timestamps: false,
+            token_logprobs: false,
             prepend_punctuations: "\"'“¿([{-".into(),
             append_punctuations: "\"'.。,，!！?？:：”)]}、".into(),
             multilingual: false,

@@ -1,5 +1,6 @@
 // `ct2-whisper serve`: the OpenAI-compatible server (server/app.ts) from flags and the
-// environment (CT2_WHISPER_API_KEY, and the cache and VAD settings every command reads).
+// environment (CT2_WHISPER_API_KEY, CT2_WHISPER_ALLOWED_HOSTS, CT2_WHISPER_MODEL_ALIASES, and the
+// cache and VAD settings every command reads).
 import os from 'node:os';
 import type { Env, EnvSettings } from '../env.js';
 import { defaultLocalModel, resolveModel } from '../model-path.js';
@@ -8,7 +9,7 @@ import { MAX_BATCH_SIZE } from '../options/index.js';
 import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
 import { DEFAULT_REALTIME_LIMITS } from '../server/realtime/index.js';
 import { startServer, DEFAULT_MAX_FILE_BYTES, DEFAULT_SCHEDULER, DEFAULT_TIMEOUTS, type HttpTimeouts } from '../server/app.js';
-import type { ServedModel } from '../server/models.js';
+import { ALIAS_NAME, type ServedModel } from '../server/models.js';
 import { parseAllowedHosts } from '../server/origin.js';
 import { vadModelPath } from '../vad.js';
 import { createLogger } from '../worker/logger.js';
@@ -36,6 +37,7 @@ export function serveSpecs(): Map<string, FlagSpec> {
     ['--idle-timeout', spec()],
     ['--max-sessions', spec()],
     ['--session-idle-timeout', spec()],
+    ['--model-alias', { kind: 'string', repeatable: true }],
   ]);
 }
 
@@ -73,6 +75,31 @@ async function servedModels(names: string[], settings: EnvSettings): Promise<Ser
   return [{ id: best.name, dir: best.dir }, ...others.map((m) => ({ id: m.name, dir: m.path }))];
 }
 
+/**
+ * --model-alias NAME=MODEL (repeatable) and CT2_WHISPER_MODEL_ALIASES (NAME=MODEL,...; a flag wins
+ * for its name): each MODEL resolved as --model resolves it, and served (added when not already).
+ */
+async function modelAliases(flags: string[], env: string | undefined, served: ServedModel[], settings: EnvSettings): Promise<Record<string, string>> {
+  const given = new Map<string, string>();
+  const entries = [...(env ?? '').split(',').map((e) => ['CT2_WHISPER_MODEL_ALIASES', e.trim()]), ...flags.map((f) => ['--model-alias', f.trim()])];
+  for (const [from, entry] of entries) {
+    if (!entry) continue;
+    const at = entry.indexOf('=');
+    const name = entry.slice(0, at).trim();
+    const model = entry.slice(at + 1).trim();
+    if (at < 0 || !ALIAS_NAME.test(name) || !model) throw new UsageError(`${from}: give NAME=MODEL (a name with no spaces, "=" or ","; a model name or directory), got ${JSON.stringify(entry)}`);
+    given.set(name, model);
+  }
+  const aliases: Record<string, string> = {};
+  for (const [name, model] of given) {
+    if (served.some((m) => m.id === name)) throw new UsageError(`--model-alias ${name}: a served model has that name`);
+    const r = await resolveModel(model, settings);
+    if (!served.some((m) => m.id === r.name)) served.push({ id: r.name, dir: r.dir });
+    aliases[name] = r.name;
+  }
+  return aliases;
+}
+
 /** --allowed-hosts (or CT2_WHISPER_ALLOWED_HOSTS), checked. */
 function allowedHostsArg(value: string | undefined): string[] {
   try {
@@ -94,7 +121,7 @@ function timeoutFlags(values: Map<string, string>): HttpTimeouts {
 
 export async function serveCommand(argv: string[], env: Env, settings: EnvSettings, load: (values: Map<string, string>) => LoadOptions): Promise<void> {
   const { models: names, rest } = takeModels(argv);
-  const { values, positionals } = parseFlags(rest, serveSpecs());
+  const { values, lists, positionals } = parseFlags(rest, serveSpecs());
   if (positionals.length) throw new UsageError(`serve takes no arguments, got ${JSON.stringify(positionals[0])}`);
   const host = values.get('--host') ?? '127.0.0.1';
   const port = intArg('--port', values.get('--port'), 0, 65535) ?? 8000;
@@ -119,14 +146,17 @@ export async function serveCommand(argv: string[], env: Env, settings: EnvSettin
   const logger = createLogger(env, 'ct2-whisper-server');
   vadModelPath(settings.vadModelPath);
   const models = await servedModels(names, settings);
+  const aliases = await modelAliases(lists.get('--model-alias') ?? [], env.CT2_WHISPER_MODEL_ALIASES, models, settings);
   const server = await startServer(
-    { models, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, timeouts, realtime, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath, logger },
+    { models, modelAliases: aliases, load: loadOptions, apiKey, allowedHosts, maxFileBytes, maxAudioSeconds, scheduler, timeouts, realtime, vadModelPath: settings.vadModelPath, ffmpegPath: settings.ffmpegPath, logger },
     host,
     port,
   );
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(host);
+  const byModel = new Map<string, string[]>();
+  for (const [name, id] of server.models.aliases) byModel.set(id, [...(byModel.get(id) ?? []), name]);
   process.stderr.write(
-    `ct2-whisper: serving ${models.map((m) => m.id).join(', ')} (whisper-1: ${models[0].id}) on ${server.url}` +
+    `ct2-whisper: serving ${models.map((m) => m.id).join(', ')} (${[...byModel].map(([id, names]) => `${names.join(', ')}: ${id}`).join('; ')}) on ${server.url}` +
       `${apiKey ? ', API key required' : loopback ? '' : `, with no API key on a non-loopback address: Host names answered are loopback's, the address and port listened on and --allowed-hosts (${allowedHosts.join(', ') || 'none'})`}; batching ${scheduler.batching ? `on (batch size ${scheduler.batchSize})` : 'off'}; ${os.availableParallelism()} cores\n`,
   );
   await new Promise<void>((resolve) => {

@@ -170,15 +170,20 @@ export function serveUsage(): string {
 
 An OpenAI-compatible server: POST /v1/audio/transcriptions and /v1/audio/translations
 (multipart: file, model, language, prompt, temperature, response_format json|text|srt|vtt|
-verbose_json, timestamp_granularities[] word|segment, stream=true; extras vad_filter,
-batch_size, hotwords, word_timestamps), GET /v1/models, GET /health, and a page at /.
-Requests that arrive together share the model and its batches.
+verbose_json|diarized_json, timestamp_granularities[] word|segment, stream=true, include[]
+logprobs, chunking_strategy, known_speaker_names[]/known_speaker_references[]; extras
+vad_filter, batch_size, hotwords, word_timestamps, diarize), GET /v1/models, GET /health, and a
+page at /. Requests that arrive together share the model and its batches.
 
 Options:
   --host H               address to listen on (default 127.0.0.1: loopback only)
   --port N               port (default 8000; 0: any free port)
-  --model NAME|DIR       a model to serve, repeatable; the first is the default, also called
-                         whisper-1 (default: every model in the cache, the best first)
+  --model NAME|DIR       a model to serve, repeatable; the first is the default (default: every
+                         model in the cache, the best first)
+  --model-alias NAME=MODEL  another name clients may send as model, repeatable (also
+                         CT2_WHISPER_MODEL_ALIASES=NAME=MODEL,...); whisper-1, gpt-4o-transcribe,
+                         gpt-4o-mini-transcribe and gpt-4o-transcribe-diarize name the default
+                         model unless aliased (the last also labels speakers)
   --api-key KEY          require "Authorization: Bearer KEY" on /v1 (also CT2_WHISPER_API_KEY)
   --allowed-hosts H,...  without a key, Host names answered besides loopback's, and the origins whose
                          pages may call the API; host or host:port, * for any (CT2_WHISPER_ALLOWED_HOSTS)

@@ -96,6 +96,7 @@ const DECODING: Record<string, Entry> = {
   withoutTimestamps: bool(false, 'Decode text only, no timestamp tokens (one segment per window).', { batchedDefault: true }),
   maxInitialTimestamp: num(0, 30, 1, 'Latest time, in seconds, the first timestamp of a window may have.'),
   wordTimestamps: bool(false, 'Word-level timestamps (cross-attention alignment).'),
+  tokenLogprobs: bool(false, 'Each segment gets `token_logprobs`: its text tokens with their log probabilities, {token, logprob, bytes} (OpenAI\'s include[]=logprobs), scored by the alignment pass, not the beam search (docs/library.md).'),
   prependPunctuations: text('"\'“¿([{-', 'Punctuation joined to the word after it (word timestamps).'),
   appendPunctuations: text('"\'.。,，!！?？:：”)]}、', 'Punctuation joined to the word before it (word timestamps).'),
   multilingual: bool(false, 'Detect the language of every window (multilingual models).'),

@@ -47,6 +47,8 @@ export interface DecodingOptions {
   maxInitialTimestamp?: number;
   /** Word-level timestamps (cross-attention alignment). Values: true or false. Default: false. */
   wordTimestamps?: boolean;
+  /** Each segment gets `token_logprobs`: its text tokens with their log probabilities, {token, logprob, bytes} (OpenAI's include[]=logprobs), scored by the alignment pass, not the beam search (docs/library.md). Values: true or false. Default: false. */
+  tokenLogprobs?: boolean;
   /** Punctuation joined to the word after it (word timestamps). Values: text, at most 10000 characters. Default: "\"'“¿([{-". */
   prependPunctuations?: string;
   /** Punctuation joined to the word before it (word timestamps). Values: text, at most 10000 characters. Default: "\"'.。,，!！?？:：”)]}、". */

@@ -13,7 +13,7 @@ import { DEFAULT_MAX_AUDIO_SECONDS } from '../audio.js';
 import { DEFAULT_BATCH_SIZE } from '../options/index.js';
 import { checkBearer } from './auth.js';
 import { checkHostAndOrigin } from './origin.js';
-import { MAX_FIELD_BYTES } from './parts.js';
+import { MAX_REFERENCE_BYTES } from './parts.js';
 import { ModelRegistry, type ServedModel } from './models.js';
 import { ApiError, toApiError } from './openai-errors.js';
 import { RequestLog, logRequestError, requestId, tagRequests } from './request-log.js';
@@ -23,8 +23,10 @@ import { attachRealtime, DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './
 import type { Logger } from '../worker/logger.js';
 
 export interface ServerConfig {
-  /** The first is the default (`whisper-1`). */
+  /** The first is the default (`whisper-1`, and every other id of OPENAI_MODEL_IDS not aliased). */
   models: ServedModel[];
+  /** Model aliases: a name clients send → a served model's id (models.ts). */
+  modelAliases?: Record<string, string>;
   load?: LoadOptions;
   apiKey?: string;
   /**
@@ -101,7 +103,7 @@ export interface Server {
 
 export async function buildServer(config: ServerConfig): Promise<Server> {
   const maxFileBytes = config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const models = new ModelRegistry(config.models, config.load ?? {});
+  const models = new ModelRegistry(config.models, config.load ?? {}, config.modelAliases);
   const scheduler = new Scheduler(models, { ...DEFAULT_SCHEDULER, ...config.scheduler });
   const app: FastifyInstance = Fastify({
     // pino's Logger is fastify's logger type; the cast keeps FastifyInstance's default generics.
@@ -112,7 +114,7 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
     ...httpTimeoutOptions(config.timeouts),
   });
   tagRequests(app);
-  await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: MAX_FIELD_BYTES, parts: 40 } });
+  await app.register(multipart, { limits: { fileSize: maxFileBytes, files: 1, fields: 32, fieldSize: MAX_REFERENCE_BYTES, parts: 40 } });
   // Without a key, no page on another site may drive the server (origin.ts). Every route but the
   // page and /health needs the key (decided by the matched route, not the raw URL).
   const allowedHosts = config.allowedHosts ?? [];

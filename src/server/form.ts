@@ -1,15 +1,20 @@
 // The multipart form of OpenAI's audio endpoints, read with @fastify/multipart into memory (the
-// upload is never written to disk) and checked field by field: a bad field is a 400 naming it.
-// OpenAI's own fields are read here; every transcription option is also a field, named and checked
-// by the option table (src/options/spec.ts; `beam_size`, `vad_threshold`, `min_speakers`, ...).
+// upload is never written to disk) and checked field by field: a bad field is a 400 naming it,
+// and so is a field this server does not know (never ignored). OpenAI's own fields are read here
+// (its newer ones in openai-fields.ts and known-speakers.ts); every transcription option is also
+// a field, named and checked by the option table (src/options/spec.ts; `beam_size`,
+// `vad_threshold`, `min_speakers`, ...).
 import type { FastifyRequest } from 'fastify';
 import { InputError } from '../errors.js';
 import type { TranscribeOptions } from '../model.js';
 import { BOOL_WORDS, OPTIONS, nameIn, optionMessage, checkValue, frontName, libraryPath, optionAt, valueFromText, type OptionSpec } from '../options/index.js';
 import { badRequest, tooLarge } from './openai-errors.js';
 import { partName } from './parts.js';
+import { DIARIZING_MODEL_IDS } from './models.js';
+import { CHUNKING_FIELD, chunkingOf, includeOf } from './openai-fields.js';
+import { MAX_KNOWN_SPEAKERS, knownSpeakersOf, type KnownSpeaker } from './known-speakers.js';
 
-export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const;
+export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt', 'diarized_json'] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 
 /** What one transcription or translation request asks for. */
@@ -25,16 +30,32 @@ export interface AudioRequest {
   stream: boolean;
   /** The transcription options given as fields (speaker settings inside `diarize`), checked. */
   options: TranscribeOptions & { diarize?: Record<string, unknown> };
-  /** Speaker labels (diarization). */
+  /**
+   * Speaker labels (diarization): diarize=true, response_format=diarized_json, or OpenAI's
+   * diarizing model (gpt-4o-transcribe-diarize) with a format that shows speakers.
+   */
   diarize: boolean;
+  /** include[]=logprobs (or token_logprobs=true): token log probabilities (the tokenLogprobs option). */
+  logprobs: boolean;
+  /** known_speaker_names[] with their references (the diarization's speaker samples, decoded later). */
+  knownSpeakers: KnownSpeaker[];
   /** With stream: progress events and the rendered formats in the last event (what the page uses). */
   streamExtras: boolean;
 }
 
 /** OpenAI's fields and our extras that are not options; `prompt` is OpenAI's name for initialPrompt. */
-const OWN_FIELDS = new Set(['model', 'language', 'prompt', 'response_format', 'timestamp_granularities', 'stream', 'diarize', 'stream_extras']);
+const OWN_FIELDS = new Set([
+  'model', 'language', 'prompt', 'response_format', 'timestamp_granularities', 'stream', 'include', 'known_speaker_names', 'known_speaker_references',
+  'diarize', 'stream_extras',
+]);
+/** Fields that may be given several times (`name[]`). */
+const LIST_FIELDS = new Set(['timestamp_granularities', 'include', 'known_speaker_names', 'known_speaker_references']);
 /** Options the form reads itself: `language` (OpenAI's, checked against the endpoint). */
 export const FORM_OWN_OPTIONS: readonly string[] = ['language'];
+/** Formats with no place for speakers: OpenAI's diarizing model returns the transcript alone in them. */
+const FORMATS_WITHOUT_SPEAKERS: readonly ResponseFormat[] = ['json', 'text'];
+/** Formats with a place for token log probabilities (besides the stream's events). */
+const FORMATS_WITH_LOGPROBS: readonly ResponseFormat[] = ['json', 'verbose_json', 'diarized_json'];
 
 /** The options taken as form fields, by field name. */
 export function formOptionFields(): Map<string, OptionSpec> {
@@ -78,8 +99,14 @@ async function readParts(request: FastifyRequest, maxFileBytes: number): Promise
       if (file) throw badRequest('send one `file`', 'file');
       file = await fileBytes(part, maxFileBytes);
       filename = part.filename || filename;
-    } else if (OWN_FIELDS.has(name) || OPTION_FIELDS.has(name)) {
-      fields.set(name, [...(fields.get(name) ?? []), String(part.value)]);
+    } else if (OWN_FIELDS.has(name) || OPTION_FIELDS.has(name) || Object.hasOwn(FIELD_ALIASES, name) || CHUNKING_FIELD.test(name)) {
+      const values = [...(fields.get(name) ?? []), String(part.value)];
+      if (name === 'known_speaker_references' && values.length > MAX_KNOWN_SPEAKERS) {
+        throw badRequest(`at most ${MAX_KNOWN_SPEAKERS} known speakers, got more known_speaker_references`, name);
+      }
+      fields.set(name, values);
+    } else {
+      throw badRequest(`Unknown parameter: '${name.slice(0, 100)}'. This server takes OpenAI's fields and the transcription options of docs/options.md by their form names`, name.slice(0, 100), 'unknown_parameter');
     }
   }
   return { file, filename, fields };
@@ -124,6 +151,34 @@ function languageOf(v: string | undefined, translation: boolean): string | undef
   }
 }
 
+/**
+ * Whether the request is diarized: diarize=true, response_format=diarized_json, or OpenAI's
+ * diarizing model with a format that shows speakers (an explicit diarize=false wins over the model).
+ */
+function diarizes(field: string | undefined, model: string, responseFormat: ResponseFormat): boolean {
+  const asked = field === undefined ? undefined : bool('diarize', field, false);
+  if (responseFormat === 'diarized_json') {
+    if (asked === false) throw badRequest('response_format diarized_json labels speakers: drop diarize=false', 'diarize');
+    return true;
+  }
+  return asked ?? (DIARIZING_MODEL_IDS.has(model) && !FORMATS_WITHOUT_SPEAKERS.includes(responseFormat));
+}
+
+/** chunking_strategy onto the VAD options given as fields: it turns the VAD on and sets its parameters (each once). */
+function withChunking(options: AudioRequest['options'], fields: Map<string, string[]>): void {
+  const vad = chunkingOf(fields);
+  if (vad === undefined) return;
+  if (options.vadFilter === false) throw badRequest('chunking_strategy cuts the audio with the VAD: drop vad_filter=false', 'chunking_strategy');
+  const given = options.vadParameters ?? {};
+  for (const key of Object.keys(vad) as Array<keyof typeof vad>) {
+    if (given[key] !== undefined) {
+      throw badRequest(`chunking_strategy and ${frontName(optionAt(`vadParameters.${key}`)!, 'form')} both set the VAD's ${key}: give one`, 'chunking_strategy');
+    }
+  }
+  options.vadFilter = true;
+  options.vadParameters = { ...given, ...vad };
+}
+
 /** OpenAI's response_format and timestamp_granularities[]. */
 function formatOf(fields: Map<string, string[]>, one: (name: string) => string | undefined) {
   const responseFormat = (one('response_format')?.trim() || 'json') as ResponseFormat;
@@ -146,7 +201,7 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
   const { file, filename, fields } = await readParts(request, maxFileBytes);
   const one = (name: string): string | undefined => {
     const v = fields.get(name);
-    if (v && v.length > 1 && name !== 'timestamp_granularities') throw badRequest(`${name} was given ${v.length} times`, name);
+    if (v && v.length > 1 && !LIST_FIELDS.has(name)) throw badRequest(`${name} was given ${v.length} times`, name);
     return v?.[0];
   };
   if (!file) throw badRequest('the request has no `file`: send the audio file as the multipart field `file`', 'file');
@@ -155,13 +210,23 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
   if (!model) throw badRequest('you must provide a model parameter', 'model');
   const format = formatOf(fields, one);
   const options = optionsOf(one);
-  const diarize = bool('diarize', one('diarize'), false);
+  withChunking(options, fields);
+  const diarize = diarizes(one('diarize'), model, format.responseFormat);
+  const needsDiarization = 'needs diarization: response_format=diarized_json or diarize=true';
   if (options.diarize && !diarize) {
     const field = frontName(optionAt(`diarize.${Object.keys(options.diarize)[0]}`)!, 'form')!;
-    throw badRequest(`${field} needs diarize=true`, field);
+    throw badRequest(`${field} ${needsDiarization}`, field);
   }
+  const knownSpeakers = knownSpeakersOf(fields.get('known_speaker_names') ?? [], fields.get('known_speaker_references') ?? []);
+  if (knownSpeakers.length && !diarize) throw badRequest(`known_speaker_names ${needsDiarization}`, 'known_speaker_names');
   if (options.vadFilter === false && options.batchSize != null) {
     throw badRequest('batch_size needs the VAD (the batched pipeline decodes its speech chunks): drop vad_filter=false', 'batch_size');
+  }
+  const stream = bool('stream', one('stream'), false);
+  // OpenAI's include[]=logprobs, or our token_logprobs=true.
+  const logprobs = includeOf(fields.get('include') ?? []).logprobs || options.tokenLogprobs === true;
+  if (logprobs && !stream && !FORMATS_WITH_LOGPROBS.includes(format.responseFormat)) {
+    throw badRequest(`include[]=logprobs needs response_format ${FORMATS_WITH_LOGPROBS.join(', ')} (or stream=true): ${format.responseFormat} has no place for them`, 'include');
   }
   return {
     file,
@@ -169,10 +234,13 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
     model,
     language: languageOf(one('language'), translation),
     ...format,
-    words: format.words || options.wordTimestamps === true,
-    stream: bool('stream', one('stream'), false),
+    // diarized_json's segments are cut where the speaker changes, between words.
+    words: format.words || options.wordTimestamps === true || format.responseFormat === 'diarized_json',
+    stream,
     options,
     diarize,
+    logprobs,
+    knownSpeakers,
     streamExtras: bool('stream_extras', one('stream_extras'), false),
   };
 }

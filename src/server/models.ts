@@ -1,6 +1,7 @@
 // The models a server offers: by our names (a cache name such as `tiny.en`, or a directory's
-// base name), `whisper-1` for the default one (what OpenAI clients send), loaded on first use
-// and kept loaded.
+// base name), and by aliases: the ids OpenAI's clients send (`whisper-1`, `gpt-4o-transcribe`,
+// ...), each the default model unless `--model-alias NAME=MODEL` says otherwise. Models are
+// loaded on first use and kept loaded.
 import { WhisperModel, type LoadOptions } from '../model.js';
 import { ApiError } from './openai-errors.js';
 
@@ -10,30 +11,56 @@ export interface ServedModel {
   dir: string;
 }
 
-/** OpenAI's name that maps to the default model. */
+/** The model id OpenAI's clients send when none is set (Whisper's own id). */
 export const OPENAI_DEFAULT_MODEL = 'whisper-1';
+/**
+ * OpenAI's transcription model ids, which clients send by default: each is an alias of the default
+ * model unless one is given (`--model-alias`).
+ */
+export const OPENAI_MODEL_IDS: readonly string[] = [OPENAI_DEFAULT_MODEL, 'gpt-4o-transcribe', 'gpt-4o-mini-transcribe', 'gpt-4o-mini-transcribe-2025-12-15', 'gpt-4o-transcribe-diarize'];
+
+/** OpenAI's ids whose model labels speakers (diarization; routes.ts says for which formats). */
+export const DIARIZING_MODEL_IDS: ReadonlySet<string> = new Set(['gpt-4o-transcribe-diarize']);
+
+/** An alias name: what a client may send as `model` (no spaces or control characters, at most 128). */
+export const ALIAS_NAME = /^[^\s\p{Cc}=,]{1,128}$/u;
 
 export class ModelRegistry {
   private readonly loaded = new Map<string, Promise<WhisperModel>>();
+  /** Alias → the served model's id. */
+  readonly aliases: ReadonlyMap<string, string>;
   readonly created = Math.floor(Date.now() / 1000);
 
-  /** `models[0]` is the default. */
-  constructor(readonly models: ServedModel[], private readonly load: LoadOptions) {
+  /** `models[0]` is the default; `aliases` (name → a served model's id) add to and override OPENAI_MODEL_IDS. */
+  constructor(readonly models: ServedModel[], private readonly load: LoadOptions, aliases: Record<string, string> = {}) {
     if (models.length === 0) throw new Error('a server needs at least one model');
+    const all = new Map(OPENAI_MODEL_IDS.map((id) => [id, models[0].id]));
+    for (const [name, id] of Object.entries(aliases)) {
+      if (!ALIAS_NAME.test(name)) throw new Error(`model alias ${JSON.stringify(name)}: a name has no spaces, "=" or ",", and at most 128 characters`);
+      if (models.some((m) => m.id === name)) throw new Error(`model alias ${name}: a served model has that name`);
+      if (!models.some((m) => m.id === id)) throw new Error(`model alias ${name}=${id}: ${id} is not a served model (${models.map((m) => m.id).join(', ')})`);
+      all.set(name, id);
+    }
+    this.aliases = all;
   }
 
   get defaultModel(): ServedModel {
     return this.models[0];
   }
 
-  /** The model a request names (`whisper-1`: the default); a 404 in OpenAI's words otherwise. */
+  /** The model a request names, by its id or an alias; a 404 in OpenAI's words otherwise. */
   find(name: string): ServedModel {
-    if (name === OPENAI_DEFAULT_MODEL) return this.defaultModel;
-    const m = this.models.find((x) => x.id === name);
+    const id = this.aliases.get(name) ?? name;
+    const m = this.models.find((x) => x.id === id);
     if (!m) {
-      throw new ApiError(404, `The model \`${name}\` does not exist or you do not have access to it. This server serves: ${[OPENAI_DEFAULT_MODEL, ...this.models.map((x) => x.id)].join(', ')}.`, 'invalid_request_error', 'model', 'model_not_found');
+      throw new ApiError(404, `The model \`${name}\` does not exist or you do not have access to it. This server serves: ${this.ids().join(', ')}.`, 'invalid_request_error', 'model', 'model_not_found');
     }
     return m;
+  }
+
+  /** Every name a request may send: the aliases, then the served models. */
+  ids(): string[] {
+    return [...this.aliases.keys(), ...this.models.map((m) => m.id)];
   }
 
   get(model: ServedModel): Promise<WhisperModel> {
@@ -46,10 +73,9 @@ export class ModelRegistry {
     return m;
   }
 
-  /** OpenAI's model list. */
+  /** OpenAI's model list: the aliases and the served models. */
   list(): { object: 'list'; data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> } {
-    const entry = (id: string) => ({ id, object: 'model' as const, created: this.created, owned_by: 'ct2-whisper' });
-    return { object: 'list', data: [entry(OPENAI_DEFAULT_MODEL), ...this.models.map((m) => entry(m.id))] };
+    return { object: 'list', data: this.ids().map((id) => ({ id, object: 'model' as const, created: this.created, owned_by: 'ct2-whisper' })) };
   }
 
   async dispose(): Promise<void> {
@@ -57,4 +83,3 @@ export class ModelRegistry {
     this.loaded.clear();
   }
 }
-

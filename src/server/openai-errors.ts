@@ -30,6 +30,11 @@ export const badRequest = (message: string, param: string | null = null, code: s
 /** Too large (the upload) or too long (the audio): 413. */
 export const tooLarge = (message: string, param = 'file') => new ApiError(413, message, 'invalid_request_error', param, 'request_too_large');
 
+/** An audio decoder's reason for refusing an upload, without the private temp file's path that ffmpeg read. */
+export function decoderReason(message: string): string {
+  return message.replace(/^audio buffer:? ?(is )?/, '').replace(/\S*ct2w-audio-[^/\s]*\/input:?\s*/g, '');
+}
+
 /** Framework errors (multipart limits, bad content types, bodies) by their code. */
 function fromFramework(e: { code?: string; statusCode?: number; message: string }): ApiError | undefined {
   switch (e.code) {

@@ -1,10 +1,22 @@
 // The parts of a multipart form as the multipart plugin hands them over, checked before their
-// fields are read: a part with no name, or a field cut at the plugin's size limit (it truncates
-// silently), is the client's error (400, naming the field), not a crash or a shortened value.
+// fields are read: a part with no name, or a field past its limit (64 KiB; speaker references
+// more) or cut at the plugin's (it truncates silently), is the client's error (400, naming the
+// field), not a crash or a shortened value.
 import { badRequest } from './openai-errors.js';
 
 /** Largest value of a form field (not the file): 64 KiB. Longer values are refused, not cut. */
 export const MAX_FIELD_BYTES = 64 * 1024;
+/**
+ * Largest value of a `known_speaker_references[]` field: a data URL of a speaker sample (OpenAI's
+ * are 2 to 10 s; 10 s of 48 kHz stereo 24-bit WAV is 3.8 MiB in base64). It is the parser's
+ * limit for every field; the others are held to MAX_FIELD_BYTES here.
+ */
+export const MAX_REFERENCE_BYTES = 4 * 1024 * 1024;
+/** Fields that may be longer than MAX_FIELD_BYTES (up to MAX_REFERENCE_BYTES). */
+const LONG_FIELDS: ReadonlySet<string> = new Set(['known_speaker_references']);
+
+/** The largest value a field of this name may have. */
+export const fieldLimit = (name: string): number => (LONG_FIELDS.has(name) ? MAX_REFERENCE_BYTES : MAX_FIELD_BYTES);
 
 /** What @fastify/multipart gives for a part (its field and file shapes alike). */
 interface Part {
@@ -12,6 +24,7 @@ interface Part {
   fieldname?: string;
   fieldnameTruncated?: boolean;
   valueTruncated?: boolean;
+  value?: unknown;
   toBuffer?: () => Promise<Buffer>;
 }
 
@@ -30,8 +43,9 @@ export async function partName(part: Part): Promise<string> {
   }
   if (part.fieldnameTruncated) throw await refuse(`a field name of the form is longer than the limit: ${JSON.stringify(part.fieldname.slice(0, 40))}…`, null);
   const name = part.fieldname.replace(/\[\]$/, '');
-  if (part.valueTruncated) {
-    throw badRequest(`${name} is longer than this server's limit of ${MAX_FIELD_BYTES} bytes for a form field`, name, 'field_too_long');
+  const long = part.type === 'field' && typeof part.value === 'string' && Buffer.byteLength(part.value) > fieldLimit(name);
+  if (part.valueTruncated || long) {
+    throw badRequest(`${name} is longer than this server's limit of ${fieldLimit(name)} bytes for a form field`, name, 'field_too_long');
   }
   return name;
 }

@@ -8,8 +8,10 @@ import { joinedText, render as renderFormat } from '../formats.js';
 import type { Segment, TranscribeOptions, Transcription } from '../model.js';
 import { readAudioForm, type AudioRequest } from './form.js';
 import { CPU_MAX_BATCH_SIZE } from '../options/index.js';
-import { badRequest, toApiError, tooLarge } from './openai-errors.js';
-import { render, usageOf } from './responses.js';
+import { badRequest, decoderReason, toApiError, tooLarge } from './openai-errors.js';
+import { diarizedSegments, logprobsOf, render, usageOf } from './responses.js';
+import { speakerSamplesOf } from './known-speakers.js';
+import type { SpeakerSample } from '../diarize/index.js';
 import { logRequestError } from './request-log.js';
 import { EventStream } from './sse.js';
 import type { ModelRegistry } from './models.js';
@@ -35,7 +37,13 @@ const EMPTY = Buffer.alloc(0);
  * granularities, the server's VAD default (on: requests are batched), and its batch size, at most
  * CPU_MAX_BATCH_SIZE on a CPU (as the worker does; larger batches only cost memory there).
  */
-function requestOptions(form: AudioRequest, task: Task, device: string, ctx: RouteContext): { options: TranscribeOptions; batchSize?: number; vadFilter: boolean } {
+function requestOptions(
+  form: AudioRequest,
+  task: Task,
+  device: string,
+  ctx: RouteContext,
+  speakerSamples: SpeakerSample[],
+): { options: TranscribeOptions; batchSize?: number; vadFilter: boolean } {
   const { diarize: speakerSettings, batchSize: asked, ...fields } = form.options;
   const vadFilter = fields.vadFilter ?? true;
   let batchSize = asked ?? undefined;
@@ -45,9 +53,10 @@ function requestOptions(form: AudioRequest, task: Task, device: string, ctx: Rou
     task,
     language: form.language,
     wordTimestamps: form.words,
+    tokenLogprobs: form.logprobs,
     vadFilter,
     vadModelPath: ctx.vadModelPath,
-    diarize: form.diarize ? { ...(speakerSettings as object | undefined) } : undefined,
+    diarize: form.diarize ? { ...(speakerSettings as object | undefined), ...(speakerSamples.length ? { speakerSamples } : {}) } : undefined,
   };
   return { options, batchSize, vadFilter };
 }
@@ -64,9 +73,7 @@ async function decodeUpload(form: AudioRequest, ctx: RouteContext, signal: Abort
       throw tooLarge(`the audio of ${form.filename} is longer than this server's limit of ${ctx.maxAudioSeconds} s (--max-audio-seconds)`);
     }
     if (e instanceof AbortError) throw e;
-    // The decoder's reason, without the private temp file's path that ffmpeg read.
-    const reason = message.replace(/^audio buffer:? ?(is )?/, '').replace(/\S*ct2w-audio-[^/\s]*\/input:?\s*/g, '');
-    throw badRequest(`could not read ${form.filename} as audio: ${reason}`, 'file', 'invalid_file_format');
+    throw badRequest(`could not read ${form.filename} as audio: ${decoderReason(message)}`, 'file', 'invalid_file_format');
   }
 }
 
@@ -92,7 +99,10 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
     if (task === 'translate' && !model.isMultilingual) {
       throw badRequest(`the model ${served.id} is English-only: translations need a multilingual model`, 'model');
     }
-    const { options, batchSize, vadFilter } = requestOptions(form, task, model.device, ctx);
+    // Known speakers' references are decoded now (small: at most 4 of at most 30 s), a bad one a 400.
+    const speakerSamples = await speakerSamplesOf(form.knownSpeakers, ctx.ffmpegPath, gone.signal);
+    form.knownSpeakers = [];
+    const { options, batchSize, vadFilter } = requestOptions(form, task, model.device, ctx, speakerSamples);
     options.signal = gone.signal;
     if (stream) streamEvents(stream, options, form);
     const decode = async () => {
@@ -112,6 +122,7 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
     const alone = !vadFilter || form.diarize;
     const result = await ctx.scheduler.submit({ model: served, decode, taken, options, batchSize, alone });
     if (stream && streaming) {
+      if (form.responseFormat === 'diarized_json') for (const segment of diarizedSegments(result)) stream.send(segment);
       stream.send(doneEvent(result, form));
       stream.end();
       return;
@@ -130,13 +141,18 @@ async function audioRoute(request: FastifyRequest, reply: FastifyReply, ctx: Rou
   }
 }
 
-/** Segments as OpenAI's `transcript.text.delta` events (our segment and progress as extras). */
+/**
+ * Segments as OpenAI's `transcript.text.delta` events, each as soon as it is decoded (with
+ * include[]=logprobs, its tokens' `logprobs`); our segment and progress as extras. With
+ * diarized_json, the `transcript.text.segment` events follow once the speakers are known.
+ */
 function streamEvents(stream: EventStream, options: TranscribeOptions, form: AudioRequest): void {
   let first = true;
   options.onSegment = (s: Segment) => {
     const delta = first ? s.text.trimStart() : s.text;
     first = false;
     const event: Record<string, unknown> = { type: 'transcript.text.delta', delta };
+    if (form.logprobs) event.logprobs = s.token_logprobs ?? [];
     if (form.streamExtras) event.segment = { id: s.id, start: s.start, end: s.end, text: s.text };
     stream.send(event);
   };
@@ -146,7 +162,9 @@ function streamEvents(stream: EventStream, options: TranscribeOptions, form: Aud
 }
 
 function doneEvent(t: Transcription, form: AudioRequest): object {
-  const event: Record<string, unknown> = { type: 'transcript.text.done', text: joinedText(t.segments), usage: usageOf(t) };
+  const event: Record<string, unknown> = { type: 'transcript.text.done', text: joinedText(t.segments) };
+  if (form.logprobs) event.logprobs = logprobsOf(t.segments);
+  event.usage = usageOf(t);
   if (form.streamExtras) {
     event.ct2_whisper = {
       language: t.info.language,
@@ -172,6 +190,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     status: 'ok',
     default_model: ctx.models.defaultModel.id,
     models: ctx.models.models.map((m) => m.id),
+    aliases: Object.fromEntries(ctx.models.aliases),
     scheduler: ctx.scheduler.stats(),
   }));
   app.get('/', (_req, reply) => {

@@ -13,6 +13,9 @@ pub struct Control {
     /// Seconds done and in total, in milliseconds.
     done_ms: AtomicU64,
     total_ms: AtomicU64,
+    /// Whether the caller takes segments as they come (a stream): the batched pipeline then
+    /// starts with small batches, so that the first segments come early.
+    streaming: AtomicBool,
     /// Segments finished since the JS side last took them.
     segments: Mutex<Vec<Segment>>,
     /// Seconds per stage, once the call is done.
@@ -37,6 +40,14 @@ impl Control {
 
     pub fn set_done(&self, seconds: f64) {
         self.done_ms.store((seconds.max(0.0) * 1000.0) as u64, Ordering::SeqCst);
+    }
+
+    pub fn set_streaming(&self) {
+        self.streaming.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_streaming(&self) -> bool {
+        self.streaming.load(Ordering::SeqCst)
     }
 
     pub fn push_segment(&self, segment: &Segment) {

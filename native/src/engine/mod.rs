@@ -4,7 +4,7 @@
 //! structs so the boundary hands them to JS as they are.
 //!
 //! - `model`: a loaded model through ct2rs (encode, detect language, generate, align).
-//! - `features`, `tokenizer`, `languages`, `word_timestamps`: what the pipelines are made of.
+//! - `features`, `tokenizer`, `languages`, `word_timestamps`, `token_logprobs`: what the pipelines are made of.
 //! - `device`: device and compute type resolution.
 //! - `control`: abort and progress shared with the JS thread; `timings`: seconds per stage.
 //! - `result`: segments, words and language results, with faster-whisper's field names.
@@ -17,5 +17,6 @@ pub mod model;
 pub mod pipeline;
 pub mod result;
 pub mod timings;
+pub mod token_logprobs;
 pub mod tokenizer;
 pub mod word_timestamps;

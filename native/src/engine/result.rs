@@ -12,6 +12,16 @@ pub struct Word {
     pub probability: f64,
 }
 
+/// A text token and its log probability (OpenAI's `logprobs` entries): the token's text (its
+/// bytes read as UTF-8, lossily: a token may hold part of a character) and its bytes.
+#[napi(object)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenLogprob {
+    pub token: String,
+    pub logprob: f64,
+    pub bytes: Vec<u32>,
+}
+
 #[napi(object, use_nullable = true)]
 #[derive(Clone, Debug)]
 pub struct Segment {
@@ -29,6 +39,9 @@ pub struct Segment {
     pub no_speech_prob: f64,
     pub words: Option<Vec<Word>>,
     pub temperature: f64,
+    /// With `token_logprobs`: the segment's text tokens with their log probabilities.
+    #[napi(js_name = "token_logprobs")]
+    pub token_logprobs: Option<Vec<TokenLogprob>>,
 }
 
 /// Language codes with their probabilities, best first: `[code, probability]` pairs.

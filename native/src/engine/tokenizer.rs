@@ -46,6 +46,22 @@ fn read_vocabulary(dir: &Path) -> Result<Vec<String>> {
     Err(anyhow!("model directory {} has no vocabulary.json or vocabulary.txt", dir.display()))
 }
 
+/// The byte a character of GPT-2's byte-level alphabet stands for: printable bytes (`!`–`~`,
+/// `¡`–`¬`, `®`–`ÿ`) are themselves, and the 68 others (0–32, 127–160, 173) are the characters
+/// from U+0100 on, in byte order.
+fn byte_of(c: char) -> Option<u8> {
+    let n = c as u32;
+    if (0x21..=0x7E).contains(&n) || (0xA1..=0xAC).contains(&n) || (0xAE..=0xFF).contains(&n) {
+        return Some(n as u8);
+    }
+    match n.checked_sub(0x100)? {
+        k @ 0..=32 => Some(k as u8),
+        k @ 33..=66 => Some((0x7F + k - 33) as u8),
+        67 => Some(0xAD),
+        _ => None,
+    }
+}
+
 impl WhisperTokenizer {
     pub fn from_model_dir(dir: &Path, multilingual: bool) -> Result<Self> {
         let file = dir.join("tokenizer.json");
@@ -91,6 +107,19 @@ impl WhisperTokenizer {
             Some(t) => t.clone(),
             None => self.inner.id_to_token(id as u32).unwrap_or_default(),
         }
+    }
+
+    /// The bytes a text token stands for: its vocabulary entry read through GPT-2's byte-level
+    /// alphabet (Whisper's tokenizers are byte-level BPE), so a token may hold part of a character.
+    pub fn token_bytes(&self, id: usize) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for c in self.id_to_token(id).chars() {
+            match byte_of(c) {
+                Some(b) => bytes.push(b),
+                None => bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            }
+        }
+        bytes
     }
 
     pub fn language_token(&self, code: &str) -> Option<usize> {
@@ -286,6 +315,26 @@ mod tests {
         assert_eq!(tok.supported_languages(), vec!["en".to_string()]);
         // Prompts are written in CTranslate2's vocabulary, which has the timestamp tokens.
         assert_eq!(tok.id_to_token(tok.timestamp_begin + 50), "<|1.00|>");
+    }
+
+    #[test]
+    fn bytes_of_the_byte_level_alphabet() {
+        // Every byte is one character of the alphabet, and back.
+        let mut seen = std::collections::HashSet::new();
+        for n in 0x21u32..0x200 {
+            if let Some(b) = byte_of(char::from_u32(n).unwrap()) {
+                assert!(seen.insert(b), "byte {b} twice");
+            }
+        }
+        assert_eq!(seen.len(), 256);
+        assert_eq!(byte_of('Ġ'), Some(b' '));
+        assert_eq!(byte_of('Ċ'), Some(b'\n'));
+        let Some(tok) = tiny_en() else { return };
+        let the = tok.encode(" the").unwrap();
+        assert_eq!(the.len(), 1);
+        assert_eq!(tok.token_bytes(the[0]), b" the".to_vec());
+        let e = tok.encode(" é").unwrap();
+        assert_eq!(e.iter().flat_map(|&t| tok.token_bytes(t)).collect::<Vec<u8>>(), " é".as_bytes().to_vec(), "a character beyond ASCII: its UTF-8 bytes");
     }
 
     #[test]

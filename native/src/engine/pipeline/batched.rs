@@ -19,8 +19,9 @@ use super::{avg_logprob, choose_language, compression_ratio, detect_language_fea
 use crate::engine::control::Control;
 use crate::engine::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
 use crate::engine::model::WhisperModel;
-use crate::engine::result::{Segment, Transcription};
+use crate::engine::result::{Segment, TokenLogprob, Transcription};
 use crate::engine::timings::{measure, Stage};
+use crate::engine::token_logprobs::{start_of, token_logprobs};
 use crate::engine::word_timestamps::{add_word_timestamps, SubSegment};
 use crate::error::{Error, Result};
 use crate::options::DecodeOptions;
@@ -100,6 +101,8 @@ pub struct BatchedPipeline<'m> {
 /// One decoded chunk of a batch: its segments and the scores of its hypothesis.
 struct Decoded {
     segments: Vec<SubSegment>,
+    /// Each segment's text tokens with their log probabilities, when its request asks for them.
+    token_logprobs: Option<Vec<Vec<TokenLogprob>>>,
     segment_size: usize,
     avg_logprob: f64,
     no_speech_prob: f64,
@@ -183,7 +186,8 @@ impl<'m> BatchedPipeline<'m> {
         }
 
         let suppress = model.tokenizer.resolve_suppressed(&shared.suppress_tokens);
-        for batch in plan_batches(&items, &states, shared.word_timestamps, batch_size) {
+        let ramp = requests.iter().any(|r| r.control.is_streaming());
+        for batch in plan_batches(&items, &states, shared.word_timestamps, batch_size, ramp) {
             for &i in &batch {
                 let r = items[i].request;
                 if failed[r].is_none() {
@@ -279,8 +283,18 @@ impl<'m> BatchedPipeline<'m> {
             wo.sampling_temperature = temperature as f32;
         }
         let mut decoded = self.decode_batch(&encoded, &prompts, &wo, &members, shared.length_penalty)?;
+        // Where an item's request asks for token log probabilities: its prompt, which they are scored after.
+        let starts: Vec<Option<Vec<usize>>> = members
+            .iter()
+            .zip(&progress)
+            .zip(&prompts)
+            .map(|((item, p), prompt)| requests[item.request].opts.token_logprobs.then(|| start_of(prompt, p.sot_position, p.sot_sequence.len()).to_vec()))
+            .collect();
         if shared.word_timestamps {
             self.align_batch(&members, states, &mut decoded, &languages[0], &encoded, shared)?;
+        }
+        if starts.iter().any(Option::is_some) {
+            self.add_token_logprobs(&mut decoded, &starts, &encoded)?;
         }
         self.add_segments(requests, &members, states, decoded, shared)
     }
@@ -336,6 +350,7 @@ impl<'m> BatchedPipeline<'m> {
             }
             decoded.push(Decoded {
                 segments: subs,
+                token_logprobs: None,
                 segment_size,
                 avg_logprob: avg_logprob(g.score, g.tokens.len(), length_penalty),
                 no_speech_prob: g.no_speech_prob as f64,
@@ -385,6 +400,18 @@ impl<'m> BatchedPipeline<'m> {
         Ok(())
     }
 
+    /// The token log probabilities of the items whose `starts` are given (token_logprobs.rs).
+    fn add_token_logprobs(&self, decoded: &mut [Decoded], starts: &[Option<Vec<usize>>], encoded: &StorageView) -> Result<()> {
+        let groups: Vec<&[SubSegment]> = decoded.iter().map(|d| &d.segments[..]).collect();
+        let sizes: Vec<usize> = decoded.iter().map(|d| d.segment_size).collect();
+        let starts: Vec<Option<&[usize]>> = starts.iter().map(|s| s.as_deref()).collect();
+        let logprobs = token_logprobs(self.model, &starts, &groups, encoded, &sizes)?;
+        for (d, l) in decoded.iter_mut().zip(logprobs) {
+            d.token_logprobs = l;
+        }
+        Ok(())
+    }
+
     /// Adds each item's segments to its request, reports them through the request's control,
     /// and counts the item's chunk as done.
     fn add_segments(&self, requests: &[BatchRequest], members: &[&Item], states: &mut [Option<Progress>], decoded: Vec<Decoded>, shared: &DecodeOptions) -> Result<()> {
@@ -394,6 +421,7 @@ impl<'m> BatchedPipeline<'m> {
             let r = item.request;
             let control = requests[r].control;
             let p = states[r].as_mut().ok_or_else(|| Error::internal("internal error: a request has no state"))?;
+            let mut logprobs = d.token_logprobs.map(Vec::into_iter);
             for sub in d.segments {
                 let text = tok.decode(&sub.tokens);
                 p.segments.push(Segment {
@@ -408,6 +436,7 @@ impl<'m> BatchedPipeline<'m> {
                     no_speech_prob: d.no_speech_prob,
                     words: if shared.word_timestamps { Some(sub.words) } else { None },
                     temperature,
+                    token_logprobs: logprobs.as_mut().map(|l| l.next().unwrap_or_default()),
                 });
                 control.push_segment(p.segments.last().expect("just pushed"));
             }
@@ -427,10 +456,16 @@ fn state_of(states: &[Option<Progress>], request: usize) -> Result<&Progress> {
 /// `generate` requires it: requests with previous text or hotwords of different lengths are
 /// decoded in batches of their own) and, with word timestamps, the same start-of-transcript
 /// sequence (the alignment takes one per batch).
-fn plan_batches(items: &[Item], states: &[Option<Progress>], word_timestamps: bool, batch_size: usize) -> Vec<Vec<usize>> {
+///
+/// With `ramp` (a request streams its segments), the requests' chunks are taken in turn (each
+/// one's first, then each one's second, ...) and the batches grow 1, 2, 4, ... up to
+/// `batch_size`, so that every request's first segments come after a small batch. Each
+/// request's own chunks stay in order.
+fn plan_batches(items: &[Item], states: &[Option<Progress>], word_timestamps: bool, batch_size: usize, ramp: bool) -> Vec<Vec<usize>> {
+    let order: Vec<usize> = if ramp { in_turn(items) } else { (0..items.len()).collect() };
     let mut kinds: Vec<((usize, Vec<usize>), Vec<usize>)> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let key = match &states[item.request] {
+    for i in order {
+        let key = match &states[items[i].request] {
             Some(p) => (p.sot_position, if word_timestamps { p.sot_sequence.clone() } else { Vec::new() }),
             None => (0, Vec::new()),
         };
@@ -439,7 +474,37 @@ fn plan_batches(items: &[Item], states: &[Option<Progress>], word_timestamps: bo
             None => kinds.push((key, vec![i])),
         }
     }
-    kinds.into_iter().flat_map(|(_, list)| list.chunks(batch_size).map(|c| c.to_vec()).collect::<Vec<_>>()).collect()
+    let mut size = if ramp { 1 } else { batch_size };
+    let mut batches = Vec::new();
+    for (_, list) in kinds {
+        let mut rest = &list[..];
+        while !rest.is_empty() {
+            let n = size.min(batch_size).min(rest.len());
+            batches.push(rest[..n].to_vec());
+            rest = &rest[n..];
+            size = (size * 2).min(batch_size);
+        }
+    }
+    batches
+}
+
+/// The items' indices with the requests taken in turn: every request's first chunk, then every
+/// request's second, and so on.
+fn in_turn(items: &[Item]) -> Vec<usize> {
+    let mut taken: Vec<usize> = Vec::new();
+    let mut ranked: Vec<(usize, usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            if taken.len() <= item.request {
+                taken.resize(item.request + 1, 0);
+            }
+            taken[item.request] += 1;
+            (taken[item.request], i)
+        })
+        .collect();
+    ranked.sort_unstable();
+    ranked.into_iter().map(|(_, i)| i).collect()
 }
 
 /// All chunks' features side by side, plus one dummy frame so that empty audio works (what
@@ -508,16 +573,30 @@ mod tests {
         // Requests 0 and 2 transcribe in one language, request 1 in another.
         let states = vec![progress(vec![1, 2]), progress(vec![1, 3]), progress(vec![1, 2])];
         let items = vec![item(0), item(0), item(1), item(2), item(2)];
-        assert_eq!(plan_batches(&items, &states, false, 2), vec![vec![0, 1], vec![2, 3], vec![4]], "in order, across requests");
+        assert_eq!(plan_batches(&items, &states, false, 2, false), vec![vec![0, 1], vec![2, 3], vec![4]], "in order, across requests");
         assert_eq!(
-            plan_batches(&items, &states, true, 2),
+            plan_batches(&items, &states, true, 2, false),
             vec![vec![0, 1], vec![3, 4], vec![2]],
             "with word timestamps, one start-of-transcript sequence per batch"
         );
-        assert_eq!(plan_batches(&items, &states, false, 8), vec![vec![0, 1, 2, 3, 4]]);
+        assert_eq!(plan_batches(&items, &states, false, 8, false), vec![vec![0, 1, 2, 3, 4]]);
         // Request 1 has a prompt of previous text: its start of transcript is elsewhere.
         let states = vec![progress(vec![1, 2]), progress_at(vec![1, 2], 5), progress(vec![1, 2])];
-        assert_eq!(plan_batches(&items, &states, false, 8), vec![vec![0, 1, 3, 4], vec![2]], "one start-of-transcript position per batch");
+        assert_eq!(plan_batches(&items, &states, false, 8, false), vec![vec![0, 1, 3, 4], vec![2]], "one start-of-transcript position per batch");
+    }
+
+    #[test]
+    fn streamed_batches_grow_and_take_requests_in_turn() {
+        let samples = vec![0.0; 10];
+        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0 };
+        let one: Vec<Item> = (0..7).map(|_| Item { request: 0, chunk: &chunk }).collect();
+        let states = vec![progress(vec![1, 2])];
+        assert_eq!(plan_batches(&one, &states, false, 4, true), vec![vec![0], vec![1, 2], vec![3, 4, 5, 6]], "1, 2, 4, ... up to the batch size");
+        assert_eq!(plan_batches(&one, &states, false, 8, false), vec![(0..7).collect::<Vec<_>>()], "one batch when not streamed");
+        // Request 0 has three chunks, request 1 two: taken in turn, each one's in order.
+        let items = vec![Item { request: 0, chunk: &chunk }, Item { request: 0, chunk: &chunk }, Item { request: 0, chunk: &chunk }, Item { request: 1, chunk: &chunk }, Item { request: 1, chunk: &chunk }];
+        let states = vec![progress(vec![1, 2]), progress(vec![1, 2])];
+        assert_eq!(plan_batches(&items, &states, false, 8, true), vec![vec![0], vec![3, 1], vec![4, 2]]);
     }
 
     #[test]

@@ -11,8 +11,9 @@ use super::{
 use crate::engine::control::Control;
 use crate::engine::features::{FeatureSource, LazyFeatures, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE, TIME_PER_FRAME};
 use crate::engine::model::WhisperModel;
-use crate::engine::result::{Segment, Transcription, Word};
+use crate::engine::result::{Segment, TokenLogprob, Transcription, Word};
 use crate::engine::timings::{measure, Stage};
+use crate::engine::token_logprobs::{start_of, token_logprobs};
 use crate::engine::word_timestamps::{add_word_timestamps, get_end, SubSegment};
 use crate::error::{Error, Result};
 use crate::options::DecodeOptions;
@@ -200,7 +201,14 @@ impl<'m> SequentialPipeline<'m> {
             }
         }
 
-        self.push_segments(state, current, w, &result, opts, control);
+        let logprobs = if opts.token_logprobs {
+            let sot_position = prompt.iter().position(|&t| t == tok.sot).unwrap_or(0);
+            let start = start_of(&prompt, sot_position, sot_sequence.len());
+            token_logprobs(model, &[Some(start)], &[&current[..]], &encoded, &[w.segment_size])?.pop().flatten()
+        } else {
+            None
+        };
+        self.push_segments(state, current, logprobs, w, &result, opts, control);
         if !opts.condition_on_previous_text || result.temperature > opts.prompt_reset_on_temperature {
             state.prompt_reset_since = state.all_tokens.len();
         }
@@ -226,10 +234,23 @@ impl<'m> SequentialPipeline<'m> {
         Ok(groups.pop().unwrap())
     }
 
-    /// Adds a window's segments that have text and length to `state`, and reports them.
-    fn push_segments(&self, state: &mut State, current: Vec<SubSegment>, w: &Window, result: &DecodeResult, opts: &DecodeOptions, control: &Control) {
+    /// Adds a window's segments that have text and length to `state` (with their token log
+    /// probabilities, when asked for), and reports them.
+    #[allow(clippy::too_many_arguments)]
+    fn push_segments(
+        &self,
+        state: &mut State,
+        current: Vec<SubSegment>,
+        logprobs: Option<Vec<Vec<TokenLogprob>>>,
+        w: &Window,
+        result: &DecodeResult,
+        opts: &DecodeOptions,
+        control: &Control,
+    ) {
         let tok = &self.model.tokenizer;
+        let mut logprobs = logprobs.map(Vec::into_iter);
         for sub in current {
+            let token_logprobs = logprobs.as_mut().map(|l| l.next().unwrap_or_default());
             let text = tok.decode(&sub.tokens);
             if sub.start == sub.end || text.trim().is_empty() {
                 continue;
@@ -247,6 +268,7 @@ impl<'m> SequentialPipeline<'m> {
                 no_speech_prob: result.no_speech_prob,
                 words: if opts.word_timestamps { Some(sub.words) } else { None },
                 temperature: result.temperature,
+                token_logprobs,
             });
             control.push_segment(state.segments.last().unwrap());
         }
