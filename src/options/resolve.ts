@@ -4,7 +4,7 @@
 // nothing downstream checks or defaults an option again.
 import { checkValue, optionError } from './check.js';
 import { optionsOf, type Group, type OptionSpec } from './spec.js';
-import type { DecodingOptions, DiarizeSpecOptions, PipelineSpecOptions, VadOptions } from './types.js';
+import type { DecodingOptions, DiarizeSpecOptions, PipelineSpecOptions, SubtitleOptions, VadOptions } from './types.js';
 
 /** Every field set, the way it is given to the engine: lists for temperature and clipTimestamps. */
 type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
@@ -12,6 +12,8 @@ type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 export type ResolvedDecoding = Omit<Filled<DecodingOptions>, 'temperature' | 'clipTimestamps'> & { temperature: number[]; clipTimestamps: number[] };
 /** Silero VAD's parameters with every field set. */
 export type ResolvedVad = Filled<VadOptions>;
+/** The subtitle writer's rules with every field set. */
+export type ResolvedSubtitles = Filled<SubtitleOptions>;
 /** The speaker-count and clustering settings with every field set. */
 export type ResolvedDiarize = Filled<DiarizeSpecOptions>;
 
@@ -98,6 +100,14 @@ export function resolveDiarize(given: DiarizeSpecOptions): ResolvedDiarize {
     throw optionError('diarize.minSpeakers', `(${d.minSpeakers}) is more than {diarize.maxSpeakers} (${d.maxSpeakers})`);
   }
   return d;
+}
+
+/** The subtitle writer's rules checked, with their defaults. */
+export function resolveSubtitles(given: SubtitleOptions | undefined): ResolvedSubtitles {
+  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+    throw optionError('subtitles', `must be an object of subtitle options, got ${JSON.stringify(given)}`);
+  }
+  return resolveGroup('output', given as Record<string, unknown>) as ResolvedSubtitles;
 }
 
 /** Every option of a transcription, resolved once for the call. */

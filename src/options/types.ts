@@ -41,11 +41,11 @@ export interface DecodingOptions {
   suppressBlank?: boolean;
   /** Token ids never generated (-1: the model's list of symbols). Values: token ids (-1: the model's list), at most 10000. Default: -1. */
   suppressTokens?: number[];
-  /** Decode text only, no timestamp tokens (one segment per window). Values: true or false. Default: false (batched: true). */
+  /** Decode text only, no timestamp tokens (one segment per window). Values: true or false. Default: false. */
   withoutTimestamps?: boolean;
   /** Latest time, in seconds, the first timestamp of a window may have. Values: number, 0 to 30. Default: 1. */
   maxInitialTimestamp?: number;
-  /** Word-level timestamps (cross-attention alignment). Values: true or false. Default: false. */
+  /** Word-level timestamps (cross-attention alignment); the batched pipeline cuts its segments at sentences and pauses by them. Values: true or false. Default: false (batched: true). */
   wordTimestamps?: boolean;
   /** Punctuation joined to the word after it (word timestamps). Values: text, at most 10000 characters. Default: "\"'“¿([{-". */
   prependPunctuations?: string;
@@ -109,4 +109,18 @@ export interface DiarizeSpecOptions {
   verificationThreshold?: number;
   /** Seconds between two 10 s segmentation windows. Values: number, 0.5 to 10. Default: 5. */
   segmentationStep?: number;
+}
+
+/** How srt and vtt cut and lay out cues: `render`, `toSrt` and `toVtt` take them; the CLI, the worker and the server for srt and vtt. */
+export interface SubtitleOptions {
+  /** Longest a subtitle cue lasts, in seconds (srt, vtt; a longer sentence is cut at a clause or a pause). Values: number, 1 to 600. Default: 7. */
+  maxCueSeconds?: number;
+  /** Most lines in a subtitle cue. Values: integer, 1 to 20. Default: 2. */
+  maxLineCount?: number;
+  /** Most characters in a line of a subtitle cue (a longer word has a line of its own). Values: integer, 1 to 1000. Default: 42. */
+  maxLineWidth?: number;
+  /** Most words in a line of a subtitle cue; null: no limit. Values: integer, 1 to 1000, or null. Default: none. */
+  maxWordsPerLine?: number | null;
+  /** Karaoke-style subtitles: while each word is spoken, its cue with that word underlined (as openai-whisper writes them). Values: true or false. Default: false. */
+  highlightWords?: boolean;
 }

@@ -5,7 +5,8 @@
 import type { FastifyRequest } from 'fastify';
 import { InputError } from '../errors.js';
 import type { TranscribeOptions } from '../model.js';
-import { BOOL_WORDS, OPTIONS, nameIn, optionMessage, checkValue, frontName, libraryPath, optionAt, valueFromText, type OptionSpec } from '../options/index.js';
+import { BOOL_WORDS, OPTIONS, nameIn, optionMessage, checkValue, frontName, libraryPath, optionAt, valueFromText, type OptionSpec, type SubtitleOptions } from '../options/index.js';
+import { optionsForFormats } from '../subtitles/index.js';
 import { badRequest, tooLarge } from './openai-errors.js';
 import { partName } from './parts.js';
 
@@ -21,10 +22,14 @@ export interface AudioRequest {
   responseFormat: ResponseFormat;
   /** timestamp_granularities[]: words and segments in verbose_json. */
   words: boolean;
+  /** Whether the transcription times words: asked for (words, word_timestamps), or for srt and vtt (their cues are cut at word times). */
+  wordTimestamps: boolean;
   segments: boolean;
   stream: boolean;
   /** The transcription options given as fields (speaker settings inside `diarize`), checked. */
   options: TranscribeOptions & { diarize?: Record<string, unknown> };
+  /** The subtitle writer's rules given as fields (max_line_width, highlight_words, ...), for srt and vtt. */
+  subtitles: SubtitleOptions;
   /** Speaker labels (diarization). */
   diarize: boolean;
   /** With stream: progress events and the rendered formats in the last event (what the page uses). */
@@ -85,9 +90,10 @@ async function readParts(request: FastifyRequest, maxFileBytes: number): Promise
   return { file, filename, fields };
 }
 
-/** The option fields given, read and checked by the option table, as the library takes them. */
-function optionsOf(one: (name: string) => string | undefined): AudioRequest['options'] {
+/** The option fields given, read and checked by the option table, as the library takes them (the subtitle writer's apart). */
+function optionsOf(one: (name: string) => string | undefined): Pick<AudioRequest, 'options' | 'subtitles'> {
   const out: Record<string, unknown> = {};
+  const subtitles: Record<string, unknown> = {};
   const set = (o: OptionSpec, field: string, text: string) => {
     let value: unknown;
     try {
@@ -98,7 +104,8 @@ function optionsOf(one: (name: string) => string | undefined): AudioRequest['opt
     }
     if (value === undefined) return;
     const [head, name] = libraryPath(o).split('.');
-    if (name === undefined) out[head] = value;
+    if (o.group === 'output') subtitles[head] = value;
+    else if (name === undefined) out[head] = value;
     else ((out[head] ??= {}) as Record<string, unknown>)[name] = value;
   };
   for (const [field, o] of OPTION_FIELDS) {
@@ -109,7 +116,7 @@ function optionsOf(one: (name: string) => string | undefined): AudioRequest['opt
     const v = one(field);
     if (v !== undefined && v !== '') set(optionAt(path)!, field, v);
   }
-  return out as AudioRequest['options'];
+  return { options: out as AudioRequest['options'], subtitles: subtitles as SubtitleOptions };
 }
 
 /** OpenAI's `language`: a code Whisper knows; translations take none. */
@@ -154,7 +161,8 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
   const model = one('model')?.trim();
   if (!model) throw badRequest('you must provide a model parameter', 'model');
   const format = formatOf(fields, one);
-  const options = optionsOf(one);
+  const { options, subtitles } = optionsOf(one);
+  const streamExtras = bool('stream_extras', one('stream_extras'), false);
   const diarize = bool('diarize', one('diarize'), false);
   if (options.diarize && !diarize) {
     const field = frontName(optionAt(`diarize.${Object.keys(options.diarize)[0]}`)!, 'form')!;
@@ -170,9 +178,12 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
     language: languageOf(one('language'), translation),
     ...format,
     words: format.words || options.wordTimestamps === true,
+    // srt and vtt (and the page's downloads, with stream_extras) cut cues at word times, unless word_timestamps=false.
+    wordTimestamps: format.words || optionsForFormats(options, streamExtras ? ['srt', 'vtt'] : [format.responseFormat]).wordTimestamps === true,
     stream: bool('stream', one('stream'), false),
     options,
+    subtitles,
     diarize,
-    streamExtras: bool('stream_extras', one('stream_extras'), false),
+    streamExtras,
   };
 }

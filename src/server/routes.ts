@@ -44,7 +44,7 @@ function requestOptions(form: AudioRequest, task: Task, device: string, ctx: Rou
     ...fields,
     task,
     language: form.language,
-    wordTimestamps: form.words,
+    wordTimestamps: form.wordTimestamps,
     vadFilter,
     vadModelPath: ctx.vadModelPath,
     diarize: form.diarize ? { ...(speakerSettings as object | undefined) } : undefined,
@@ -152,7 +152,7 @@ function doneEvent(t: Transcription, form: AudioRequest): object {
       language: t.info.language,
       duration: t.info.duration,
       segments: t.segments.map((s) => ({ id: s.id, start: s.start, end: s.end, text: s.text })),
-      formats: { json: renderFormat(t, 'json'), srt: renderFormat(t, 'srt'), vtt: renderFormat(t, 'vtt'), txt: renderFormat(t, 'text') },
+      formats: { json: renderFormat(t, 'json'), srt: renderFormat(t, 'srt', form.subtitles), vtt: renderFormat(t, 'vtt', form.subtitles), txt: renderFormat(t, 'text') },
     };
   }
   return event;

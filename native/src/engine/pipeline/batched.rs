@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ct2rs::sys::{StorageView, WhisperOptions};
 
+use super::sentences::{part_ends, split_segments};
 use super::{avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options, LanguageChoice};
 use crate::engine::control::Control;
 use crate::engine::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
@@ -53,6 +54,11 @@ impl Chunk<'_> {
 
     fn duration(&self) -> f64 {
         self.len() as f64 / SAMPLE_RATE as f64
+    }
+
+    /// Where each of its stretches of speech ends, in seconds of the kept audio.
+    fn part_ends(&self) -> Vec<f64> {
+        part_ends(self.offset, &self.parts.iter().map(|p| p.len()).collect::<Vec<_>>())
     }
 
     /// The chunk's samples in one piece (borrowed when it has one part).
@@ -328,8 +334,7 @@ impl<'m> BatchedPipeline<'m> {
             let g = result.into_iter().next().ok_or_else(|| Error::engine("the decoder returned no hypothesis"))?;
             let chunk_duration = chunk.duration();
             let segment_size = chunk_duration.ceil() as usize * FRAMES_PER_SECOND;
-            let split = split_segments_by_timestamps(tok.timestamp_begin, &g.tokens, chunk.offset, segment_size, chunk_duration, 0);
-            let mut subs = split.segments;
+            let mut subs = chunk_segments(tok.timestamp_begin, &g.tokens, chunk.offset, segment_size, chunk_duration);
             let seek = (chunk.offset * FRAMES_PER_SECOND as f64) as usize;
             for s in subs.iter_mut() {
                 s.seek = seek;
@@ -394,8 +399,13 @@ impl<'m> BatchedPipeline<'m> {
             let r = item.request;
             let control = requests[r].control;
             let p = states[r].as_mut().ok_or_else(|| Error::internal("internal error: a request has no state"))?;
-            for sub in d.segments {
+            // With words, segments follow speech: sentences, cut where the chunk's stretches meet and at long pauses.
+            let segments = if shared.word_timestamps { split_segments(d.segments, &item.chunk.part_ends()) } else { d.segments };
+            for sub in segments {
                 let text = tok.decode(&sub.tokens);
+                if shared.word_timestamps && text.trim().is_empty() {
+                    continue;
+                }
                 p.segments.push(Segment {
                     id: p.segments.len() as u32 + 1,
                     seek: sub.seek as u32,
@@ -416,6 +426,21 @@ impl<'m> BatchedPipeline<'m> {
         }
         Ok(())
     }
+}
+
+/// A chunk's tokens cut into segments at its timestamp tokens (faster-whisper's split), and what
+/// follows the last pair of them (the decoder stopped with no timestamp after its text; a window
+/// of the sequential pipeline would decode it again, a chunk is decoded once) as a segment of its
+/// own to the chunk's end, so that no text is lost.
+fn chunk_segments(timestamp_begin: usize, tokens: &[usize], offset: f64, segment_size: usize, duration: f64) -> Vec<SubSegment> {
+    let mut segments = split_segments_by_timestamps(timestamp_begin, tokens, offset, segment_size, duration, 0).segments;
+    let covered: usize = segments.iter().map(|s| s.tokens.len()).sum();
+    let rest: Vec<usize> = tokens[covered.min(tokens.len())..].to_vec();
+    if rest.iter().any(|&t| t < timestamp_begin) {
+        let start = segments.last().map_or(offset, |s| s.end);
+        segments.push(SubSegment { seek: 0, start, end: (offset + duration).max(start), tokens: rest, words: Vec::new(), word_tokens: Vec::new() });
+    }
+    segments
 }
 
 fn state_of(states: &[Option<Progress>], request: usize) -> Result<&Progress> {
@@ -518,6 +543,19 @@ mod tests {
         // Request 1 has a prompt of previous text: its start of transcript is elsewhere.
         let states = vec![progress(vec![1, 2]), progress_at(vec![1, 2], 5), progress(vec![1, 2])];
         assert_eq!(plan_batches(&items, &states, false, 8), vec![vec![0, 1, 3, 4], vec![2]], "one start-of-transcript position per batch");
+    }
+
+    #[test]
+    fn text_after_the_last_timestamps_is_kept() {
+        const TB: usize = 50364;
+        // <|0.00|> a <|1.00|><|1.00|> b c (no timestamp after): b c become a segment to the chunk's end.
+        let s = chunk_segments(TB, &[TB, 1, TB + 50, TB + 50, 2, 3], 10.0, 500, 4.5);
+        let spans: Vec<(f64, f64, Vec<usize>)> = s.iter().map(|x| (x.start, x.end, x.tokens.clone())).collect();
+        assert_eq!(spans, vec![(10.0, 11.0, vec![TB, 1, TB + 50]), (11.0, 14.5, vec![TB + 50, 2, 3])]);
+        // Ending on a timestamp: nothing more.
+        assert_eq!(chunk_segments(TB, &[TB, 1, TB + 50, TB + 50, 2, TB + 100], 0.0, 500, 4.5).len(), 2);
+        // Without timestamps: one segment, as before.
+        assert_eq!(chunk_segments(TB, &[1, 2], 0.0, 500, 4.5).len(), 1);
     }
 
     #[test]
