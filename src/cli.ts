@@ -12,6 +12,7 @@ import path from 'node:path';
 import { WhisperModel, COMPUTE_TYPES, type TranscribeOptions, type Device, type ComputeType, type LoadOptions, type DetectLanguageOptions } from './model.js';
 import { render } from './formats.js';
 import { optionsForFormats } from './subtitles/index.js';
+import { hasVadModel } from './vad.js';
 import { resolveDecoding } from './options/index.js';
 import { defaultLocalModel, resolveModel } from './model-path.js';
 import { settingsFromEnv, type Env, type EnvSettings } from './env.js';
@@ -104,8 +105,8 @@ async function transcribeCommand(argv: string[], env: Env): Promise<void> {
   // Every option and every path is checked before a model is resolved, downloaded or loaded.
   const load = loadOptions(values);
   const settings = settingsFromEnv(env);
-  // srt and vtt cut their cues at word times: word timestamps unless --no-word-timestamps.
-  const options = optionsForFormats(transcribeOptions(values, specs, settings, lists), formats);
+  // srt and vtt cut their cues at word times and trim them to where the VAD hears speech (unless told otherwise).
+  const options = optionsForFormats(transcribeOptions(values, specs, settings, lists), formats, hasVadModel(settings.vadModelPath));
   const subtitles = subtitleOptions(values, specs);
   const decoder = decoderOf(values);
   if (decoder) options.decoder = decoder;

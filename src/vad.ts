@@ -37,6 +37,11 @@ export function vadModelPath(explicit?: string): string {
   return p;
 }
 
+/** Whether the Silero model is where vadModelPath would look (what srt and vtt use when it is). */
+export function hasVadModel(explicit?: string): boolean {
+  return fs.existsSync(explicit || path.join(cacheDir(), 'models', VAD_MODEL_FILE));
+}
+
 /** Speech probability of each 512-sample window (audio padded to a whole number of windows). */
 export async function speechProbabilities(audio: Float32Array, modelPath?: string): Promise<Float32Array> {
   const { ort, session: sess } = await onnxSession(vadModelPath(modelPath));
@@ -77,6 +82,11 @@ export async function getSpeechTimestamps(audio: Float32Array, options: VadOptio
 
 /** getSpeechTimestamps with its parameters resolved already (what a transcription resolved for the call). */
 export async function speechTimestamps(audio: Float32Array, options: ResolvedVad, modelPath?: string): Promise<SpeechTimestamp[]> {
+  return speechTimestampsOf(await speechProbabilities(audio, modelPath), audio.length, options);
+}
+
+/** faster-whisper's get_speech_timestamps on probabilities computed already (speechProbabilities of `length` samples). */
+export function speechTimestampsOf(probs: Float32Array, length: number, options: ResolvedVad): SpeechTimestamp[] {
   const threshold = options.threshold;
   const negThreshold = options.negThreshold ?? Math.max(threshold - 0.15, 0.01);
   const minSpeechSamples = (SAMPLE_RATE * options.minSpeechDurationMs) / 1000;
@@ -84,8 +94,6 @@ export async function speechTimestamps(audio: Float32Array, options: ResolvedVad
   const maxSpeechSamples = SAMPLE_RATE * (options.maxSpeechDurationS ?? Infinity) - WINDOW - 2 * speechPadSamples;
   const minSilenceSamples = (SAMPLE_RATE * options.minSilenceDurationMs) / 1000;
   const minSilenceAtMax = (SAMPLE_RATE * 98) / 1000;
-  const length = audio.length;
-  const probs = await speechProbabilities(audio, modelPath);
 
   let triggered = false;
   const speeches: SpeechTimestamp[] = [];

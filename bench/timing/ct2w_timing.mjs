@@ -1,6 +1,7 @@
 // One ct2-whisper run of the timing benchmark: transcribes raw 16 kHz 16-bit samples as the CLI
 // does for `--format srt` (the options a subtitle format needs added by the library's own rule),
-// and prints JSON: the segments (with words) and the SRT file our writer makes of them.
+// and prints JSON: the segments (with words), the SRT file our writer makes of them, and the
+// words as the writer times them.
 // Usage: node bench/timing/ct2w_timing.mjs MODEL_DIR SAMPLES.s16 OPTIONS_JSON
 // OPTIONS_JSON: faster-whisper's snake_case options, plus `load` and optional `output` (the
 // subtitle writer's options, camelCase).
@@ -20,6 +21,8 @@ const t1 = performance.now();
 const result = await model.transcribe(audio, options);
 const t2 = performance.now();
 const srt = lib.render(result, 'srt', output);
+// The words as the subtitle writer times them (trimmed to where the VAD hears speech).
+const cued = lib.subtitleCues ? lib.subtitleCues(result, output).flatMap((c) => c.words.map((w) => ({ start: w.start, end: w.end, word: w.text }))) : null;
 console.log(JSON.stringify({
   engine: 'ct2-whisper',
   options,
@@ -28,6 +31,7 @@ console.log(JSON.stringify({
     words: s.words ? s.words.map((w) => ({ start: w.start, end: w.end, word: w.word })) : null,
   })),
   srt,
+  cued_words: cued,
   transcribe_s: (t2 - t1) / 1000,
 }));
 model.dispose();

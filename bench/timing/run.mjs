@@ -5,7 +5,7 @@
 // CPU). Scores word times, WER and the cues (ours: the SRT our writer makes, with its default
 // options; faster-whisper's: its segments, as whisper-style writers make cues of them) per half,
 // and writes bench/TIMING.md and its section of bench/RESULTS.md (## Timing and subtitles).
-//   node bench/timing/run.mjs [--half tuning|test|both] [--only fw|ours] [--tag NAME] [--reuse] [--no-write] [--model tiny.en]
+//   node bench/timing/run.mjs [--half tuning|test|both] [--only fw|ours] [--config LABEL] [--tag NAME] [--extra JSON] [--reuse] [--no-write] [--model tiny.en]
 // Each run's JSON is kept under the recordings' directory (runs/<label>/<recording>.json):
 // faster-whisper's runs are reused; ours run again unless --reuse. --tag NAME keeps our runs under
 // a name of their own (e.g. "before": the code before a change), shown as extra rows.
@@ -27,6 +27,8 @@ const half = arg('--half', 'both');
 const only = arg('--only', undefined);
 const tag = arg('--tag', undefined);
 const reuse = args.includes('--reuse');
+/** --extra JSON: more options for our runs (with --tag, to keep them apart), e.g. '{"without_timestamps":true}'. */
+const extraOptions = JSON.parse(arg('--extra', '{}'));
 const modelName = arg('--model', 'tiny.en');
 const threads = 2;
 const FW_VERSION = '1.2.1';
@@ -61,7 +63,7 @@ function runOne(config, rec, label) {
   const file = path.join(runsDir, label, `${rec.name}.json`);
   if (fs.existsSync(file) && (config.engine === 'fw' || reuse)) return JSON.parse(fs.readFileSync(file, 'utf8'));
   const modelDir = path.join(cache, 'models', modelName);
-  const opts = JSON.stringify({ ...config.options, load: { device: 'cpu', compute_type: 'int8', cpu_threads: threads } });
+  const opts = JSON.stringify({ ...config.options, ...(config.engine === 'ours' ? extraOptions : {}), load: { device: 'cpu', compute_type: 'int8', cpu_threads: threads } });
   const started = performance.now();
   const out = config.engine === 'fw'
     ? sh('nice', [py, path.join(bench, 'fw_run.py'), modelDir, rec.s16, opts])
@@ -74,7 +76,8 @@ function runOne(config, rec, label) {
 }
 
 const rows = [];
-const configs = CONFIGS.filter((c) => !only || c.engine === only);
+const pick = arg('--config', undefined);
+const configs = CONFIGS.filter((c) => (!only || c.engine === only) && (!pick || c.label === pick));
 if (configs.some((c) => c.engine === 'fw')) ensureVenv();
 const tagged = (c) => (tag && c.engine === 'ours' ? { ...c, label: `${c.label}@${tag}`, name: `${c.name} (${tag})` } : c);
 const extra = fs.existsSync(runsDir)
@@ -89,7 +92,7 @@ for (const c of [...configs.map(tagged), ...extra]) {
     if (c.stored && !fs.existsSync(file)) continue;
     const r = c.stored ? JSON.parse(fs.readFileSync(file, 'utf8')) : runOne(c, rec, c.label);
     const cues = r.srt ? parseCues(r.srt) : r.segments;
-    rows.push({ config: c, rec, s: score(rec.reference, r.segments, cues), seconds: r.transcribe_s });
+    rows.push({ config: c, rec, s: score(rec.reference, r.segments, cues, r.cued_words ?? undefined), seconds: r.transcribe_s });
   }
 }
 

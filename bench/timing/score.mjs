@@ -50,8 +50,8 @@ export const referenceWords = (reference) => reference.passages.flatMap((p) => p
  * (a hypothesis word split into several tokens counts once per token). Words spread over several
  * tokens in the reference ("10%" → "10") keep their times.
  */
-export function wordTiming(reference, segments) {
-  const hypWords = segments.flatMap((s) => s.words ?? []);
+export function wordTiming(reference, segments, timed) {
+  const hypWords = timed ?? segments.flatMap((s) => s.words ?? []);
   if (!hypWords.length) return null;
   const pairs = matchWords(tokens(referenceWords(reference)), tokens(hypWords));
   return {
@@ -106,11 +106,14 @@ export function cueRules(reference, cues) {
   };
 }
 
-/** Everything for one transcription: `cues` default to the segments (as whisper-style writers write them). */
-export function score(reference, segments, cues = segments) {
+/**
+ * Everything for one transcription: `cues` default to the segments (as whisper-style writers
+ * write them); `timed`: the words whose times are scored (default: the segments' words).
+ */
+export function score(reference, segments, cues = segments, timed = undefined) {
   return {
     wer: wordErrorRate(reference.text, segments.map((s) => s.text).join(' ')),
-    timing: wordTiming(reference, segments),
+    timing: wordTiming(reference, segments, timed),
     cues: cueRules(reference, cues),
   };
 }

@@ -91,8 +91,8 @@ export function transcribeOptions(values: Map<string, string>, specs: Map<string
   const resolved = checked(() => resolveOptions(options as TranscribeOptions));
   options.vadModelPath = settings.vadModelPath;
   if (settings.ffmpegPath) options.ffmpegPath = settings.ffmpegPath;
-  // The VAD model is needed by --vad-filter and by --batch-size (unless clips are given or the VAD is off).
+  // The VAD model is needed by --vad-filter and by --batch-size (unless clips are given or the VAD is off), and by --speech-regions.
   const clipsGiven = !(resolved.clips.length === 1 && resolved.clips[0] === 0);
-  if (resolved.vadFilter && !clipsGiven) vadModelPath(settings.vadModelPath);
+  if ((resolved.vadFilter && !clipsGiven) || options.speechRegions === true) vadModelPath(settings.vadModelPath);
   return options as TranscribeOptions;
 }

@@ -24,6 +24,8 @@ export interface ResolvedOptions {
   /** null: the sequential pipeline. */
   batchSize: number | null;
   splitChannels: boolean;
+  /** Whether the result says where the VAD hears speech (`speech`): asked for, or the VAD runs anyway. */
+  speechRegions: boolean;
   /** The VAD's parameters (the batched pipeline's defaults when batched). */
   vad: ResolvedVad;
   /** The stretches to transcribe, in seconds ([0]: all); the batched pipeline makes them its chunks. */
@@ -115,14 +117,15 @@ export function resolveOptions(given: DecodingOptions & PipelineSpecOptions & { 
   const batched = given.batchSize !== undefined && given.batchSize !== null;
   const pipeline = resolveGroup('pipeline', given as Record<string, unknown>, batched) as Filled<PipelineSpecOptions>;
   const { decoding, clips } = decodingAndClips(given, batched);
-  if (pipeline.splitChannels && (batched || pipeline.vadFilter)) {
-    throw optionError('splitChannels', `is not supported with ${batched ? '{batchSize}' : '{vadFilter}'}`);
+  if (pipeline.splitChannels && (batched || pipeline.vadFilter || pipeline.speechRegions)) {
+    throw optionError('splitChannels', `is not supported with ${batched ? '{batchSize}' : pipeline.vadFilter ? '{vadFilter}' : '{speechRegions}'}`);
   }
   return {
     decoding,
     vadFilter: pipeline.vadFilter,
     batchSize: pipeline.batchSize,
     splitChannels: pipeline.splitChannels,
+    speechRegions: pipeline.speechRegions || pipeline.vadFilter || batched,
     vad: resolveVad(given.vadParameters, batched, decoding.chunkLength ?? 30),
     clips,
   };

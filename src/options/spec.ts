@@ -95,7 +95,7 @@ const DECODING: Record<string, Entry> = {
   prefix: text(null, 'Text the first window\'s transcript starts with.', { nullable: true }),
   suppressBlank: bool(true, 'Suppress blank outputs at the start of sampling.'),
   suppressTokens: { kind: 'tokenList', maxItems: MAX_LIST, default: [-1], doc: 'Token ids never generated (-1: the model\'s list of symbols).' },
-  withoutTimestamps: bool(false, 'Decode text only, no timestamp tokens (one segment per window).'),
+  withoutTimestamps: bool(false, 'Decode text only, no timestamp tokens (one segment per window; batched, segments come from word times).', { batchedDefault: true }),
   maxInitialTimestamp: num(0, 30, 1, 'Latest time, in seconds, the first timestamp of a window may have.'),
   wordTimestamps: bool(false, 'Word-level timestamps (cross-attention alignment); the batched pipeline cuts its segments at sentences and pauses by them.', { batchedDefault: true }),
   prependPunctuations: text('"\'“¿([{-', 'Punctuation joined to the word after it (word timestamps).'),
@@ -125,6 +125,7 @@ const PIPELINE: Record<string, Entry> = {
   vadFilter: bool(false, 'Transcribe only the speech Silero VAD finds (the batched pipeline: on).', { batchedDefault: true }),
   batchSize: int(1, MAX_BATCH_SIZE, null, 'Decode the VAD\'s speech chunks in batches of this many (faster-whisper\'s BatchedInferencePipeline); null: sequential.', { nullable: true }),
   splitChannels: bool(false, 'Transcribe each channel on its own (segments get `channel`).', { notIn: { job: 'one recording, mixed to mono', form: 'one recording, mixed to mono' } }),
+  speechRegions: bool(false, 'Return where Silero VAD hears speech (`speech`), which srt and vtt trim their cues to; the VAD runs for it when nothing else runs it (it is returned whenever the VAD runs). srt and vtt turn it on.'),
 };
 
 /** Speaker labels (with `diarize`). */

@@ -41,7 +41,7 @@ export interface DecodingOptions {
   suppressBlank?: boolean;
   /** Token ids never generated (-1: the model's list of symbols). Values: token ids (-1: the model's list), at most 10000. Default: -1. */
   suppressTokens?: number[];
-  /** Decode text only, no timestamp tokens (one segment per window). Values: true or false. Default: false. */
+  /** Decode text only, no timestamp tokens (one segment per window; batched, segments come from word times). Values: true or false. Default: false (batched: true). */
   withoutTimestamps?: boolean;
   /** Latest time, in seconds, the first timestamp of a window may have. Values: number, 0 to 30. Default: 1. */
   maxInitialTimestamp?: number;
@@ -93,6 +93,8 @@ export interface PipelineSpecOptions {
   batchSize?: number | null;
   /** Transcribe each channel on its own (segments get `channel`). Values: true or false. Default: false. */
   splitChannels?: boolean;
+  /** Return where Silero VAD hears speech (`speech`), which srt and vtt trim their cues to; the VAD runs for it when nothing else runs it (it is returned whenever the VAD runs). srt and vtt turn it on. Values: true or false. Default: false. */
+  speechRegions?: boolean;
 }
 
 /** Speaker counts and clustering settings of `diarize`. */

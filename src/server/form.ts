@@ -161,9 +161,12 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
   const model = one('model')?.trim();
   if (!model) throw badRequest('you must provide a model parameter', 'model');
   const format = formatOf(fields, one);
-  const { options, subtitles } = optionsOf(one);
+  const given = optionsOf(one);
+  const { subtitles } = given;
   const streamExtras = bool('stream_extras', one('stream_extras'), false);
   const diarize = bool('diarize', one('diarize'), false);
+  // srt and vtt (and the page's downloads, with stream_extras) cut cues at word times and trim them to speech, unless told otherwise.
+  const options = optionsForFormats(given.options, streamExtras ? ['srt', 'vtt'] : [format.responseFormat]);
   if (options.diarize && !diarize) {
     const field = frontName(optionAt(`diarize.${Object.keys(options.diarize)[0]}`)!, 'form')!;
     throw badRequest(`${field} needs diarize=true`, field);
@@ -177,9 +180,8 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
     model,
     language: languageOf(one('language'), translation),
     ...format,
-    words: format.words || options.wordTimestamps === true,
-    // srt and vtt (and the page's downloads, with stream_extras) cut cues at word times, unless word_timestamps=false.
-    wordTimestamps: format.words || optionsForFormats(options, streamExtras ? ['srt', 'vtt'] : [format.responseFormat]).wordTimestamps === true,
+    words: format.words || given.options.wordTimestamps === true,
+    wordTimestamps: format.words || options.wordTimestamps === true,
     stream: bool('stream', one('stream'), false),
     options,
     subtitles,

@@ -19,12 +19,13 @@ export const SUBTITLE_FORMATS: readonly Format[] = ['srt', 'vtt'];
 
 /**
  * The transcribe options that give the formats what they need: for srt and vtt, word timestamps
- * (cues are cut at word times), unless the options say otherwise (wordTimestamps: false: cues
- * are cut from the segments, their times shared out by characters).
+ * (cues are cut at word times) and, when the VAD model is there (`vad`), where speech is
+ * (speechRegions: cues are trimmed to it), unless the options say otherwise (wordTimestamps:
+ * false cuts cues from the segments, their times shared out by characters).
  */
-export function optionsForFormats<T extends Pick<TranscribeOptions, 'wordTimestamps'>>(options: T, formats: readonly string[]): T {
-  const subtitles = formats.some((f) => (SUBTITLE_FORMATS as readonly string[]).includes(f));
-  return subtitles && options.wordTimestamps === undefined ? { ...options, wordTimestamps: true } : options;
+export function optionsForFormats<T extends Pick<TranscribeOptions, 'wordTimestamps' | 'speechRegions'>>(options: T, formats: readonly string[], vad = true): T {
+  if (!formats.some((f) => (SUBTITLE_FORMATS as readonly string[]).includes(f))) return options;
+  return { ...options, wordTimestamps: options.wordTimestamps ?? true, speechRegions: options.speechRegions ?? vad };
 }
 
 /** The cues srt and vtt write for a transcription under `options` (the option table's "output" rules; defaults when absent). */

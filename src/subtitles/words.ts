@@ -1,8 +1,10 @@
 // The words cues are cut from: every segment's words in order, with their speaker and where
 // segments end. A segment without words (word timestamps off) gives its text's words with times
 // spread over the segment by their share of its characters: cues of it can only be as exact as
-// the segment's own bounds.
+// the segment's own bounds. Where the VAD said where speech is, words are trimmed to it
+// (speech-bounds.ts): cues start and end where the speech does.
 import type { Segment } from '../model.js';
+import { trimToSpeech, type SpeechRegion } from '../speech-bounds.js';
 import { lineText } from './text.js';
 
 export interface CueWord {
@@ -38,27 +40,29 @@ function estimatedWords(s: Segment): CueWord[] {
 
 /**
  * Every word of the segments, in order, each starting no earlier than the one before it (a word
- * that overlaps the previous one starts where that one ends). Words with no text are left out.
+ * that overlaps the previous one starts where that one ends), trimmed to `speech` when the VAD
+ * said where it is (the transcription's `speech`). Words with no text are left out.
  */
-export function cueWords(segments: Segment[]): CueWord[] {
-  const out: CueWord[] = [];
-  for (const s of segments) {
-    const list: CueWord[] = s.words && s.words.length
-      ? s.words.map((w, i, all) => ({
+export function cueWords(segments: Segment[], speech?: readonly SpeechRegion[]): CueWord[] {
+  const all: CueWord[] = segments.flatMap((s) =>
+    s.words && s.words.length
+      ? s.words.map((w, i, list) => ({
           text: lineText(w.word),
           start: w.start,
           end: w.end,
           speaker: w.speaker ?? s.speaker,
-          segmentEnd: i === all.length - 1,
+          segmentEnd: i === list.length - 1,
           estimated: false,
         }))
-      : estimatedWords(s);
-    for (const w of list) {
-      if (!w.text.trim() || !Number.isFinite(w.start) || !Number.isFinite(w.end)) continue;
-      const previous = out[out.length - 1];
-      const start = previous ? Math.max(w.start, previous.end) : w.start;
-      out.push({ ...w, start, end: Math.max(start, w.end) });
-    }
+      : estimatedWords(s),
+  );
+  if (speech) trimToSpeech(all, speech);
+  const out: CueWord[] = [];
+  for (const w of all) {
+    if (!w.text.trim() || !Number.isFinite(w.start) || !Number.isFinite(w.end)) continue;
+    const previous = out[out.length - 1];
+    const start = previous ? Math.max(w.start, previous.end) : w.start;
+    out.push({ ...w, start, end: Math.max(start, w.end) });
   }
   return out;
 }

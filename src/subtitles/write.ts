@@ -54,7 +54,7 @@ function written(cues: Cue[], escape: (s: string) => string, highlight: boolean)
 
 /** The transcription's cues, cut by the rules. */
 export function cuesOf(t: Transcription, rules: ResolvedSubtitles): Cue[] {
-  return cutCues(cueWords(t.segments), rules);
+  return cutCues(cueWords(t.segments, t.speech), rules);
 }
 
 export function writeSrt(t: Transcription, rules: ResolvedSubtitles): string {

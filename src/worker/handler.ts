@@ -19,6 +19,7 @@ import { hubCacheDir } from '../hub-download.js';
 import { parseJobInput, JobInputError, speakerSamples, wantsDiarization, type JobInput } from './schema.js';
 import { jobDiarizeSettings, jobOptions, jobSubtitleOptions } from './job-options.js';
 import { optionsForFormats } from '../subtitles/index.js';
+import { hasVadModel } from '../vad.js';
 import type { SubtitleOptions } from '../options/index.js';
 import { downloadAudio, saveBase64Audio } from './audio-source.js';
 import { ArtifactStore, type Artifact, type UploadedArtifact } from './storage.js';
@@ -412,9 +413,9 @@ export class TranscriptionService {
    * ffmpeg. `notes` gets what the output should say about them.
    */
   private options(job: JobInput, device: string, notes: string[]): TranscribeOptions {
-    // srt and vtt cut their cues at word times: word timestamps unless the job turns them off.
+    // srt and vtt cut their cues at word times and trim them to where the VAD hears speech, unless the job says otherwise.
     const opts: TranscribeOptions = {
-      ...optionsForFormats(jobOptions(job), job.output_formats ?? []),
+      ...optionsForFormats(jobOptions(job), job.output_formats ?? [], hasVadModel(this.config.vadModelPath)),
       maxAudioSeconds: this.config.maxAudioSeconds,
       maxAudioBytes: this.config.limits.maxBytes,
       vadModelPath: this.config.vadModelPath,

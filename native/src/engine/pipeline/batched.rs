@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ct2rs::sys::{StorageView, WhisperOptions};
 
-use super::sentences::{part_ends, split_segments};
+use super::sentences::{part_ends, split_segments, Joins};
 use super::{avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options, LanguageChoice};
 use crate::engine::control::Control;
 use crate::engine::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
@@ -37,10 +37,12 @@ pub fn encoder_batches() -> u64 {
 /// One stretch of speech to transcribe, placed at `offset` seconds of the audio that was kept:
 /// its parts (the VAD's speech segments, one after another) borrowed from the recording's
 /// samples, which the job holds while it runs; they are joined only when the chunk's batch
-/// computes its features.
+/// computes its features. `removed`: the seconds of the recording the VAD took out before each
+/// part (empty: none), which the segments' pauses count.
 pub struct Chunk<'a> {
     pub parts: Vec<&'a [f32]>,
     pub offset: f64,
+    pub removed: Vec<f64>,
 }
 
 impl Chunk<'_> {
@@ -56,9 +58,9 @@ impl Chunk<'_> {
         self.len() as f64 / SAMPLE_RATE as f64
     }
 
-    /// Where each of its stretches of speech ends, in seconds of the kept audio.
-    fn part_ends(&self) -> Vec<f64> {
-        part_ends(self.offset, &self.parts.iter().map(|p| p.len()).collect::<Vec<_>>())
+    /// Where each of its stretches of speech ends, in seconds of the kept audio, and what was taken out before each.
+    fn joins(&self) -> Joins {
+        Joins { ends: part_ends(self.offset, &self.parts.iter().map(|p| p.len()).collect::<Vec<_>>()), removed: self.removed.clone() }
     }
 
     /// The chunk's samples in one piece (borrowed when it has one part).
@@ -400,7 +402,7 @@ impl<'m> BatchedPipeline<'m> {
             let control = requests[r].control;
             let p = states[r].as_mut().ok_or_else(|| Error::internal("internal error: a request has no state"))?;
             // With words, segments follow speech: sentences, cut where the chunk's stretches meet and at long pauses.
-            let segments = if shared.word_timestamps { split_segments(d.segments, &item.chunk.part_ends()) } else { d.segments };
+            let segments = if shared.word_timestamps { split_segments(d.segments, &item.chunk.joins()) } else { d.segments };
             for sub in segments {
                 let text = tok.decode(&sub.tokens);
                 if shared.word_timestamps && text.trim().is_empty() {
@@ -518,17 +520,17 @@ mod tests {
     #[test]
     fn a_chunk_joins_its_parts_only_when_it_has_several() {
         let (a, b) = (vec![1.0f32, 2.0], vec![3.0f32]);
-        let two = Chunk { parts: vec![&a[..], &b[..]], offset: 0.0 };
+        let two = Chunk { parts: vec![&a[..], &b[..]], offset: 0.0, removed: vec![] };
         assert_eq!((two.len(), two.samples().into_owned()), (3, vec![1.0, 2.0, 3.0]));
-        let one = Chunk { parts: vec![&a[..]], offset: 0.0 };
+        let one = Chunk { parts: vec![&a[..]], offset: 0.0, removed: vec![] };
         assert!(matches!(one.samples(), Cow::Borrowed(_)));
-        assert!(Chunk { parts: vec![], offset: 0.0 }.is_empty());
+        assert!(Chunk { parts: vec![], offset: 0.0, removed: vec![] }.is_empty());
     }
 
     #[test]
     fn batches_across_requests() {
         let samples = vec![0.0; 10];
-        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0 };
+        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0, removed: vec![] };
         let item = |request| Item { request, chunk: &chunk };
         // Requests 0 and 2 transcribe in one language, request 1 in another.
         let states = vec![progress(vec![1, 2]), progress(vec![1, 3]), progress(vec![1, 2])];
