@@ -56,7 +56,7 @@ function parseCues(text) {
     const lines = block.split('\n');
     const at = lines.findIndex((l) => l.includes('-->'));
     const [a, b] = lines[at].split('-->');
-    return { start: seconds(a), end: seconds(b), lines: lines.slice(at + 1) };
+    return { start: seconds(a), end: seconds(b), lines: lines.slice(at + 1).filter((l) => l !== '') };
   });
 }
 
