@@ -160,7 +160,7 @@ if (!args.includes('--no-write') && !only && half === 'both') {
     '',
     `Written by \`node bench/timing/run.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${os.availableParallelism()} cores (${cpu}), ${modelName}, int8, CPU, ${threads} threads.`,
     '',
-    ...(fs.existsSync(path.join(here, 'ABOUT.md')) ? [fs.readFileSync(path.join(here, 'ABOUT.md'), 'utf8').trim(), ''] : []),
+    ...['ABOUT.md', 'COST.md'].filter((f) => fs.existsSync(path.join(here, f))).flatMap((f) => [fs.readFileSync(path.join(here, f), 'utf8').trim(), '']),
   ];
   for (const which of ['test', 'tuning']) {
     for (const [kinds, what] of [[['long'], 'recordings with long non-speech stretches (25-40 s) between eight passages'], [['short'], 'recordings with short non-speech stretches (1.5-8 s) between six passages']]) {

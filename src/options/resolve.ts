@@ -24,7 +24,7 @@ export interface ResolvedOptions {
   /** null: the sequential pipeline. */
   batchSize: number | null;
   splitChannels: boolean;
-  /** Whether the result says where the VAD hears speech (`speech`): asked for, or the VAD runs anyway. */
+  /** Whether the result says where the VAD hears speech (`speech`): asked for, or the VAD runs over the recording anyway. */
   speechRegions: boolean;
   /** The VAD's parameters (the batched pipeline's defaults when batched). */
   vad: ResolvedVad;
@@ -125,7 +125,8 @@ export function resolveOptions(given: DecodingOptions & PipelineSpecOptions & { 
     vadFilter: pipeline.vadFilter,
     batchSize: pipeline.batchSize,
     splitChannels: pipeline.splitChannels,
-    speechRegions: pipeline.speechRegions || pipeline.vadFilter || batched,
+    // The VAD runs over the whole recording with vadFilter (unless clips are given): its speech comes back.
+    speechRegions: pipeline.speechRegions || (pipeline.vadFilter && clips.length === 1 && clips[0] === 0),
     vad: resolveVad(given.vadParameters, batched, decoding.chunkLength ?? 30),
     clips,
   };

@@ -401,7 +401,7 @@ impl<'m> BatchedPipeline<'m> {
             let r = item.request;
             let control = requests[r].control;
             let p = states[r].as_mut().ok_or_else(|| Error::internal("internal error: a request has no state"))?;
-            // With words, segments follow speech: sentences, cut where the chunk's stretches meet and at long pauses.
+            // With words, segments follow speech: a sentence each at most, cut at pauses (the audio the VAD took out counted in).
             let segments = if shared.word_timestamps { split_segments(d.segments, &item.chunk.joins()) } else { d.segments };
             for sub in segments {
                 let text = tok.decode(&sub.tokens);
