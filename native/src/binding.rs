@@ -455,16 +455,18 @@ pub fn log_mel_spectrogram(audio: Float32Array, n_mels: u32) -> Result<LogMel, E
 
 /// One request of `transcribeBatchedMany`.
 /// One speech chunk of the batched pipeline: its parts (views of the recording's samples, read
-/// in place, joined when its batch runs) and where it starts, in seconds of the kept audio.
+/// in place, joined when its batch runs), where it starts, in seconds of the kept audio, and the
+/// seconds of the recording the VAD took out before each part (none: nothing taken out).
 #[napi(object)]
 pub struct NativeChunk {
     pub parts: Vec<Float32Array>,
     pub offset: f64,
+    pub removed: Option<Vec<f64>>,
 }
 
 impl NativeChunk {
     fn borrow(&self) -> Chunk<'_> {
-        Chunk { parts: self.parts.iter().map(|p| &p[..]).collect(), offset: self.offset }
+        Chunk { parts: self.parts.iter().map(|p| &p[..]).collect(), offset: self.offset, removed: self.removed.clone().unwrap_or_default() }
     }
 }
 
