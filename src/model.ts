@@ -234,9 +234,20 @@ async function vadProbabilities(audio: Float32Array, options: TranscribeOptions,
   return probs;
 }
 
-/** The result with where the VAD hears speech, when asked for (speechRegions) and the VAD has not run. */
-async function withSpeech(r: Transcription, audio: Float32Array, options: TranscribeOptions, resolved: ResolvedOptions, stages: HostStages): Promise<Transcription> {
-  if (resolved.speechRegions) r.speech = speechRegions(await vadProbabilities(audio, options, stages));
+/**
+ * `transcribe` (the sequential pipeline on the whole audio) with where the VAD hears speech, when
+ * asked for (speechRegions): the VAD runs first, so that its time is in the call's timings.
+ */
+async function withSpeech(
+  transcribe: () => Promise<Transcription>,
+  audio: Float32Array,
+  options: TranscribeOptions,
+  resolved: ResolvedOptions,
+  stages: HostStages,
+): Promise<Transcription> {
+  const probs = resolved.speechRegions ? await vadProbabilities(audio, options, stages) : undefined;
+  const r = await transcribe();
+  if (probs) r.speech = speechRegions(probs);
   return r;
 }
 
@@ -352,7 +363,7 @@ export class WhisperModel {
     };
     if (resolved.batchSize !== null) return this.transcribeBatched(channels[0], options, resolved, stages);
     if (resolved.vadFilter) return this.transcribeWithVad(channels[0], options, resolved, (audio, call) => run(audio, call), stages);
-    if (!options.splitChannels) return withSpeech(await run(channels[0], options), channels[0], options, resolved, stages);
+    if (!options.splitChannels) return withSpeech(() => run(channels[0], options), channels[0], options, resolved, stages);
     const total = channels.reduce((s, c) => s + c.length, 0) / SAMPLE_RATE;
     let before = 0;
     const results: Transcription[] = [];
@@ -377,7 +388,7 @@ export class WhisperModel {
     run: (audio: Float32Array, call: CallOptions) => Promise<Transcription>,
     stages: HostStages,
   ): Promise<Transcription> {
-    if (!wholeRecording(resolved.clips)) return withSpeech(await run(audio, options), audio, options, resolved, stages);
+    if (!wholeRecording(resolved.clips)) return withSpeech(() => run(audio, options), audio, options, resolved, stages);
     const probs = await vadProbabilities(audio, options, stages);
     const speech = speechTimestampsOf(probs, audio.length, resolved.vad);
     const [kept] = collectChunks(audio, speech);
