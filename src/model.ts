@@ -551,10 +551,20 @@ interface BatchedPlan {
   mapSegment: (s: Segment) => Segment;
 }
 
-/** The seconds of `audio` left out before each of a chunk's parts (views of it), the first's counted as none. */
-function removedBefore(audio: Float32Array, parts: Float32Array[]): number[] {
-  const at = (p: Float32Array) => (p.byteOffset - audio.byteOffset) / Float32Array.BYTES_PER_ELEMENT;
-  return parts.map((p, i) => (i === 0 ? 0 : Math.max(0, at(p) - (at(parts[i - 1]) + parts[i - 1].length)) / SAMPLE_RATE));
+/** Where each of a chunk's parts (views of `audio`) starts in it, in seconds. */
+function partOrigins(audio: Float32Array, parts: Float32Array[]): number[] {
+  return parts.map((p) => (p.byteOffset - audio.byteOffset) / Float32Array.BYTES_PER_ELEMENT / SAMPLE_RATE);
+}
+
+/** The stretches without speech (between `regions`) that overlap [from, to] seconds, as start, end, start, end... */
+function nonSpeechIn(regions: SpeechRegion[], duration: number, from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i <= regions.length; i++) {
+    const start = i === 0 ? 0 : regions[i - 1].end;
+    const end = i === regions.length ? duration : regions[i].start;
+    if (end > from && start < to && end > start) out.push(start, end);
+  }
+  return out;
 }
 
 /** The speech chunks of one recording (VAD, or the given clips). */
@@ -578,12 +588,19 @@ async function planBatched(audio: Float32Array, options: TranscribeOptions, reso
   } else {
     throw new InputError('the batched pipeline needs speech chunks: turn vadFilter on or give clipTimestamps');
   }
-  if (options.signal?.aborted) throw abortError(options.signal);
-  const chunks = restore
-    ? speechChunks(audio, clips, chunkLength).map(({ parts, offset }) => ({ parts, offset, removed: removedBefore(audio, parts) }))
-    : clips.map((c) => ({ parts: [audio.subarray(c.start, c.end)], offset: c.start / SAMPLE_RATE }));
   if (!probs && resolved.speechRegions) probs = await speechProbabilities(audio, options.vadModelPath);
   const regions = probs && speechRegions(probs);
+  if (options.signal?.aborted) throw abortError(options.signal);
+  // Each chunk with where its parts are in the recording and where the VAD heard no speech there (its segments' pauses).
+  const located = (parts: Float32Array[], offset: number) => {
+    const origins = partOrigins(audio, parts);
+    const last = parts.length - 1;
+    const nonSpeech = regions && last >= 0 ? nonSpeechIn(regions, duration, origins[0], origins[last] + parts[last].length / SAMPLE_RATE) : undefined;
+    return { parts, offset, origins, nonSpeech };
+  };
+  const chunks = restore
+    ? speechChunks(audio, clips, chunkLength).map(({ parts, offset }) => located(parts, offset))
+    : clips.map((c) => located([audio.subarray(c.start, c.end)], c.start / SAMPLE_RATE));
   return { chunks, clips, regions, restore, duration, resolved, mapSegment: (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s) };
 }
 
