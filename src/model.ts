@@ -245,9 +245,20 @@ async function vadProbabilities(audio: Float32Array, options: TranscribeOptions,
   return probs;
 }
 
-/** The result with where the VAD hears speech, when asked for (speechRegions) and the VAD has not run. */
-async function withSpeech(r: Transcription, audio: Float32Array, options: TranscribeOptions, resolved: ResolvedOptions, stages: HostStages): Promise<Transcription> {
-  if (resolved.speechRegions) r.speech = speechRegions(await vadProbabilities(audio, options, stages));
+/**
+ * `transcribe` (the sequential pipeline on the whole audio) with where the VAD hears speech, when
+ * asked for (speechRegions): the VAD runs first, so that its time is in the call's timings.
+ */
+async function withSpeech(
+  transcribe: () => Promise<Transcription>,
+  audio: Float32Array,
+  options: TranscribeOptions,
+  resolved: ResolvedOptions,
+  stages: HostStages,
+): Promise<Transcription> {
+  const probs = resolved.speechRegions ? await vadProbabilities(audio, options, stages) : undefined;
+  const r = await transcribe();
+  if (probs) r.speech = speechRegions(probs);
   return r;
 }
 
@@ -363,7 +374,7 @@ export class WhisperModel {
     };
     if (resolved.batchSize !== null) return this.transcribeBatched(channels[0], options, resolved, stages);
     if (resolved.vadFilter) return this.transcribeWithVad(channels[0], options, resolved, (audio, call) => run(audio, call), stages);
-    if (!options.splitChannels) return withSpeech(await run(channels[0], options), channels[0], options, resolved, stages);
+    if (!options.splitChannels) return withSpeech(() => run(channels[0], options), channels[0], options, resolved, stages);
     const total = channels.reduce((s, c) => s + c.length, 0) / SAMPLE_RATE;
     let before = 0;
     const results: Transcription[] = [];
@@ -388,7 +399,7 @@ export class WhisperModel {
     run: (audio: Float32Array, call: CallOptions) => Promise<Transcription>,
     stages: HostStages,
   ): Promise<Transcription> {
-    if (!wholeRecording(resolved.clips)) return withSpeech(await run(audio, options), audio, options, resolved, stages);
+    if (!wholeRecording(resolved.clips)) return withSpeech(() => run(audio, options), audio, options, resolved, stages);
     const probs = await vadProbabilities(audio, options, stages);
     const speech = speechTimestampsOf(probs, audio.length, resolved.vad);
     const [kept] = collectChunks(audio, speech);
@@ -567,10 +578,20 @@ interface BatchedPlan {
   mapSegment: (s: Segment) => Segment;
 }
 
-/** The seconds of `audio` left out before each of a chunk's parts (views of it), the first's counted as none. */
-function removedBefore(audio: Float32Array, parts: Float32Array[]): number[] {
-  const at = (p: Float32Array) => (p.byteOffset - audio.byteOffset) / Float32Array.BYTES_PER_ELEMENT;
-  return parts.map((p, i) => (i === 0 ? 0 : Math.max(0, at(p) - (at(parts[i - 1]) + parts[i - 1].length)) / SAMPLE_RATE));
+/** Where each of a chunk's parts (views of `audio`) starts in it, in seconds. */
+function partOrigins(audio: Float32Array, parts: Float32Array[]): number[] {
+  return parts.map((p) => (p.byteOffset - audio.byteOffset) / Float32Array.BYTES_PER_ELEMENT / SAMPLE_RATE);
+}
+
+/** The stretches without speech (between `regions`) that overlap [from, to] seconds, as start, end, start, end... */
+function nonSpeechIn(regions: SpeechRegion[], duration: number, from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i <= regions.length; i++) {
+    const start = i === 0 ? 0 : regions[i - 1].end;
+    const end = i === regions.length ? duration : regions[i].start;
+    if (end > from && start < to && end > start) out.push(start, end);
+  }
+  return out;
 }
 
 /** The speech chunks of one recording (VAD, or the given clips). */
@@ -594,12 +615,19 @@ async function planBatched(audio: Float32Array, options: TranscribeOptions, reso
   } else {
     throw new InputError('the batched pipeline needs speech chunks: turn vadFilter on or give clipTimestamps');
   }
-  if (options.signal?.aborted) throw abortError(options.signal);
-  const chunks = restore
-    ? speechChunks(audio, clips, chunkLength).map(({ parts, offset }) => ({ parts, offset, removed: removedBefore(audio, parts) }))
-    : clips.map((c) => ({ parts: [audio.subarray(c.start, c.end)], offset: c.start / SAMPLE_RATE }));
   if (!probs && resolved.speechRegions) probs = await speechProbabilities(audio, options.vadModelPath, options.signal);
   const regions = probs && speechRegions(probs);
+  if (options.signal?.aborted) throw abortError(options.signal);
+  // Each chunk with where its parts are in the recording and where the VAD heard no speech there (its segments' pauses).
+  const located = (parts: Float32Array[], offset: number) => {
+    const origins = partOrigins(audio, parts);
+    const last = parts.length - 1;
+    const nonSpeech = regions && last >= 0 ? nonSpeechIn(regions, duration, origins[0], origins[last] + parts[last].length / SAMPLE_RATE) : undefined;
+    return { parts, offset, origins, nonSpeech };
+  };
+  const chunks = restore
+    ? speechChunks(audio, clips, chunkLength).map(({ parts, offset }) => located(parts, offset))
+    : clips.map((c) => located([audio.subarray(c.start, c.end)], c.start / SAMPLE_RATE));
   return { chunks, clips, regions, restore, duration, resolved, mapSegment: (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s) };
 }
 

@@ -23,12 +23,24 @@ const STRONG = 0.5;
 const END = 0.35;
 /** Silence that ends a stretch: a tenth of a second (a pause between words, not a closure inside one). */
 const MIN_SILENCE_SECONDS = 0.1;
-/** A probability at or above this, next to sure speech, is speech (Silero's is ~0 over silence, tones, music, hum and noise). */
+/**
+ * A probability at or above this, next to sure speech, is speech (Silero's is ~0 over silence,
+ * tones and music) — or at or above FLOOR_TIMES the level of the non-speech before it (hum and
+ * noise hold Silero at 0.02-0.06), its median over FLOOR_SECONDS beyond the widest widening.
+ */
 const WEAK = 0.02;
+const FLOOR_TIMES = 2;
+const FLOOR_SECONDS = 2;
 const MAX_DIP_SECONDS = 0.2;
 const MAX_WIDEN_SECONDS = 1.5;
 /** How late into a stretch of speech its first word may start and still be moved to its start. */
 const LEAD_SECONDS = 0.6;
+/**
+ * A word wholly in non-speech that ends at most this long before a stretch starts is where the
+ * stretch starts (Silero is sure of speech up to about half a second after it starts; the word's
+ * cross-attention time was early).
+ */
+const LAG_SECONDS = 0.6;
 
 /** Where Silero is sure of speech: windows at or above STRONG, until MIN_SILENCE_SECONDS below END. */
 function sureSpeech(probs: ArrayLike<number>): Array<[number, number]> {
@@ -48,13 +60,29 @@ function sureSpeech(probs: ArrayLike<number>): Array<[number, number]> {
   return out;
 }
 
+/**
+ * The level of the non-speech beside window `i` (direction `step`, up to window `limit`, where
+ * the next stretch of sure speech is): the median probability over FLOOR_SECONDS beyond
+ * MAX_WIDEN_SECONDS, or over what there is when the non-speech is shorter.
+ */
+function floorNear(probs: ArrayLike<number>, i: number, step: 1 | -1, limit: number): number {
+  const skip = Math.round(MAX_WIDEN_SECONDS / WINDOW_SECONDS);
+  const n = Math.round(FLOOR_SECONDS / WINDOW_SECONDS);
+  const gap: number[] = [];
+  for (let k = i + step; k >= 0 && k < probs.length && k !== limit && gap.length < skip + n; k += step) gap.push(probs[k]);
+  const values = gap.length > skip + n / 4 ? gap.slice(skip) : gap;
+  values.sort((a, b) => a - b);
+  return values.length ? values[values.length >> 1] : 0;
+}
+
 /** How far from window `i` (inclusive) weak speech goes in direction `step`, across short dips, within `limit`. */
 function widen(probs: ArrayLike<number>, i: number, step: 1 | -1, limit: number): number {
+  const weak = Math.max(WEAK, FLOOR_TIMES * floorNear(probs, i, step, limit));
   let best = i;
   let dip = 0;
   const max = Math.round(MAX_WIDEN_SECONDS / WINDOW_SECONDS);
   for (let k = i + step, n = 1; k >= 0 && k < probs.length && n <= max && k !== limit; k += step, n++) {
-    if (probs[k] >= WEAK) {
+    if (probs[k] >= weak) {
       best = k;
       dip = 0;
     } else if ((dip += WINDOW_SECONDS) > MAX_DIP_SECONDS) break;
@@ -97,9 +125,10 @@ function lastStartingBy(regions: readonly SpeechRegion[], t: number): number {
 
 /**
  * Words (in order) trimmed to speech, in place: a word that starts outside every stretch, where a
- * stretch starts inside it, starts there; one that ends outside every stretch, where a stretch
- * ends inside it, ends there. And a stretch starts with its first word: a word that starts at
- * most LEAD_SECONDS into a stretch no word before it reaches starts where the stretch does
+ * stretch starts inside it, starts there (and one wholly outside, at most LAG_SECONDS before a
+ * stretch, is moved to its start); one that ends outside every stretch, where a stretch ends
+ * inside it, ends there. And a stretch starts with its first word: a word that starts at most
+ * LEAD_SECONDS into a stretch no word before it reaches starts where the stretch does
  * (cross-attention places a word after a pause late about as often as early).
  */
 export function trimToSpeech<T extends Timed>(words: T[], regions: readonly SpeechRegion[]): T[] {
@@ -109,6 +138,7 @@ export function trimToSpeech<T extends Timed>(words: T[], regions: readonly Spee
     if (a < 0 || w.start > regions[a].end) {
       const next = regions[a + 1];
       if (next && next.start < w.end) w.start = round(next.start);
+      else if (next && next.start - w.end <= LAG_SECONDS) w.start = w.end = round(next.start); // Silero heard it late
     } else if (previousEnd < regions[a].start && w.start - regions[a].start <= LEAD_SECONDS) {
       w.start = round(regions[a].start);
     }

@@ -3,7 +3,7 @@
 // on (word timestamps, and the VAD's speech regions), sequential and batched, on one model load
 // in one process, the configurations taking turns, the median of --repeat runs. Writes
 // bench/timing/COST.md (bench/timing/run.mjs puts it in its section of bench/RESULTS.md).
-//   node bench/timing/cost.mjs [--repeat 3] [--model tiny.en] [--recording long-2]
+//   node bench/timing/cost.mjs [--repeat 3] [--model tiny.en] [--recording long-test-1]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ const arg = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] :
 const repeat = Number(arg('--repeat', '3'));
 const modelName = arg('--model', 'tiny.en');
 const cache = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
-const rec = ensureRecordings(defaultDir()).find((r) => r.name === arg('--recording', 'long-2'));
+const rec = ensureRecordings(defaultDir()).find((r) => r.name === arg('--recording', 'long-test-1'));
 const buf = fs.readFileSync(rec.s16);
 const audio = Float32Array.from(new Int16Array(buf.buffer, buf.byteOffset, buf.byteLength >> 1), (v) => v / 32768);
 

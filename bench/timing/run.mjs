@@ -101,6 +101,8 @@ function pooled(list) {
   const sum = (f) => list.reduce((a, r) => a + f(r.s.cues), 0);
   const timing = list.map((r) => r.s.timing).filter(Boolean);
   const starts = timing.flatMap((t) => t.starts);
+  const numberStarts = timing.flatMap((t) => t.numberStarts);
+  const numbersSaid = timing.reduce((a, t) => a + t.numbersSaid, 0);
   const ends = timing.flatMap((t) => t.ends);
   const words = list.reduce((a, r) => a + r.rec.reference.passages.reduce((n, p) => n + p.words.length, 0), 0);
   return {
@@ -116,6 +118,8 @@ function pooled(list) {
     onset: quantile(list.flatMap((r) => r.s.cues.onsetErrors), 0.5),
     wer: list.reduce((a, r) => a + r.s.wer * r.rec.reference.passages.reduce((n, p) => n + p.words.length, 0), 0) / words,
     timed: timing.length ? `${starts.length} / ${words}` : '—',
+    numbers: timing.length ? `${numberStarts.length} / ${numbersSaid}` : '—',
+    numberMedian: quantile(numberStarts, 0.5),
     startMedian: quantile(starts, 0.5),
     startP90: quantile(starts, 0.9),
     endMedian: quantile(ends, 0.5),
@@ -139,9 +143,9 @@ function tables(which, kinds) {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...groups.map(({ config, p }) => `| ${config.name} | ${p.cues} | ${p.longerThan10} | ${f2(p.longest)} | ${f2(p.medianCue)} | ${p.early} | ${p.spanning} | ${p.overNothing} | ${p.passagesOff} / ${p.passages} | ${f2(p.onset)} | ${f3(p.wer)} |`),
     '',
-    '| | words timed (matched / said) | start error median s | start error p90 s | end error median s | end error p90 s | transcribe s (audio s) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...groups.map(({ config, p }) => `| ${config.name} | ${p.timed} | ${f3(p.startMedian)} | ${f3(p.startP90)} | ${f3(p.endMedian)} | ${f3(p.endP90)} | ${p.seconds.toFixed(0)} (${p.audio.toFixed(0)}) |`),
+    '| | words timed (matched / said) | start error median s | start error p90 s | end error median s | end error p90 s | numbers timed (matched / said) | their start error median s | transcribe s (audio s) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...groups.map(({ config, p }) => `| ${config.name} | ${p.timed} | ${f3(p.startMedian)} | ${f3(p.startP90)} | ${f3(p.endMedian)} | ${f3(p.endP90)} | ${p.numbers} | ${f3(p.numberMedian)} | ${p.seconds.toFixed(0)} (${p.audio.toFixed(0)}) |`),
     '',
   ];
 }

@@ -7,7 +7,10 @@ import { words as normalise, wordErrorRate } from '../../test/helpers.mjs';
 /** Tokens of a list of timed words: each word's normalised text split at spaces, all with its times. */
 function tokens(list) {
   const out = [];
-  for (const w of list) for (const t of normalise(w.word).split(' ').filter(Boolean)) out.push({ t, start: w.start, end: w.end });
+  for (const w of list) {
+    const number = /[\d%$]/.test(w.word);
+    for (const t of normalise(w.word).split(' ').filter(Boolean)) out.push({ t, start: w.start, end: w.end, number });
+  }
   return out;
 }
 
@@ -53,9 +56,13 @@ export const referenceWords = (reference) => reference.passages.flatMap((p) => p
 export function wordTiming(reference, segments, timed) {
   const hypWords = timed ?? segments.flatMap((s) => s.words ?? []);
   if (!hypWords.length) return null;
-  const pairs = matchWords(tokens(referenceWords(reference)), tokens(hypWords));
+  const ref = tokens(referenceWords(reference));
+  const pairs = matchWords(ref, tokens(hypWords));
+  const numbers = pairs.filter(([r]) => r.number);
   return {
     matched: pairs.length,
+    numbersSaid: ref.filter((r) => r.number).length,
+    numberStarts: numbers.map(([r, h]) => Math.abs(h.start - r.start)),
     starts: pairs.map(([r, h]) => Math.abs(h.start - r.start)),
     ends: pairs.map(([r, h]) => Math.abs(h.end - r.end)),
   };

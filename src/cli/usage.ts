@@ -80,7 +80,8 @@ ${optionRows('diarize').join('\n')}
 Output:
   --format <f>                        json, text (txt), srt, vtt, or all (json, srt, vtt and txt)
                                       (default text, to stdout); srt and vtt turn on word timestamps
-                                      (cues are cut at word times; --no-word-timestamps: at segments)
+                                      and --speech-regions (cues are cut at word times and trimmed to
+                                      speech; --no-word-timestamps: cut from the segments)
   --output <path>                     a file, or a directory (one file per input and format; inputs
                                       with the same name get -2, -3, ...)
   --output-dir <dir>                  write <input name>.<ext> there (created if missing);

@@ -39,12 +39,14 @@ pub fn encoder_batches() -> u64 {
 /// One stretch of speech to transcribe, placed at `offset` seconds of the audio that was kept:
 /// its parts (the VAD's speech segments, one after another) borrowed from the recording's
 /// samples, which the job holds while it runs; they are joined only when the chunk's batch
-/// computes its features. `removed`: the seconds of the recording the VAD took out before each
-/// part (empty: none), which the segments' pauses count.
+/// computes its features. `origins`: where each part starts in the recording, in seconds
+/// (empty: the kept audio is the recording); `non_speech`: where the VAD heard no speech in the
+/// recording. The segments' pauses are measured with both.
 pub struct Chunk<'a> {
     pub parts: Vec<&'a [f32]>,
     pub offset: f64,
-    pub removed: Vec<f64>,
+    pub origins: Vec<f64>,
+    pub non_speech: Vec<(f64, f64)>,
 }
 
 impl Chunk<'_> {
@@ -60,9 +62,10 @@ impl Chunk<'_> {
         self.len() as f64 / SAMPLE_RATE as f64
     }
 
-    /// Where each of its stretches of speech ends, in seconds of the kept audio, and what was taken out before each.
+    /// Where its stretches of speech are, in the kept audio and in the recording.
     fn joins(&self) -> Joins {
-        Joins { ends: part_ends(self.offset, &self.parts.iter().map(|p| p.len()).collect::<Vec<_>>()), removed: self.removed.clone() }
+        let ends = part_ends(self.offset, &self.parts.iter().map(|p| p.len()).collect::<Vec<_>>());
+        Joins { offset: self.offset, ends, origins: self.origins.clone(), non_speech: self.non_speech.clone() }
     }
 
     /// The chunk's samples in one piece (borrowed when it has one part).
@@ -429,17 +432,14 @@ impl<'m> BatchedPipeline<'m> {
             let r = item.request;
             let control = requests[r].control;
             let p = states[r].as_mut().ok_or_else(|| Error::internal("internal error: a request has no state"))?;
-            let mut logprobs = d.token_logprobs.map(Vec::into_iter);
-            for whole in d.segments {
-                // The whole segment's text-token log probabilities, handed out to its pieces in order.
-                let mut whole_logprobs = logprobs.as_mut().map(|l| l.next().unwrap_or_default().into_iter());
-                // With words, segments follow speech: a sentence each at most, cut at pauses (the audio the VAD took out counted in).
-                let pieces = if shared.word_timestamps { split_segments(vec![whole], &item.chunk.joins()) } else { vec![whole] };
-                for sub in pieces {
-                    let text_tokens = sub.tokens.iter().filter(|&&t| t < tok.eot).count();
-                    let token_logprobs = whole_logprobs.as_mut().map(|l| l.by_ref().take(text_tokens).collect());
-                    push_segment(p, control, tok, sub, SegmentScores { avg_logprob: d.avg_logprob, no_speech_prob: d.no_speech_prob, temperature, token_logprobs }, shared.word_timestamps);
-                }
+            // The chunk's text-token log probabilities in order, handed out to its segments as they are cut.
+            let mut logprobs = d.token_logprobs.map(|l| l.into_iter().flatten());
+            // With words, segments follow speech: a sentence each at most, cut at pauses of the recording.
+            let segments = if shared.word_timestamps { split_segments(d.segments, &item.chunk.joins()) } else { d.segments };
+            for sub in segments {
+                let text_tokens = sub.tokens.iter().filter(|&&t| t < tok.eot).count();
+                let token_logprobs = logprobs.as_mut().map(|l| l.by_ref().take(text_tokens).collect());
+                push_segment(p, control, tok, sub, SegmentScores { avg_logprob: d.avg_logprob, no_speech_prob: d.no_speech_prob, temperature, token_logprobs }, shared.word_timestamps);
             }
             p.done += item.chunk.duration();
             control.set_done(p.done);
@@ -605,17 +605,17 @@ mod tests {
     #[test]
     fn a_chunk_joins_its_parts_only_when_it_has_several() {
         let (a, b) = (vec![1.0f32, 2.0], vec![3.0f32]);
-        let two = Chunk { parts: vec![&a[..], &b[..]], offset: 0.0, removed: vec![] };
+        let two = Chunk { parts: vec![&a[..], &b[..]], offset: 0.0, origins: vec![], non_speech: vec![] };
         assert_eq!((two.len(), two.samples().into_owned()), (3, vec![1.0, 2.0, 3.0]));
-        let one = Chunk { parts: vec![&a[..]], offset: 0.0, removed: vec![] };
+        let one = Chunk { parts: vec![&a[..]], offset: 0.0, origins: vec![], non_speech: vec![] };
         assert!(matches!(one.samples(), Cow::Borrowed(_)));
-        assert!(Chunk { parts: vec![], offset: 0.0, removed: vec![] }.is_empty());
+        assert!(Chunk { parts: vec![], offset: 0.0, origins: vec![], non_speech: vec![] }.is_empty());
     }
 
     #[test]
     fn batches_across_requests() {
         let samples = vec![0.0; 10];
-        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0, removed: vec![] };
+        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0, origins: vec![], non_speech: vec![] };
         let item = |request| Item { request, chunk: &chunk };
         // Requests 0 and 2 transcribe in one language, request 1 in another.
         let states = vec![progress(vec![1, 2]), progress(vec![1, 3]), progress(vec![1, 2])];
