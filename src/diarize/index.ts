@@ -1,8 +1,8 @@
-// Who spoke when, in the pyannote style, on ONNX Runtime in the addon: pyannote segmentation-3.0 over sliding
-// 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of each local
-// speaker, agglomerative clustering of the embeddings into the recording's speakers (bounded by
-// minSpeakers/maxSpeakers), turns rebuilt from the windows and smoothed; optionally the speakers
-// named after speaker samples (verification).
+// Who spoke when, in the pyannote style, with ONNX Runtime in the addon: pyannote segmentation-3.0
+// over sliding 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of
+// each local speaker, agglomerative clustering of the embeddings into the recording's speakers
+// (bounded by minSpeakers/maxSpeakers), turns rebuilt from the windows and smoothed; optionally the
+// speakers named after speaker samples (verification).
 import os from 'node:os';
 import { MAX_SPEAKERS, resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
 import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
