@@ -13,7 +13,8 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const cacheDir = process.env.CT2_WHISPER_CACHE || path.join(os.homedir(), '.cache', 'ct2-whisper');
 const manifest = path.join(root, 'native', 'Cargo.toml');
 
-function run(cmd, args, opts = {}) {
+/** Runs a command; its stdout, or an error with the end of its stderr. */
+export function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
   if (r.status !== 0) {
     const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(-5).join('\n');
@@ -36,12 +37,17 @@ export function crateDir(name) {
   return path.dirname(pkg.manifest_path);
 }
 
-/** The pin: { version, platform, python } from native/Cargo.toml. */
-export function pinned() {
+/** A released library's wheel pin, { version, platform, python }, from native/Cargo.toml's [package.metadata.<key>]. */
+export function wheelPin(key) {
   const own = cargoMetadata().packages.find((p) => p.manifest_path === manifest);
-  const m = own?.metadata?.ctranslate2;
-  if (!m?.version) throw new Error('native/Cargo.toml has no [package.metadata.ctranslate2] version');
+  const m = own?.metadata?.[key];
+  if (!m?.version) throw new Error(`native/Cargo.toml has no [package.metadata.${key}] version`);
   return { version: m.version, platform: m['wheel-platform'], python: m['wheel-python'] };
+}
+
+/** CTranslate2's pin. */
+export function pinned() {
+  return wheelPin('ctranslate2');
 }
 
 /** Fails unless the pinned CTranslate2 equals the one ct2rs bundles headers for. */

@@ -4,28 +4,15 @@
 // The version is pinned in native/Cargo.toml ([package.metadata.onnxruntime]) and must be the
 // ONNX Runtime minor version the `ort` crate's `api-NN` feature there is for. The addon loads the
 // library at run time from its own directory (native/src/onnx/runtime.rs), so nothing links it.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheDir, cargoMetadata, root } from './ctranslate2-release.mjs';
+import { cacheDir, cargoMetadata, root, run, wheelPin } from './ctranslate2-release.mjs';
 
 const manifest = path.join(root, 'native', 'Cargo.toml');
 
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
-  if (r.status !== 0) {
-    const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(-5).join('\n');
-    throw new Error(`${cmd} ${args.join(' ')} failed:\n${why}`);
-  }
-  return r.stdout;
-}
-
-/** The pin: { version, platform, python } from native/Cargo.toml. */
+/** ONNX Runtime's pin: { version, platform, python } from native/Cargo.toml. */
 export function pinned() {
-  const own = cargoMetadata().packages.find((p) => p.manifest_path === manifest);
-  const m = own?.metadata?.onnxruntime;
-  if (!m?.version) throw new Error('native/Cargo.toml has no [package.metadata.onnxruntime] version');
-  return { version: m.version, platform: m['wheel-platform'], python: m['wheel-python'] };
+  return wheelPin('onnxruntime');
 }
 
 /** Fails unless the pinned ONNX Runtime is the minor version of ort's `api-NN` feature in native/Cargo.toml. */
