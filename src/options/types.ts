@@ -39,14 +39,16 @@ export interface DecodingOptions {
   prefix?: string | null;
   /** Suppress blank outputs at the start of sampling. Values: true or false. Default: true. */
   suppressBlank?: boolean;
-  /** Token ids never generated (-1: the model's list of symbols). Values: token ids (-1: the model's list), at most 10000. Default: -1. */
-  suppressTokens?: number[];
+  /** Token ids never generated (-1: the model's list of symbols). Values: token ids (-1: the model's list), "n,n,…" or a list, at most 10000. Default: -1. */
+  suppressTokens?: string | number[];
   /** Decode text only, no timestamp tokens (one segment per window; batched, segments come from word times). Values: true or false. Default: false (batched: true). */
   withoutTimestamps?: boolean;
   /** Latest time, in seconds, the first timestamp of a window may have. Values: number, 0 to 30. Default: 1. */
   maxInitialTimestamp?: number;
   /** Word-level timestamps (cross-attention alignment); the batched pipeline cuts its segments at sentences and pauses by them. Values: true or false. Default: false (batched: true). */
   wordTimestamps?: boolean;
+  /** Each segment gets `token_logprobs`: its text tokens with their log probabilities, {token, logprob, bytes} (OpenAI's include[]=logprobs), scored by the alignment pass, not the beam search (docs/library.md). Values: true or false. Default: false. */
+  tokenLogprobs?: boolean;
   /** Punctuation joined to the word after it (word timestamps). Values: text, at most 10000 characters. Default: "\"'“¿([{-". */
   prependPunctuations?: string;
   /** Punctuation joined to the word before it (word timestamps). Values: text, at most 10000 characters. Default: "\"'.。,，!！?？:：”)]}、". */
