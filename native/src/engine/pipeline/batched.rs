@@ -635,7 +635,7 @@ mod tests {
     #[test]
     fn streamed_batches_grow_and_take_requests_in_turn() {
         let samples = vec![0.0; 10];
-        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0 };
+        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0, origins: vec![0.0], non_speech: Vec::new() };
         let one: Vec<Item> = (0..7).map(|_| Item { request: 0, chunk: &chunk }).collect();
         let states = vec![progress(vec![1, 2])];
         assert_eq!(plan_batches(&one, &states, false, 4, true), vec![vec![0], vec![1, 2], vec![3, 4, 5, 6]], "1, 2, 4, ... up to the batch size");
