@@ -143,7 +143,7 @@ if (diffs.length) {
     lines.push(`### ${r.model}, ${r.audio}, ${r.computeType ?? 'int8'}, ${JSON.stringify(r.options)}`, '', '```', `faster-whisper: ${long ? cut(fwText) : fwText}`, '', `ct2-whisper:    ${long ? cut(usText) : usText}`, '```', '');
   }
 }
-for (const extra of ['PROFILE.md', 'SERVE.md', 'VAD.md', 'DIARIZE.md', 'NOTES.md', 'HISTORY.md'].map((f) => path.join(here, f))) {
+for (const extra of ['PROFILE.md', 'SERVE.md', 'VAD.md', 'DIARIZE.md', 'TIMING.md', 'NOTES.md', 'HISTORY.md'].map((f) => path.join(here, f))) {
   if (fs.existsSync(extra)) lines.push(fs.readFileSync(extra, 'utf8'));
 }
 fs.writeFileSync(path.join(here, 'RESULTS.md'), lines.join('\n'));

@@ -11,12 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { WhisperModel, COMPUTE_TYPES, type TranscribeOptions, type Device, type ComputeType, type LoadOptions, type DetectLanguageOptions } from './model.js';
 import { render } from './formats.js';
+import { optionsForFormats } from './subtitles/index.js';
+import { hasVadModel } from './vad.js';
 import { resolveDecoding } from './options/index.js';
 import { defaultLocalModel, resolveModel } from './model-path.js';
 import { settingsFromEnv, type Env, type EnvSettings } from './env.js';
 import { resolveDiarizationModels } from './diarize/index.js';
 import { UsageError, spec, optionFlags, optionValues, checked, parseFlags, intArg, boolArg, type FlagSpec } from './cli/args.js';
-import { transcribeOptionFlags, transcribeOptions } from './cli/transcribe-options.js';
+import { transcribeOptionFlags, transcribeOptions, subtitleOptions } from './cli/transcribe-options.js';
 import { planOutputs, formatsOf } from './cli/outputs.js';
 import { ProgressBar, progressMode } from './cli/progress.js';
 import { listCachedModels, renderModels } from './cli/models.js';
@@ -103,7 +105,9 @@ async function transcribeCommand(argv: string[], env: Env): Promise<void> {
   // Every option and every path is checked before a model is resolved, downloaded or loaded.
   const load = loadOptions(values);
   const settings = settingsFromEnv(env);
-  const options = transcribeOptions(values, specs, settings, lists);
+  // srt and vtt cut their cues at word times and trim them to where the VAD hears speech (unless told otherwise).
+  const options = optionsForFormats(transcribeOptions(values, specs, settings, lists), formats, hasVadModel(settings.vadModelPath));
+  const subtitles = subtitleOptions(values, specs);
   const decoder = decoderOf(values);
   if (decoder) options.decoder = decoder;
   const outputs = await planOutputs(positionals, { output: values.get('--output'), outputDir: values.get('--output-dir') }, formats);
@@ -125,8 +129,8 @@ async function transcribeCommand(argv: string[], env: Env): Promise<void> {
         bar.finish(); // an error message starts on its own line
       }
       const plan = outputs[i];
-      if (plan === undefined) process.stdout.write(render(result, formats[0]));
-      else for (const { format, file } of plan) await fs.writeFile(file, render(result, format));
+      if (plan === undefined) process.stdout.write(render(result, formats[0], subtitles));
+      else for (const { format, file } of plan) await fs.writeFile(file, render(result, format, subtitles));
     }
   } finally {
     model.dispose();

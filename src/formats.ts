@@ -1,31 +1,19 @@
-// Output formats of a transcription: JSON, plain text, SRT and WebVTT.
+// Output formats of a transcription: JSON, plain text, SRT and WebVTT (the subtitles' cues are
+// cut by subtitles/, by the option table's "output" rules).
 import type { Segment, Transcription } from './model.js';
+import { resolveSubtitles } from './options/resolve.js';
+import type { SubtitleOptions } from './options/types.js';
+import { speakerLabel } from './subtitles/text.js';
+import { writeSrt, writeVtt } from './subtitles/write.js';
+
+export { formatTimestamp, speakerLabel } from './subtitles/text.js';
 
 export const FORMATS = ['json', 'text', 'srt', 'vtt'] as const;
 export type Format = (typeof FORMATS)[number];
 
-/** hh:mm:ss,mmm (SRT) or hh:mm:ss.mmm (VTT). */
-export function formatTimestamp(seconds: number, decimalMarker: ',' | '.'): string {
-  const ms = Math.max(0, Math.round(seconds * 1000));
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = Math.floor((ms % 60_000) / 1000);
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${pad(h)}:${pad(m)}:${pad(s)}${decimalMarker}${pad(ms % 1000, 3)}`;
-}
-
 /** The full text, as faster-whisper users join it: the segments' texts in order. */
 export function joinedText(segments: Segment[]): string {
   return segments.map((s) => s.text).join('').trim();
-}
-
-/**
- * A speaker's name as one line of cue text: control characters, line and paragraph separators as
- * spaces (a name with a newline would start cues of its own in SRT and VTT), `-->` (a cue timing
- * in VTT) broken, spaces collapsed. Names come from callers (speaker samples' names).
- */
-export function speakerLabel(name: string): string {
-  return String(name).replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').replace(/-->/g, '->').replace(/\s+/g, ' ').trim();
 }
 
 /** A segment's text, prefixed with its speaker as WhisperX writes it (`[SPEAKER_00]: ...`) when it has one. */
@@ -38,24 +26,18 @@ function oneLine(s: Segment): string {
   return line(s).replace(/[\r\n\u2028\u2029]+/g, ' ');
 }
 
-/** A cue's text: one line, with no timing arrow inside. */
-function cueText(s: Segment): string {
-  return oneLine(s).replace(/-->/g, '->');
-}
-
 export function toText(t: Transcription): string {
   return t.segments.map(oneLine).join('\n') + (t.segments.length ? '\n' : '');
 }
 
-export function toSrt(t: Transcription): string {
-  return t.segments
-    .map((s, i) => `${i + 1}\n${formatTimestamp(s.start, ',')} --> ${formatTimestamp(s.end, ',')}\n${cueText(s)}\n`)
-    .join('\n');
+/** SRT: the words cut into cues by `options` (the option table's "output" rules; defaults when absent). */
+export function toSrt(t: Transcription, options?: SubtitleOptions): string {
+  return writeSrt(t, resolveSubtitles(options));
 }
 
-export function toVtt(t: Transcription): string {
-  const cues = t.segments.map((s) => `${formatTimestamp(s.start, '.')} --> ${formatTimestamp(s.end, '.')}\n${cueText(s)}\n`);
-  return ['WEBVTT\n', ...cues].join('\n');
+/** WebVTT: the words cut into cues by `options`, as toSrt. */
+export function toVtt(t: Transcription, options?: SubtitleOptions): string {
+  return writeVtt(t, resolveSubtitles(options));
 }
 
 /** The JSON document: text, language, duration and faster-whisper's segment fields. */
@@ -70,15 +52,16 @@ export function toJsonObject(t: Transcription): Record<string, unknown> {
   };
 }
 
-export function render(t: Transcription, format: Format): string {
+/** The transcription in `format`; `options` lay out srt and vtt (the others do not use them). */
+export function render(t: Transcription, format: Format, options?: SubtitleOptions): string {
   switch (format) {
     case 'json':
       return JSON.stringify(toJsonObject(t), null, 2) + '\n';
     case 'text':
       return toText(t);
     case 'srt':
-      return toSrt(t);
+      return toSrt(t, options);
     case 'vtt':
-      return toVtt(t);
+      return toVtt(t, options);
   }
 }

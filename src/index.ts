@@ -4,13 +4,15 @@ export type {
   LoadOptions, Device, ComputeType, TranscribeOptions, Transcription, TranscriptionInfo, Segment, Word,
   LanguageDetection, DetectLanguageOptions, CallOptions, Timings, TranscribeDiarizeOptions,
 } from './model.js';
-export type { DecodingOptions, VadOptions, PipelineSpecOptions, DiarizeSpecOptions } from './options/index.js';
+export type { DecodingOptions, VadOptions, PipelineSpecOptions, DiarizeSpecOptions, SubtitleOptions } from './options/index.js';
 export type { TokenLogprob } from './native.js';
 export { OPTIONS, MAX_BATCH_SIZE, MAX_SPEAKERS, type OptionSpec } from './options/index.js';
 export { decodeAudio, SAMPLE_RATE, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MAX_AUDIO_BYTES } from './audio.js';
 export type { AudioInput, AudioOptions } from './audio.js';
 export { render, toSrt, toVtt, toText, toJsonObject, joinedText, formatTimestamp, FORMATS } from './formats.js';
 export type { Format } from './formats.js';
+export { optionsForFormats, subtitleCues, SUBTITLE_FORMATS, PAUSE_SECONDS } from './subtitles/index.js';
+export type { Cue, CueWord } from './subtitles/index.js';
 export { defaultLocalModel, resolveModel, cacheDir, DEFAULT_MODEL } from './model-path.js';
 export { downloadModel, hubCacheDir, HUB_MODELS } from './hub-download.js';
 export type { ModelLocations, ResolveOptions, ResolvedModel } from './model-path.js';

@@ -12,7 +12,8 @@ import {
   type VadOptions,
 } from './options/index.js';
 import { EngineError, InputError, abortError, callSignal, fromNative } from './errors.js';
-import { speechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, type SpeechTimestamp } from './vad.js';
+import { speechProbabilities, speechTimestampsOf, collectChunks, speechChunks, restoreSpeechTimestamps, type SpeechTimestamp } from './vad.js';
+import { speechRegions, trimSegmentsToSpeech, type SpeechRegion } from './speech-bounds.js';
 import { assignSpeakers, checkDiarizeOptions, diarizeSamples, type DiarizeOptions, type SpeakerSummary, type SpeakerTurn } from './diarize/index.js';
 import type { Word as NativeWord, DecodeOptions as EngineOptions } from './native.js';
 import { LiveTranscriber, type LiveSettings } from './live/index.js';
@@ -62,6 +63,7 @@ export interface TranscriptionInfo extends NativeTranscriptionInfo {
 export type TranscriptionOptionsReport = ResolvedDecoding & {
   vadFilter: boolean;
   batchSize: number | null;
+  speechRegions: boolean;
   vadParameters?: ResolvedOptions['vad'];
   diarize?: Record<string, unknown>;
 };
@@ -75,6 +77,12 @@ export interface Transcription {
   speakers?: SpeakerSummary[];
   /** With diarize: who spoke when (overlapping turns for overlapping speech). */
   turns?: SpeakerTurn[];
+  /**
+   * Where Silero VAD hears speech, in seconds (speech-bounds.ts), whenever the VAD ran (vadFilter,
+   * batchSize, speechRegions): srt and vtt trim their cues to it. The batched pipeline's words are
+   * trimmed to it already; the sequential pipeline's stay faster-whisper's.
+   */
+  speech?: SpeechRegion[];
 }
 
 /** transcribe's diarization settings: DiarizeOptions without what the call itself gives. */
@@ -86,7 +94,7 @@ const engineOptions = (d: ResolvedDecoding): EngineOptions =>
 
 /** What the result reports: the resolved options and the pipeline's. */
 function report(r: ResolvedOptions): TranscriptionOptionsReport {
-  return { ...r.decoding, vadFilter: r.vadFilter, batchSize: r.batchSize, ...(r.vadFilter ? { vadParameters: r.vad } : {}) };
+  return { ...r.decoding, vadFilter: r.vadFilter, batchSize: r.batchSize, speechRegions: r.speechRegions, ...(r.vadFilter ? { vadParameters: r.vad } : {}) };
 }
 
 export interface CallOptions {
@@ -228,6 +236,32 @@ async function withinTimeLimit<O extends CallOptions, T>(options: O, what: strin
   }
 }
 
+/** Silero's speech probabilities of the audio (timed as the VAD stage). */
+async function vadProbabilities(audio: Float32Array, options: TranscribeOptions, stages: HostStages): Promise<Float32Array> {
+  const t0 = performance.now();
+  const probs = await speechProbabilities(audio, options.vadModelPath, options.signal);
+  stages.vad += since(t0);
+  if (options.signal?.aborted) throw abortError(options.signal);
+  return probs;
+}
+
+/**
+ * `transcribe` (the sequential pipeline on the whole audio) with where the VAD hears speech, when
+ * asked for (speechRegions): the VAD runs first, so that its time is in the call's timings.
+ */
+async function withSpeech(
+  transcribe: () => Promise<Transcription>,
+  audio: Float32Array,
+  options: TranscribeOptions,
+  resolved: ResolvedOptions,
+  stages: HostStages,
+): Promise<Transcription> {
+  const probs = resolved.speechRegions ? await vadProbabilities(audio, options, stages) : undefined;
+  const r = await transcribe();
+  if (probs) r.speech = speechRegions(probs);
+  return r;
+}
+
 export class WhisperModel {
   private native: NativeModel | null;
   readonly modelPath: string;
@@ -340,7 +374,7 @@ export class WhisperModel {
     };
     if (resolved.batchSize !== null) return this.transcribeBatched(channels[0], options, resolved, stages);
     if (resolved.vadFilter) return this.transcribeWithVad(channels[0], options, resolved, (audio, call) => run(audio, call), stages);
-    if (!options.splitChannels) return run(channels[0], options);
+    if (!options.splitChannels) return withSpeech(() => run(channels[0], options), channels[0], options, resolved, stages);
     const total = channels.reduce((s, c) => s + c.length, 0) / SAMPLE_RATE;
     let before = 0;
     const results: Transcription[] = [];
@@ -365,17 +399,16 @@ export class WhisperModel {
     run: (audio: Float32Array, call: CallOptions) => Promise<Transcription>,
     stages: HostStages,
   ): Promise<Transcription> {
-    if (!wholeRecording(resolved.clips)) return run(audio, options);
-    const t0 = performance.now();
-    const speech = await speechTimestamps(audio, resolved.vad, options.vadModelPath, options.signal);
-    stages.vad = since(t0);
-    if (options.signal?.aborted) throw abortError(options.signal);
+    if (!wholeRecording(resolved.clips)) return withSpeech(() => run(audio, options), audio, options, resolved, stages);
+    const probs = await vadProbabilities(audio, options, stages);
+    const speech = speechTimestampsOf(probs, audio.length, resolved.vad);
     const [kept] = collectChunks(audio, speech);
     const onSegment = options.onSegment && ((s: Segment) => options.onSegment!(restoreSpeechTimestamps([s], speech)[0]));
     const r = await run(kept.samples, { ...options, onSegment });
     restoreSpeechTimestamps(r.segments, speech);
     r.info.duration = audio.length / SAMPLE_RATE;
     r.info.duration_after_vad = kept.samples.length / SAMPLE_RATE;
+    r.speech = speechRegions(probs);
     return r;
   }
 
@@ -389,7 +422,7 @@ export class WhisperModel {
     const engine = this.engine;
     const t0 = performance.now();
     const plan = await planBatched(audio, options, resolved);
-    stages.vad = since(t0);
+    stages.vad += since(t0);
     const batchSize = resolved.batchSize!;
     try {
       const r = await withControl(
@@ -535,6 +568,8 @@ interface BatchedPlan {
   /** Each chunk as views of the samples (its stretches of speech), read in place by the engine. */
   chunks: NativeChunk[];
   clips: SpeechTimestamp[];
+  /** Where the VAD hears speech (the words are trimmed to it), when it ran. */
+  regions?: SpeechRegion[];
   /** Whether times go back from speech-only time to the recording's (VAD chunks; not given clips). */
   restore: boolean;
   duration: number;
@@ -543,11 +578,28 @@ interface BatchedPlan {
   mapSegment: (s: Segment) => Segment;
 }
 
+/** Where each of a chunk's parts (views of `audio`) starts in it, in seconds. */
+function partOrigins(audio: Float32Array, parts: Float32Array[]): number[] {
+  return parts.map((p) => (p.byteOffset - audio.byteOffset) / Float32Array.BYTES_PER_ELEMENT / SAMPLE_RATE);
+}
+
+/** The stretches without speech (between `regions`) that overlap [from, to] seconds, as start, end, start, end... */
+function nonSpeechIn(regions: SpeechRegion[], duration: number, from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i <= regions.length; i++) {
+    const start = i === 0 ? 0 : regions[i - 1].end;
+    const end = i === regions.length ? duration : regions[i].start;
+    if (end > from && start < to && end > start) out.push(start, end);
+  }
+  return out;
+}
+
 /** The speech chunks of one recording (VAD, or the given clips). */
 async function planBatched(audio: Float32Array, options: TranscribeOptions, resolved: ResolvedOptions): Promise<BatchedPlan> {
   const chunkLength = resolved.decoding.chunkLength ?? 30;
   const duration = audio.length / SAMPLE_RATE;
   let clips: SpeechTimestamp[];
+  let probs: Float32Array | undefined;
   let restore = true;
   if (!wholeRecording(resolved.clips)) {
     const list = [...resolved.clips];
@@ -556,26 +608,39 @@ async function planBatched(audio: Float32Array, options: TranscribeOptions, reso
     for (let i = 0; i < list.length; i += 2) clips.push({ start: Math.trunc(list[i] * SAMPLE_RATE), end: Math.trunc(list[i + 1] * SAMPLE_RATE) });
     restore = false;
   } else if (resolved.vadFilter) {
-    clips = await speechTimestamps(audio, resolved.vad, options.vadModelPath, options.signal);
+    probs = await speechProbabilities(audio, options.vadModelPath, options.signal);
+    clips = speechTimestampsOf(probs, audio.length, resolved.vad);
   } else if (duration < chunkLength) {
     clips = [{ start: 0, end: audio.length }];
   } else {
     throw new InputError('the batched pipeline needs speech chunks: turn vadFilter on or give clipTimestamps');
   }
+  if (!probs && resolved.speechRegions) probs = await speechProbabilities(audio, options.vadModelPath, options.signal);
+  const regions = probs && speechRegions(probs);
   if (options.signal?.aborted) throw abortError(options.signal);
+  // Each chunk with where its parts are in the recording and where the VAD heard no speech there (its segments' pauses).
+  const located = (parts: Float32Array[], offset: number) => {
+    const origins = partOrigins(audio, parts);
+    const last = parts.length - 1;
+    const nonSpeech = regions && last >= 0 ? nonSpeechIn(regions, duration, origins[0], origins[last] + parts[last].length / SAMPLE_RATE) : undefined;
+    return { parts, offset, origins, nonSpeech };
+  };
   const chunks = restore
-    ? speechChunks(audio, clips, chunkLength).map(({ parts, offset }) => ({ parts, offset }))
-    : clips.map((c) => ({ parts: [audio.subarray(c.start, c.end)], offset: c.start / SAMPLE_RATE }));
-  return { chunks, clips, restore, duration, resolved, mapSegment: (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s) };
+    ? speechChunks(audio, clips, chunkLength).map(({ parts, offset }) => located(parts, offset))
+    : clips.map((c) => located([audio.subarray(c.start, c.end)], c.start / SAMPLE_RATE));
+  return { chunks, clips, regions, restore, duration, resolved, mapSegment: (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s) };
 }
 
 /** The engine's result of one planned recording, in the recording's time, with its info. */
 function finishBatched(plan: BatchedPlan, r: { segments: NativeSegment[]; info: NativeTranscriptionInfo }): Transcription {
   const segments = r.segments.map(ownSegment);
   if (plan.restore) restoreSpeechTimestamps(segments, plan.clips);
+  // The batched pipeline's segments are ours: its words start and end where the speech does.
+  if (plan.regions) trimSegmentsToSpeech(segments, plan.regions);
   const kept = plan.clips.reduce((a, c) => a + (c.end - c.start), 0) / SAMPLE_RATE;
   return {
     segments,
     info: { ...r.info, duration: plan.duration, duration_after_vad: kept, transcription_options: report(plan.resolved) },
+    ...(plan.regions ? { speech: plan.regions } : {}),
   };
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ModelError } from './errors.js';
 import { cacheDir } from './model-path.js';
 import { SAMPLE_RATE } from './ffmpeg.js';
+import { native, type NativeVadParameters } from './native.js';
 import { onnxCall, vadModel } from './onnx-models.js';
 import { resolveVad, type ResolvedVad, type VadOptions } from './options/index.js';
 
@@ -36,6 +37,11 @@ export function vadModelPath(explicit?: string): string {
   return p;
 }
 
+/** Whether the Silero model is where vadModelPath would look (what srt and vtt use when it is). */
+export function hasVadModel(explicit?: string): boolean {
+  return fs.existsSync(explicit || path.join(cacheDir(), 'models', VAD_MODEL_FILE));
+}
+
 /**
  * Speech probability of each 512-sample window (audio padded to a whole number of windows plus
  * one, as faster-whisper pads), computed by the addon off the JS thread; `signal` stops it.
@@ -50,6 +56,10 @@ export async function getSpeechTimestamps(audio: Float32Array, options: VadOptio
   return speechTimestamps(audio, resolveVad(options), modelPath);
 }
 
+/** faster-whisper's get_speech_timestamps on probabilities computed already (speechProbabilities of `length` samples), by the addon. */
+export function speechTimestampsOf(probs: Float32Array, length: number, options: ResolvedVad): SpeechTimestamp[] {
+  return native().speechTimestampsOf(probs, length, vadParameters(options));
+}
 /**
  * getSpeechTimestamps with its parameters resolved already (what a transcription resolved for the
  * call): the probabilities and the chunks both computed by the addon (native/src/onnx/vad.rs and
@@ -57,7 +67,12 @@ export async function getSpeechTimestamps(audio: Float32Array, options: VadOptio
  */
 export async function speechTimestamps(audio: Float32Array, options: ResolvedVad, modelPath?: string, signal?: AbortSignal): Promise<SpeechTimestamp[]> {
   const vad = await vadModel(vadModelPath(modelPath));
-  const parameters = {
+  return onnxCall(signal, (control) => vad.speechTimestamps(audio, vadParameters(options), control));
+}
+
+/** The resolved VAD options as the addon takes them. */
+function vadParameters(options: ResolvedVad): NativeVadParameters {
+  return {
     threshold: options.threshold,
     negThreshold: options.negThreshold ?? undefined,
     minSpeechDurationMs: options.minSpeechDurationMs,
@@ -65,7 +80,6 @@ export async function speechTimestamps(audio: Float32Array, options: ResolvedVad
     minSilenceDurationMs: options.minSilenceDurationMs,
     speechPadMs: options.speechPadMs,
   };
-  return onnxCall(signal, (control) => vad.speechTimestamps(audio, parameters, control));
 }
 
 /** Speech chunks as views of the audio: each chunk's stretches, in order, with no copy. */

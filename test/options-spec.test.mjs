@@ -111,6 +111,9 @@ t.test('resolved once: every option set, the batched pipeline\'s choices made', 
   const batched = resolveOptions({ batchSize: 4, temperature: [0.2, 0.4], chunkLength: 20 });
   t.same(batched.decoding.temperature, [0.2], 'the first temperature only');
   t.equal(batched.decoding.withoutTimestamps, true);
+  t.equal(batched.decoding.wordTimestamps, true, 'words by default: the batched segments are cut by them');
+  t.equal(batched.speechRegions, true, 'the VAD runs: where the speech is comes back');
+  t.equal(seq.speechRegions, false);
   t.equal(batched.decoding.conditionOnPreviousText, false);
   t.equal(batched.vadFilter, true);
   t.equal(batched.vad.minSilenceDurationMs, 160);

@@ -40,18 +40,26 @@ t.test('batched pipeline', async (t) => {
   const model = await WhisperModel.load(modelDir('tiny.en'), { device: 'cpu', cpuThreads: 2 });
   t.teardown(() => model.dispose());
   const one = await model.transcribe(fixture('jfk.flac'), { batchSize: 4 });
-  t.equal(one.segments.length, 1);
-  assertWords(t, one.segments[0].text);
-  t.equal(one.segments[0].words, null);
+  assertWords(t, one.segments.map((s) => s.text).join(''));
+  t.ok(one.segments.every((s) => s.words.length > 0), 'words by default (the segments are cut by them)');
+  const wordless = await model.transcribe(fixture('jfk.flac'), { batchSize: 4, wordTimestamps: false });
+  t.equal(wordless.segments.length, 1, "without words: faster-whisper's one segment per chunk");
+  t.equal(wordless.segments[0].words, null);
 
   const [jfk] = await decodeAudio(fixture('jfk.flac'));
   const twice = new Float32Array(jfk.length * 2);
   twice.set(jfk);
   twice.set(jfk, jfk.length);
-  const clipped = await model.transcribe(twice, { batchSize: 2, clipTimestamps: [0, 11, 11, 22] });
-  t.same(clipped.segments.map((s) => [s.start, s.end]), [[0, 11], [11, 22]], 'segments equal the clips');
+  const clipped = await model.transcribe(twice, { batchSize: 2, clipTimestamps: [0, 11, 11, 22], wordTimestamps: false });
+  t.same(clipped.segments.map((s) => [s.start, s.end]), [[0, 11], [11, 22]], 'without words, segments equal the clips (faster-whisper\'s)');
   t.equal(clipped.segments.length, 2);
   for (const s of clipped.segments) assertWords(t, s.text, `clip ${s.start}-${s.end} s`);
+  const timed = await model.transcribe(twice, { batchSize: 2, clipTimestamps: [0, 11, 11, 22] });
+  for (const [i, [a, b]] of [[0, 11], [11, 22]].entries()) {
+    const inside = timed.segments.filter((s) => s.start >= a && s.end <= b);
+    t.ok(inside.length > 0 && inside.every((s) => s.words.length), `clip ${i + 1}: segments with words inside it`);
+    assertWords(t, inside.map((s) => s.text).join(''), `clip ${i + 1}`);
+  }
 
   const long = await model.transcribe(fixture('Arthur.mp3'), { batchSize: 8, wordTimestamps: true });
   checkMonotonic(t, long, long.info.duration, 0.5, 0.1);

@@ -455,16 +455,21 @@ pub fn log_mel_spectrogram(audio: Float32Array, n_mels: u32) -> Result<LogMel, E
 
 /// One request of `transcribeBatchedMany`.
 /// One speech chunk of the batched pipeline: its parts (views of the recording's samples, read
-/// in place, joined when its batch runs) and where it starts, in seconds of the kept audio.
+/// in place, joined when its batch runs), where it starts, in seconds of the kept audio, where
+/// each part starts in the recording (none: the kept audio is the recording), and where the VAD
+/// heard no speech in the recording, as start, end, start, end... seconds (none: not known).
 #[napi(object)]
 pub struct NativeChunk {
     pub parts: Vec<Float32Array>,
     pub offset: f64,
+    pub origins: Option<Vec<f64>>,
+    pub non_speech: Option<Vec<f64>>,
 }
 
 impl NativeChunk {
     fn borrow(&self) -> Chunk<'_> {
-        Chunk { parts: self.parts.iter().map(|p| &p[..]).collect(), offset: self.offset }
+        let non_speech = self.non_speech.as_deref().unwrap_or_default().chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        Chunk { parts: self.parts.iter().map(|p| &p[..]).collect(), offset: self.offset, origins: self.origins.clone().unwrap_or_default(), non_speech }
     }
 }
 

@@ -64,6 +64,26 @@ pub struct SpeechStretch {
     pub end: f64,
 }
 
+impl From<NativeVadParameters> for VadParameters {
+    fn from(p: NativeVadParameters) -> Self {
+        VadParameters {
+            threshold: p.threshold,
+            neg_threshold: p.neg_threshold,
+            min_speech_duration_ms: p.min_speech_duration_ms,
+            max_speech_duration_s: p.max_speech_duration_s,
+            min_silence_duration_ms: p.min_silence_duration_ms,
+            speech_pad_ms: p.speech_pad_ms,
+        }
+    }
+}
+
+/// faster-whisper's `get_speech_timestamps` on probabilities computed already
+/// (`NativeVad.speechProbabilities` of `length` samples): speech stretches in samples, padded, in order.
+#[napi]
+pub fn speech_timestamps_of(probabilities: Float32Array, length: f64, parameters: NativeVadParameters) -> Result<Vec<SpeechStretch>, ErrorCode> {
+    sync(|| Ok(stretches(speech::speech_timestamps(&probabilities, length as usize, &VadParameters::from(parameters)))))
+}
+
 fn stretches(chunks: Vec<speech::Speech>) -> Vec<SpeechStretch> {
     chunks.into_iter().map(|s| SpeechStretch { start: s.start as f64, end: s.end as f64 }).collect()
 }
@@ -90,14 +110,7 @@ impl NativeVad {
         control: &JobControl,
     ) -> Result<AsyncTask<Job<Vec<speech::Speech>, Vec<SpeechStretch>>>, ErrorCode> {
         sync(|| {
-            let p = VadParameters {
-                threshold: parameters.threshold,
-                neg_threshold: parameters.neg_threshold,
-                min_speech_duration_ms: parameters.min_speech_duration_ms,
-                max_speech_duration_s: parameters.max_speech_duration_s,
-                min_silence_duration_ms: parameters.min_silence_duration_ms,
-                speech_pad_ms: parameters.speech_pad_ms,
-            };
+            let p = VadParameters::from(parameters);
             let (vad, control) = (self.inner.clone(), control.inner.clone());
             Ok(Job::new(
                 move || Ok(speech::speech_timestamps(&vad.probabilities(&audio, &control)?, audio.len(), &p)),

@@ -1,18 +1,18 @@
 // The transcribe command's options from its flags: every option flag read and checked by the
-// option table (optionValues), the rules between flags, speaker samples, and the settings the
-// environment gives (VAD model, ffmpeg, diarization models). Everything is checked before any
+// option table (optionValues), the rules between flags, speaker samples, the settings the
+// environment gives (VAD model, ffmpeg, diarization models), and the subtitle writer's rules. Everything is checked before any
 // model is looked at; an option's error names its flag.
 import fsSync from 'node:fs';
 import type { TranscribeOptions } from '../model.js';
-import { resolveOptions, resolveDiarize } from '../options/index.js';
+import { resolveOptions, resolveDiarize, resolveSubtitles, type SubtitleOptions } from '../options/index.js';
 import type { EnvSettings } from '../env.js';
 import { vadModelPath } from '../vad.js';
 import { UsageError, boolArg, checked, optionFlags, optionValues, spec, type FlagSpec } from './args.js';
 
-/** The option flags of transcribe, from the option table, and the flags that switch a group on. */
+/** The option flags of transcribe, from the option table (the subtitle writer's too), and the flags that switch a group on. */
 export function transcribeOptionFlags(): Map<string, FlagSpec> {
   return new Map<string, FlagSpec>([
-    ...optionFlags('decoding', 'pipeline', 'vad', 'diarize'),
+    ...optionFlags('decoding', 'pipeline', 'vad', 'diarize', 'output'),
     ['--diarize', spec('bool')],
     ['--speaker-sample', { kind: 'string', repeatable: true }],
   ]);
@@ -70,17 +70,29 @@ function diarizeFromFlags(options: Record<string, unknown>, values: Map<string, 
   };
 }
 
+/** The flags of one kind: the subtitle writer's ("output" options), or all the others. */
+function flagsOf(specs: Map<string, FlagSpec>, output: boolean): Map<string, FlagSpec> {
+  return new Map([...specs].filter(([, s]) => (s.option?.group === 'output') === output));
+}
+
+/** The subtitle writer's rules from the flags (--max-line-width, --highlight-words, ...), checked. */
+export function subtitleOptions(values: Map<string, string>, specs: Map<string, FlagSpec>): SubtitleOptions {
+  const given = optionValues(values, flagsOf(specs, true)) as SubtitleOptions;
+  checked(() => resolveSubtitles(given));
+  return given;
+}
+
 /** The transcribe options from the flags, every value checked before any work. */
 export function transcribeOptions(values: Map<string, string>, specs: Map<string, FlagSpec>, settings: EnvSettings, lists: Map<string, string[]> = new Map()): TranscribeOptions {
-  const options: Record<string, unknown> = optionValues(values, specs);
+  const options: Record<string, unknown> = optionValues(values, flagsOf(specs, false));
   vadFromFlags(options, specs, values);
   diarizeFromFlags(options, values, lists, settings);
   // The rules between options (resolved again, once, by the call itself), named by flag.
   const resolved = checked(() => resolveOptions(options as TranscribeOptions));
   options.vadModelPath = settings.vadModelPath;
   if (settings.ffmpegPath) options.ffmpegPath = settings.ffmpegPath;
-  // The VAD model is needed by --vad-filter and by --batch-size (unless clips are given or the VAD is off).
+  // The VAD model is needed by --vad-filter and by --batch-size (unless clips are given or the VAD is off), and by --speech-regions.
   const clipsGiven = !(resolved.clips.length === 1 && resolved.clips[0] === 0);
-  if (resolved.vadFilter && !clipsGiven) vadModelPath(settings.vadModelPath);
+  if ((resolved.vadFilter && !clipsGiven) || options.speechRegions === true) vadModelPath(settings.vadModelPath);
   return options as TranscribeOptions;
 }

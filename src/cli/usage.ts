@@ -79,7 +79,9 @@ ${optionRows('diarize').join('\n')}
 
 Output:
   --format <f>                        json, text (txt), srt, vtt, or all (json, srt, vtt and txt)
-                                      (default text, to stdout)
+                                      (default text, to stdout); srt and vtt turn on word timestamps
+                                      and --speech-regions (cues are cut at word times and trimmed to
+                                      speech; --no-word-timestamps: cut from the segments)
   --output <path>                     a file, or a directory (one file per input and format; inputs
                                       with the same name get -2, -3, ...)
   --output-dir <dir>                  write <input name>.<ext> there (created if missing);
@@ -87,11 +89,14 @@ Output:
   --progress                          progress on stderr even when it is not a terminal
   --quiet                             no progress bar (shown on a terminal by default)
 
+Subtitles (srt, vtt; docs/cli.md says how cues are cut):
+${optionRows('output').join('\n')}
+
 Flags may also be spelled with underscores (--beam_size), as whisper-ctranslate2 takes them.
 
 Examples:
   ct2-whisper transcribe meeting.mp3 --model small --language auto
-  ct2-whisper transcribe talk.wav --format srt --output talk.srt --word-timestamps
+  ct2-whisper transcribe talk.wav --format srt --output talk.srt --max-line-width 32 --max-line-count 1
   ct2-whisper transcribe *.flac --format all --output-dir transcripts/
   ct2-whisper transcribe long.mp3 --vad-filter --vad-min-silence-duration-ms 500 --batch-size 16
   ct2-whisper transcribe meeting.wav --diarize --max-speakers 4 --format srt
@@ -171,9 +176,11 @@ export function serveUsage(): string {
 An OpenAI-compatible server: POST /v1/audio/transcriptions and /v1/audio/translations
 (multipart: file, model, language, prompt, temperature, response_format json|text|srt|vtt|
 verbose_json|diarized_json, timestamp_granularities[] word|segment, stream=true, include[]
-logprobs, chunking_strategy, known_speaker_names[]/known_speaker_references[]; extras
-vad_filter, batch_size, hotwords, word_timestamps, diarize), GET /v1/models, GET /health, and a
-page at /. Requests that arrive together share the model and its batches.
+logprobs, chunking_strategy, known_speaker_names[]/known_speaker_references[]; extras: every
+transcribe option as a snake_case field, vad_filter, batch_size, hotwords, word_timestamps, diarize,
+..., and for srt and vtt max_cue_seconds, max_line_count, max_line_width, max_words_per_line,
+highlight_words), GET /v1/models, GET /health, and a page at /.
+Requests that arrive together share the model and its batches.
 
 Options:
   --host H               address to listen on (default 127.0.0.1: loopback only)

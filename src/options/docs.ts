@@ -56,6 +56,7 @@ const INTERFACES: Record<Group, { name: string; about: string }> = {
   vad: { name: 'VadOptions', about: "Silero VAD's parameters (faster-whisper's VadOptions), all optional." },
   pipeline: { name: 'PipelineSpecOptions', about: 'How the transcription runs: VAD, batching, channels.' },
   diarize: { name: 'DiarizeSpecOptions', about: 'Speaker counts and clustering settings of `diarize`.' },
+  output: { name: 'SubtitleOptions', about: 'How srt and vtt cut and lay out cues: `render`, `toSrt` and `toVtt` take them; the CLI, the worker and the server for srt and vtt.' },
 };
 
 /** src/options/types.ts: one interface per group, one documented field per option. */

@@ -6,6 +6,6 @@ import { setLanguageCodes } from './check.js';
 export * from './spec.js';
 export * from './types.js';
 export { checkValue, valueFromText, optionError, optionMessage, rangeText, NUMBER, BOOL_WORDS } from './check.js';
-export { resolveOptions, resolveDecoding, resolveVad, resolveDiarize, type ResolvedOptions, type ResolvedDecoding, type ResolvedVad, type ResolvedDiarize } from './resolve.js';
+export { resolveOptions, resolveDecoding, resolveVad, resolveDiarize, resolveSubtitles, type ResolvedOptions, type ResolvedDecoding, type ResolvedVad, type ResolvedDiarize, type ResolvedSubtitles } from './resolve.js';
 
 setLanguageCodes(native().languageCodes());

@@ -4,7 +4,7 @@
 // nothing downstream checks or defaults an option again.
 import { checkValue, optionError } from './check.js';
 import { optionsOf, type Group, type OptionSpec } from './spec.js';
-import type { DecodingOptions, DiarizeSpecOptions, PipelineSpecOptions, VadOptions } from './types.js';
+import type { DecodingOptions, DiarizeSpecOptions, PipelineSpecOptions, SubtitleOptions, VadOptions } from './types.js';
 
 /** Every field set, the way it is given to the engine: lists for temperature, clipTimestamps and suppressTokens. */
 type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
@@ -12,6 +12,8 @@ type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 export type ResolvedDecoding = Omit<Filled<DecodingOptions>, 'temperature' | 'clipTimestamps' | 'suppressTokens'> & { temperature: number[]; clipTimestamps: number[]; suppressTokens: number[] };
 /** Silero VAD's parameters with every field set. */
 export type ResolvedVad = Filled<VadOptions>;
+/** The subtitle writer's rules with every field set. */
+export type ResolvedSubtitles = Filled<SubtitleOptions>;
 /** The speaker-count and clustering settings with every field set. */
 export type ResolvedDiarize = Filled<DiarizeSpecOptions>;
 
@@ -22,6 +24,8 @@ export interface ResolvedOptions {
   /** null: the sequential pipeline. */
   batchSize: number | null;
   splitChannels: boolean;
+  /** Whether the result says where the VAD hears speech (`speech`): asked for, or the VAD runs over the recording anyway. */
+  speechRegions: boolean;
   /** The VAD's parameters (the batched pipeline's defaults when batched). */
   vad: ResolvedVad;
   /** The stretches to transcribe, in seconds ([0]: all); the batched pipeline makes them its chunks. */
@@ -100,19 +104,29 @@ export function resolveDiarize(given: DiarizeSpecOptions): ResolvedDiarize {
   return d;
 }
 
+/** The subtitle writer's rules checked, with their defaults. */
+export function resolveSubtitles(given: SubtitleOptions | undefined): ResolvedSubtitles {
+  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+    throw optionError('subtitles', `must be an object of subtitle options, got ${JSON.stringify(given)}`);
+  }
+  return resolveGroup('output', given as Record<string, unknown>) as ResolvedSubtitles;
+}
+
 /** Every option of a transcription, resolved once for the call. */
 export function resolveOptions(given: DecodingOptions & PipelineSpecOptions & { vadParameters?: VadOptions }): ResolvedOptions {
   const batched = given.batchSize !== undefined && given.batchSize !== null;
   const pipeline = resolveGroup('pipeline', given as Record<string, unknown>, batched) as Filled<PipelineSpecOptions>;
   const { decoding, clips } = decodingAndClips(given, batched);
-  if (pipeline.splitChannels && (batched || pipeline.vadFilter)) {
-    throw optionError('splitChannels', `is not supported with ${batched ? '{batchSize}' : '{vadFilter}'}`);
+  if (pipeline.splitChannels && (batched || pipeline.vadFilter || pipeline.speechRegions)) {
+    throw optionError('splitChannels', `is not supported with ${batched ? '{batchSize}' : pipeline.vadFilter ? '{vadFilter}' : '{speechRegions}'}`);
   }
   return {
     decoding,
     vadFilter: pipeline.vadFilter,
     batchSize: pipeline.batchSize,
     splitChannels: pipeline.splitChannels,
+    // The VAD runs over the whole recording with vadFilter (unless clips are given): its speech comes back.
+    speechRegions: pipeline.speechRegions || (pipeline.vadFilter && clips.length === 1 && clips[0] === 0),
     vad: resolveVad(given.vadParameters, batched, decoding.chunkLength ?? 30),
     clips,
   };

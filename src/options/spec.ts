@@ -2,7 +2,8 @@
 // diarization) with its kind, bounds, default and a one-line doc. Everything else is derived
 // from it: the check of a value (check.ts), the resolved options a call runs with
 // (resolve.ts), the worker's job fields (worker/job-options.ts), the CLI's flags and help
-// (cli/args.ts, cli/usage.ts), the server's form fields (server/form.ts), the option types with
+// (cli/args.ts, cli/usage.ts), the server's form fields (server/form.ts), the subtitle writer's
+// rules (subtitles/), the option types with
 // their docs (types.ts, written by scripts/options-docs.mjs) and docs/options.md.
 //
 // Adding an option: add its entry here, run `npm run build:ts && npm run options:docs`, and use it
@@ -25,7 +26,8 @@ export type Group =
   | 'decoding' // `beamSize`; job `beam_size`; flag `--beam-size`; form `beam_size`
   | 'pipeline' // as decoding
   | 'vad' // `vadParameters.threshold`; job `vad_parameters.threshold`; flag `--vad-threshold`; form `vad_threshold`
-  | 'diarize'; // `diarize.minSpeakers`; job `min_speakers`; flag `--min-speakers`; form `min_speakers`
+  | 'diarize' // `diarize.minSpeakers`; job `min_speakers`; flag `--min-speakers`; form `min_speakers`
+  | 'output'; // srt and vtt: `maxLineWidth` (render's options); job `max_line_width`; flag `--max-line-width`; form `max_line_width`
 
 /** The front ends that take options from users. */
 export type FrontEnd = 'job' | 'cli' | 'form';
@@ -93,9 +95,9 @@ const DECODING: Record<string, Entry> = {
   prefix: text(null, 'Text the first window\'s transcript starts with.', { nullable: true }),
   suppressBlank: bool(true, 'Suppress blank outputs at the start of sampling.'),
   suppressTokens: { kind: 'tokenList', maxItems: MAX_LIST, default: [-1], doc: 'Token ids never generated (-1: the model\'s list of symbols).' },
-  withoutTimestamps: bool(false, 'Decode text only, no timestamp tokens (one segment per window).', { batchedDefault: true }),
+  withoutTimestamps: bool(false, 'Decode text only, no timestamp tokens (one segment per window; batched, segments come from word times).', { batchedDefault: true }),
   maxInitialTimestamp: num(0, 30, 1, 'Latest time, in seconds, the first timestamp of a window may have.'),
-  wordTimestamps: bool(false, 'Word-level timestamps (cross-attention alignment).'),
+  wordTimestamps: bool(false, 'Word-level timestamps (cross-attention alignment); the batched pipeline cuts its segments at sentences and pauses by them.', { batchedDefault: true }),
   tokenLogprobs: bool(false, 'Each segment gets `token_logprobs`: its text tokens with their log probabilities, {token, logprob, bytes} (OpenAI\'s include[]=logprobs), scored by the alignment pass, not the beam search (docs/library.md).'),
   prependPunctuations: text('"\'“¿([{-', 'Punctuation joined to the word after it (word timestamps).'),
   appendPunctuations: text('"\'.。,，!！?？:：”)]}、', 'Punctuation joined to the word before it (word timestamps).'),
@@ -124,6 +126,7 @@ const PIPELINE: Record<string, Entry> = {
   vadFilter: bool(false, 'Transcribe only the speech Silero VAD finds (the batched pipeline: on).', { batchedDefault: true }),
   batchSize: int(1, MAX_BATCH_SIZE, null, 'Decode the VAD\'s speech chunks in batches of this many (faster-whisper\'s BatchedInferencePipeline); null: sequential.', { nullable: true }),
   splitChannels: bool(false, 'Transcribe each channel on its own (segments get `channel`).', { notIn: { job: 'one recording, mixed to mono', form: 'one recording, mixed to mono' } }),
+  speechRegions: bool(false, 'Return where Silero VAD hears speech (`speech`), which srt and vtt trim their cues to; the VAD runs for it when nothing else runs it (it is returned whenever the VAD runs). srt and vtt turn it on.'),
 };
 
 /** Speaker labels (with `diarize`). */
@@ -136,6 +139,15 @@ const DIARIZE: Record<string, Entry> = {
   segmentationStep: num(0.5, 10, 5, 'Seconds between two 10 s segmentation windows.'),
 };
 
+/** How srt and vtt cut and lay out cues (openai-whisper's writer options, and a cue length limit). */
+const OUTPUT: Record<string, Entry> = {
+  maxCueSeconds: num(1, 600, 7, 'Longest a subtitle cue lasts, in seconds (srt, vtt; a longer sentence is cut at a clause or a pause).'),
+  maxLineCount: int(1, 20, 2, 'Most lines in a subtitle cue.'),
+  maxLineWidth: int(1, 1000, 42, 'Most characters in a line of a subtitle cue (a longer word has a line of its own).'),
+  maxWordsPerLine: int(1, 1000, null, 'Most words in a line of a subtitle cue; null: no limit.', { nullable: true }),
+  highlightWords: bool(false, 'Karaoke-style subtitles: while each word is spoken, its cue with that word underlined (as openai-whisper writes them).'),
+};
+
 function entries(group: Group, table: Record<string, Entry>): OptionSpec[] {
   return Object.entries(table).map(([name, e]) => Object.freeze({ name, group, ...e }));
 }
@@ -146,6 +158,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   ...entries('vad', VAD),
   ...entries('pipeline', PIPELINE),
   ...entries('diarize', DIARIZE),
+  ...entries('output', OUTPUT),
 ]);
 
 /** The options of one group. */

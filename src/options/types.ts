@@ -41,11 +41,11 @@ export interface DecodingOptions {
   suppressBlank?: boolean;
   /** Token ids never generated (-1: the model's list of symbols). Values: token ids (-1: the model's list), "n,n,…" or a list, at most 10000. Default: -1. */
   suppressTokens?: string | number[];
-  /** Decode text only, no timestamp tokens (one segment per window). Values: true or false. Default: false (batched: true). */
+  /** Decode text only, no timestamp tokens (one segment per window; batched, segments come from word times). Values: true or false. Default: false (batched: true). */
   withoutTimestamps?: boolean;
   /** Latest time, in seconds, the first timestamp of a window may have. Values: number, 0 to 30. Default: 1. */
   maxInitialTimestamp?: number;
-  /** Word-level timestamps (cross-attention alignment). Values: true or false. Default: false. */
+  /** Word-level timestamps (cross-attention alignment); the batched pipeline cuts its segments at sentences and pauses by them. Values: true or false. Default: false (batched: true). */
   wordTimestamps?: boolean;
   /** Each segment gets `token_logprobs`: its text tokens with their log probabilities, {token, logprob, bytes} (OpenAI's include[]=logprobs), scored by the alignment pass, not the beam search (docs/library.md). Values: true or false. Default: false. */
   tokenLogprobs?: boolean;
@@ -95,6 +95,8 @@ export interface PipelineSpecOptions {
   batchSize?: number | null;
   /** Transcribe each channel on its own (segments get `channel`). Values: true or false. Default: false. */
   splitChannels?: boolean;
+  /** Return where Silero VAD hears speech (`speech`), which srt and vtt trim their cues to; the VAD runs for it when nothing else runs it (it is returned whenever the VAD runs). srt and vtt turn it on. Values: true or false. Default: false. */
+  speechRegions?: boolean;
 }
 
 /** Speaker counts and clustering settings of `diarize`. */
@@ -111,4 +113,18 @@ export interface DiarizeSpecOptions {
   verificationThreshold?: number;
   /** Seconds between two 10 s segmentation windows. Values: number, 0.5 to 10. Default: 5. */
   segmentationStep?: number;
+}
+
+/** How srt and vtt cut and lay out cues: `render`, `toSrt` and `toVtt` take them; the CLI, the worker and the server for srt and vtt. */
+export interface SubtitleOptions {
+  /** Longest a subtitle cue lasts, in seconds (srt, vtt; a longer sentence is cut at a clause or a pause). Values: number, 1 to 600. Default: 7. */
+  maxCueSeconds?: number;
+  /** Most lines in a subtitle cue. Values: integer, 1 to 20. Default: 2. */
+  maxLineCount?: number;
+  /** Most characters in a line of a subtitle cue (a longer word has a line of its own). Values: integer, 1 to 1000. Default: 42. */
+  maxLineWidth?: number;
+  /** Most words in a line of a subtitle cue; null: no limit. Values: integer, 1 to 1000, or null. Default: none. */
+  maxWordsPerLine?: number | null;
+  /** Karaoke-style subtitles: while each word is spoken, its cue with that word underlined (as openai-whisper writes them). Values: true or false. Default: false. */
+  highlightWords?: boolean;
 }

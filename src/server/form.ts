@@ -7,7 +7,8 @@
 import type { FastifyRequest } from 'fastify';
 import { InputError } from '../errors.js';
 import type { TranscribeOptions } from '../model.js';
-import { BOOL_WORDS, OPTIONS, nameIn, optionMessage, checkValue, frontName, libraryPath, optionAt, valueFromText, type OptionSpec } from '../options/index.js';
+import { BOOL_WORDS, OPTIONS, nameIn, optionMessage, checkValue, frontName, libraryPath, optionAt, valueFromText, type OptionSpec, type SubtitleOptions } from '../options/index.js';
+import { optionsForFormats } from '../subtitles/index.js';
 import { badRequest, tooLarge } from './openai-errors.js';
 import { partName } from './parts.js';
 import { DIARIZING_MODEL_IDS } from './models.js';
@@ -26,10 +27,14 @@ export interface AudioRequest {
   responseFormat: ResponseFormat;
   /** timestamp_granularities[]: words and segments in verbose_json. */
   words: boolean;
+  /** Whether the transcription times words: asked for (words, word_timestamps), or for srt and vtt (their cues are cut at word times). */
+  wordTimestamps: boolean;
   segments: boolean;
   stream: boolean;
   /** The transcription options given as fields (speaker settings inside `diarize`), checked. */
   options: TranscribeOptions & { diarize?: Record<string, unknown> };
+  /** The subtitle writer's rules given as fields (max_line_width, highlight_words, ...), for srt and vtt. */
+  subtitles: SubtitleOptions;
   /**
    * Speaker labels (diarization): diarize=true, response_format=diarized_json, or OpenAI's
    * diarizing model (gpt-4o-transcribe-diarize) with a format that shows speakers.
@@ -112,9 +117,10 @@ async function readParts(request: FastifyRequest, maxFileBytes: number): Promise
   return { file, filename, fields };
 }
 
-/** The option fields given, read and checked by the option table, as the library takes them. */
-function optionsOf(one: (name: string) => string | undefined): AudioRequest['options'] {
+/** The option fields given, read and checked by the option table, as the library takes them (the subtitle writer's apart). */
+function optionsOf(one: (name: string) => string | undefined): Pick<AudioRequest, 'options' | 'subtitles'> {
   const out: Record<string, unknown> = {};
+  const subtitles: Record<string, unknown> = {};
   const set = (o: OptionSpec, field: string, text: string) => {
     let value: unknown;
     try {
@@ -125,7 +131,8 @@ function optionsOf(one: (name: string) => string | undefined): AudioRequest['opt
     }
     if (value === undefined) return;
     const [head, name] = libraryPath(o).split('.');
-    if (name === undefined) out[head] = value;
+    if (o.group === 'output') subtitles[head] = value;
+    else if (name === undefined) out[head] = value;
     else ((out[head] ??= {}) as Record<string, unknown>)[name] = value;
   };
   for (const [field, o] of OPTION_FIELDS) {
@@ -136,7 +143,7 @@ function optionsOf(one: (name: string) => string | undefined): AudioRequest['opt
     const v = one(field);
     if (v !== undefined && v !== '') set(optionAt(path)!, field, v);
   }
-  return out as AudioRequest['options'];
+  return { options: out as AudioRequest['options'], subtitles: subtitles as SubtitleOptions };
 }
 
 /** OpenAI's `language`: a code Whisper knows; translations take none. */
@@ -209,10 +216,14 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
   const model = one('model')?.trim();
   if (!model) throw badRequest('you must provide a model parameter', 'model');
   const format = formatOf(fields, one);
-  const options = optionsOf(one);
-  withChunking(options, fields);
+  const given = optionsOf(one);
+  withChunking(given.options, fields);
+  const { subtitles } = given;
+  const streamExtras = bool('stream_extras', one('stream_extras'), false);
   const diarize = diarizes(one('diarize'), model, format.responseFormat);
   const needsDiarization = 'needs diarization: response_format=diarized_json or diarize=true';
+  // srt and vtt (and the page's downloads, with stream_extras) cut cues at word times and trim them to speech, unless told otherwise.
+  const options = optionsForFormats(given.options, streamExtras ? ['srt', 'vtt'] : [format.responseFormat]);
   if (options.diarize && !diarize) {
     const field = frontName(optionAt(`diarize.${Object.keys(options.diarize)[0]}`)!, 'form')!;
     throw badRequest(`${field} ${needsDiarization}`, field);
@@ -235,12 +246,14 @@ export async function readAudioForm(request: FastifyRequest, translation: boolea
     language: languageOf(one('language'), translation),
     ...format,
     // diarized_json's segments are cut where the speaker changes, between words.
-    words: format.words || options.wordTimestamps === true || format.responseFormat === 'diarized_json',
+    words: format.words || given.options.wordTimestamps === true || format.responseFormat === 'diarized_json',
+    wordTimestamps: format.words || options.wordTimestamps === true || format.responseFormat === 'diarized_json',
     stream,
     options,
+    subtitles,
     diarize,
     logprobs,
     knownSpeakers,
-    streamExtras: bool('stream_extras', one('stream_extras'), false),
+    streamExtras,
   };
 }

@@ -132,9 +132,9 @@ export function render(t: Transcription, request: AudioRequest, task: 'transcrib
     case 'text':
       return { contentType: 'text/plain; charset=utf-8', body: joinedText(t.segments) + '\n' };
     case 'srt':
-      return { contentType: 'text/plain; charset=utf-8', body: toSrt(t) };
+      return { contentType: 'text/plain; charset=utf-8', body: toSrt(t, request.subtitles) };
     case 'vtt':
-      return { contentType: 'text/plain; charset=utf-8', body: toVtt(t) };
+      return { contentType: 'text/plain; charset=utf-8', body: toVtt(t, request.subtitles) };
     case 'verbose_json':
       return { contentType: 'application/json', body: verboseJson(t, request, task) };
   }

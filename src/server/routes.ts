@@ -52,7 +52,7 @@ function requestOptions(
     ...fields,
     task,
     language: form.language,
-    wordTimestamps: form.words,
+    wordTimestamps: form.wordTimestamps,
     tokenLogprobs: form.logprobs,
     vadFilter,
     vadModelPath: ctx.vadModelPath,
@@ -170,7 +170,7 @@ function doneEvent(t: Transcription, form: AudioRequest): object {
       language: t.info.language,
       duration: t.info.duration,
       segments: t.segments.map((s) => ({ id: s.id, start: s.start, end: s.end, text: s.text })),
-      formats: { json: renderFormat(t, 'json'), srt: renderFormat(t, 'srt'), vtt: renderFormat(t, 'vtt'), txt: renderFormat(t, 'text') },
+      formats: { json: renderFormat(t, 'json'), srt: renderFormat(t, 'srt', form.subtitles), vtt: renderFormat(t, 'vtt', form.subtitles), txt: renderFormat(t, 'text') },
     };
   }
   return event;

@@ -18,7 +18,10 @@ import { renderText, type TextFormat } from './text-formats.js';
 import { AbortError, TimeoutError, ModelError, ErrorCode } from '../errors.js';
 import { hubCacheDir } from '../hub-download.js';
 import { parseJobInput, JobInputError, speakerSamples, wantsDiarization, type JobInput } from './schema.js';
-import { jobDiarizeSettings, jobOptions } from './job-options.js';
+import { jobDiarizeSettings, jobOptions, jobSubtitleOptions } from './job-options.js';
+import { optionsForFormats } from '../subtitles/index.js';
+import { hasVadModel } from '../vad.js';
+import type { SubtitleOptions } from '../options/index.js';
 import { downloadAudio, saveBase64Audio } from './audio-source.js';
 import { ArtifactStore, type Artifact, type UploadedArtifact } from './storage.js';
 import { CPU_MAX_BATCH_SIZE, DEFAULT_WORKER_MODEL, type WorkerConfig } from './config.js';
@@ -270,11 +273,11 @@ function fullResult(result: Transcription, modelName: string, model: WhisperMode
   return full;
 }
 
-/** One output format of a result, as a file to upload or a string to inline. */
-function artifact(result: Transcription, format: OutputFormat): Artifact {
+/** One output format of a result, as a file to upload or a string to inline (srt and vtt cut by `subtitles`). */
+function artifact(result: Transcription, format: OutputFormat, subtitles: SubtitleOptions): Artifact {
   return {
     format,
-    body: format === 'json' ? JSON.stringify(toJsonObject(result), null, 2) : render(result, format),
+    body: format === 'json' ? JSON.stringify(toJsonObject(result), null, 2) : render(result, format, subtitles),
     contentType: CONTENT_TYPES[format][0],
     extension: CONTENT_TYPES[format][1],
   };
@@ -417,8 +420,9 @@ export class TranscriptionService {
    * ffmpeg. `notes` gets what the output should say about them.
    */
   private options(job: JobInput, device: string, notes: string[]): TranscribeOptions {
+    // srt and vtt cut their cues at word times and trim them to where the VAD hears speech, unless the job says otherwise.
     const opts: TranscribeOptions = {
-      ...jobOptions(job),
+      ...optionsForFormats(jobOptions(job), job.output_formats ?? [], hasVadModel(this.config.vadModelPath)),
       maxAudioSeconds: this.config.maxAudioSeconds,
       maxAudioBytes: this.config.limits.maxBytes,
       vadModelPath: this.config.vadModelPath,
@@ -584,11 +588,12 @@ export class TranscriptionService {
     const formats = input.output_formats ?? [];
     // With storage: the JSON always ("auto") and the formats asked for.
     const toUpload = this.store ? (mode === 'auto' ? [...new Set(['json' as const, ...formats])] : formats) : [];
-    const { uploaded, uploadError } = await this.uploadArtifacts(r, result, toUpload);
+    const subtitles = jobSubtitleOptions(input);
+    const { uploaded, uploadError } = await this.uploadArtifacts(r, result, toUpload, subtitles);
     // Not uploaded: srt, vtt and text come inline.
     const inline = uploaded ? [] : formats.filter((f) => f !== 'json');
     const withInline: Record<string, unknown> = { ...full };
-    for (const f of inline) withInline[f] = artifact(result, f).body;
+    for (const f of inline) withInline[f] = artifact(result, f, subtitles).body;
     let output: Record<string, unknown>;
     if (mode === 'full') {
       output = withInline;
@@ -607,11 +612,16 @@ export class TranscriptionService {
   }
 
   /** Uploads a job's artifacts (none: nothing to do); a failed upload is reported, not thrown: the job then returns its result inline. */
-  private async uploadArtifacts(r: JobRun, result: Transcription, formats: readonly OutputFormat[]): Promise<{ uploaded?: Record<string, UploadedArtifact>; uploadError?: string }> {
+  private async uploadArtifacts(
+    r: JobRun,
+    result: Transcription,
+    formats: readonly OutputFormat[],
+    subtitles: SubtitleOptions,
+  ): Promise<{ uploaded?: Record<string, UploadedArtifact>; uploadError?: string }> {
     if (!formats.length) return {};
     const t = Date.now();
     try {
-      return { uploaded: await this.store!.upload(r.job.id, formats.map((f) => artifact(result, f))) };
+      return { uploaded: await this.store!.upload(r.job.id, formats.map((f) => artifact(result, f, subtitles))) };
     } catch (e) {
       const message = redact(r, (e as Error).message);
       r.log.warn({ err: message }, 'artifact upload failed; returning the transcript inline');

@@ -7,7 +7,7 @@
 // is WORKER_OWN_OPTIONS. test/options-spec.test.mjs fails when an
 // option has no job field and is not listed.
 import type { TranscribeOptions } from '../model.js';
-import { OPTIONS, frontName, optionAt, snake, type DiarizeSpecOptions, type OptionSpec, type VadOptions } from '../options/index.js';
+import { OPTIONS, frontName, optionAt, snake, type DiarizeSpecOptions, type OptionSpec, type SubtitleOptions, type VadOptions } from '../options/index.js';
 import type { JobInput } from './schema.js';
 import { JOB_FIELD_ALIASES } from './peer-fields.js';
 
@@ -31,14 +31,15 @@ const given = (o: OptionSpec, v: unknown): boolean => v !== undefined && !(v ===
 /**
  * The transcribe options of a job: every option field set on it, by rule or through
  * JOB_FIELD_ALIASES; unset fields are left out (the library's defaults apply). The speaker
- * settings are jobDiarizeSettings'; `language` is the handler's.
+ * settings are jobDiarizeSettings', the subtitle writer's rules jobSubtitleOptions'; `language`
+ * is the handler's.
  */
 export function jobOptions(job: JobInput): TranscribeOptions {
   const fields = job as Record<string, unknown>;
   const opts: Record<string, unknown> = {};
   const vad: Record<string, unknown> = {};
   for (const { field, option } of jobOptionFields()) {
-    if (option.group === 'diarize') continue;
+    if (option.group === 'diarize' || option.group === 'output') continue;
     const v = option.group === 'vad' ? (fields.vad_parameters as Record<string, unknown> | undefined)?.[field] : fields[field];
     if (given(option, v)) (option.group === 'vad' ? vad : opts)[option.name] = v;
   }
@@ -63,4 +64,14 @@ export function jobDiarizeSettings(job: JobInput): DiarizeSpecOptions {
     if (option.group === 'diarize' && given(option, fields[field])) out[option.name] = fields[field];
   }
   return out as DiarizeSpecOptions;
+}
+
+/** The subtitle writer's rules a job gives (max_line_width, highlight_words, ...: used for srt and vtt). */
+export function jobSubtitleOptions(job: JobInput): SubtitleOptions {
+  const fields = job as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const { field, option } of jobOptionFields()) {
+    if (option.group === 'output' && given(option, fields[field])) out[option.name] = fields[field];
+  }
+  return out as SubtitleOptions;
 }

@@ -19,6 +19,8 @@ pub struct SubSegment {
     pub end: f64,
     pub tokens: Vec<usize>,
     pub words: Vec<Word>,
+    /// Each word's tokens (its merged punctuation's too), beside `words`.
+    pub word_tokens: Vec<Vec<usize>>,
 }
 
 struct Timing {
@@ -234,19 +236,21 @@ fn place_words(group: &mut [SubSegment], alignment: &[Timing], tokens_per_segmen
     let mut word_index = 0;
     let time_offset = group[0].seek as f64 / FRAMES_PER_SECOND as f64;
     for (si, sub) in group.iter_mut().enumerate() {
-        let mut words = take_words(alignment, &mut word_index, tokens_per_segment[si].len(), time_offset);
+        let (mut words, word_tokens) = take_words(alignment, &mut word_index, tokens_per_segment[si].len(), time_offset);
         if !words.is_empty() {
             fit_words(sub, &mut words, d, last_speech_timestamp);
         }
         sub.words = words;
+        sub.word_tokens = word_tokens;
     }
 }
 
 /// The words from `alignment[*word_index]` on that cover `n_tokens` text tokens, in the audio's
-/// time (`time_offset` on); merged-away punctuation is left out.
-fn take_words(alignment: &[Timing], word_index: &mut usize, n_tokens: usize, time_offset: f64) -> Vec<Word> {
+/// time (`time_offset` on), and each one's tokens; merged-away punctuation is left out.
+fn take_words(alignment: &[Timing], word_index: &mut usize, n_tokens: usize, time_offset: f64) -> (Vec<Word>, Vec<Vec<usize>>) {
     let mut saved_tokens = 0;
     let mut words: Vec<Word> = Vec::new();
+    let mut word_tokens: Vec<Vec<usize>> = Vec::new();
     while *word_index < alignment.len() && saved_tokens < n_tokens {
         let timing = &alignment[*word_index];
         if !timing.word.is_empty() {
@@ -256,11 +260,12 @@ fn take_words(alignment: &[Timing], word_index: &mut usize, n_tokens: usize, tim
                 end: round2(time_offset + timing.end),
                 probability: timing.probability,
             });
+            word_tokens.push(timing.tokens.clone());
         }
         saved_tokens += timing.tokens.len();
         *word_index += 1;
     }
-    words
+    (words, word_tokens)
 }
 
 /// Reconciles a subsegment's bounds with its first and last words (there is at least one), and
@@ -336,7 +341,7 @@ mod tests {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
         let word = |end: f64| Word { start: 0.0, end, word: " w".into(), probability: 1.0 };
-        let seg = |end: f64, words: Vec<Word>| SubSegment { seek: 0, start: 0.0, end, tokens: vec![], words };
+        let seg = |end: f64, words: Vec<Word>| SubSegment { seek: 0, start: 0.0, end, tokens: vec![], words, word_tokens: vec![] };
         assert_eq!(get_end(&[]), None);
         assert_eq!(get_end(&[seg(5.0, vec![word(4.5)]), seg(6.0, vec![])]), Some(4.5), "the last word's end");
         assert_eq!(get_end(&[seg(5.0, vec![]), seg(6.0, vec![])]), Some(6.0), "else the last segment's end");

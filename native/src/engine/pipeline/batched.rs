@@ -15,12 +15,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ct2rs::sys::{StorageView, WhisperOptions};
 
+use super::sentences::{part_ends, split_segments, Joins};
 use super::{avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options, LanguageChoice};
 use crate::engine::control::Control;
 use crate::engine::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
 use crate::engine::model::WhisperModel;
 use crate::engine::result::{Segment, TokenLogprob, Transcription};
 use crate::engine::timings::{measure, Stage};
+use crate::engine::tokenizer::WhisperTokenizer;
 use crate::engine::token_logprobs::{start_of, token_logprobs};
 use crate::engine::word_timestamps::{add_word_timestamps, SubSegment};
 use crate::error::{Error, Result};
@@ -37,10 +39,14 @@ pub fn encoder_batches() -> u64 {
 /// One stretch of speech to transcribe, placed at `offset` seconds of the audio that was kept:
 /// its parts (the VAD's speech segments, one after another) borrowed from the recording's
 /// samples, which the job holds while it runs; they are joined only when the chunk's batch
-/// computes its features.
+/// computes its features. `origins`: where each part starts in the recording, in seconds
+/// (empty: the kept audio is the recording); `non_speech`: where the VAD heard no speech in the
+/// recording. The segments' pauses are measured with both.
 pub struct Chunk<'a> {
     pub parts: Vec<&'a [f32]>,
     pub offset: f64,
+    pub origins: Vec<f64>,
+    pub non_speech: Vec<(f64, f64)>,
 }
 
 impl Chunk<'_> {
@@ -54,6 +60,12 @@ impl Chunk<'_> {
 
     fn duration(&self) -> f64 {
         self.len() as f64 / SAMPLE_RATE as f64
+    }
+
+    /// Where its stretches of speech are, in the kept audio and in the recording.
+    fn joins(&self) -> Joins {
+        let ends = part_ends(self.offset, &self.parts.iter().map(|p| p.len()).collect::<Vec<_>>());
+        Joins { offset: self.offset, ends, origins: self.origins.clone(), non_speech: self.non_speech.clone() }
     }
 
     /// The chunk's samples in one piece (borrowed when it has one part).
@@ -342,8 +354,7 @@ impl<'m> BatchedPipeline<'m> {
             let g = result.into_iter().next().ok_or_else(|| Error::engine("the decoder returned no hypothesis"))?;
             let chunk_duration = chunk.duration();
             let segment_size = chunk_duration.ceil() as usize * FRAMES_PER_SECOND;
-            let split = split_segments_by_timestamps(tok.timestamp_begin, &g.tokens, chunk.offset, segment_size, chunk_duration, 0);
-            let mut subs = split.segments;
+            let mut subs = chunk_segments(tok.timestamp_begin, &g.tokens, chunk.offset, segment_size, chunk_duration);
             let seek = (chunk.offset * FRAMES_PER_SECOND as f64) as usize;
             for s in subs.iter_mut() {
                 s.seek = seek;
@@ -421,30 +432,66 @@ impl<'m> BatchedPipeline<'m> {
             let r = item.request;
             let control = requests[r].control;
             let p = states[r].as_mut().ok_or_else(|| Error::internal("internal error: a request has no state"))?;
-            let mut logprobs = d.token_logprobs.map(Vec::into_iter);
-            for sub in d.segments {
-                let text = tok.decode(&sub.tokens);
-                p.segments.push(Segment {
-                    id: p.segments.len() as u32 + 1,
-                    seek: sub.seek as u32,
-                    start: (sub.start * 1000.0).round() / 1000.0,
-                    end: (sub.end * 1000.0).round() / 1000.0,
-                    compression_ratio: compression_ratio(&text),
-                    text,
-                    tokens: sub.tokens.iter().map(|&t| t as u32).collect(),
-                    avg_logprob: d.avg_logprob,
-                    no_speech_prob: d.no_speech_prob,
-                    words: if shared.word_timestamps { Some(sub.words) } else { None },
-                    temperature,
-                    token_logprobs: logprobs.as_mut().map(|l| l.next().unwrap_or_default()),
-                });
-                control.push_segment(p.segments.last().expect("just pushed"));
+            // The chunk's text-token log probabilities in order, handed out to its segments as they are cut.
+            let mut logprobs = d.token_logprobs.map(|l| l.into_iter().flatten());
+            // With words, segments follow speech: a sentence each at most, cut at pauses of the recording.
+            let segments = if shared.word_timestamps { split_segments(d.segments, &item.chunk.joins()) } else { d.segments };
+            for sub in segments {
+                let text_tokens = sub.tokens.iter().filter(|&&t| t < tok.eot).count();
+                let token_logprobs = logprobs.as_mut().map(|l| l.by_ref().take(text_tokens).collect());
+                push_segment(p, control, tok, sub, SegmentScores { avg_logprob: d.avg_logprob, no_speech_prob: d.no_speech_prob, temperature, token_logprobs }, shared.word_timestamps);
             }
             p.done += item.chunk.duration();
             control.set_done(p.done);
         }
         Ok(())
     }
+}
+
+/// What a decoded chunk says of each of its segments.
+struct SegmentScores {
+    avg_logprob: f64,
+    no_speech_prob: f64,
+    temperature: f64,
+    token_logprobs: Option<Vec<TokenLogprob>>,
+}
+
+/// Adds one segment to its request and reports it; with words, a segment with no text is dropped.
+fn push_segment(p: &mut Progress, control: &Control, tok: &WhisperTokenizer, sub: SubSegment, scores: SegmentScores, with_words: bool) {
+    let text = tok.decode(&sub.tokens);
+    if with_words && text.trim().is_empty() {
+        return;
+    }
+    p.segments.push(Segment {
+        id: p.segments.len() as u32 + 1,
+        seek: sub.seek as u32,
+        start: (sub.start * 1000.0).round() / 1000.0,
+        end: (sub.end * 1000.0).round() / 1000.0,
+        compression_ratio: compression_ratio(&text),
+        text,
+        tokens: sub.tokens.iter().map(|&t| t as u32).collect(),
+        avg_logprob: scores.avg_logprob,
+        no_speech_prob: scores.no_speech_prob,
+        words: if with_words { Some(sub.words) } else { None },
+        temperature: scores.temperature,
+        token_logprobs: scores.token_logprobs,
+    });
+    control.push_segment(p.segments.last().expect("just pushed"));
+}
+
+/// A chunk's tokens cut into segments at its timestamp tokens (faster-whisper's split), and what
+/// follows the last pair of them (the decoder stopped with no timestamp after its text; a window
+/// of the sequential pipeline would decode it again, a chunk is decoded once) as a segment of its
+/// own to the chunk's end, so that no text is lost.
+fn chunk_segments(timestamp_begin: usize, tokens: &[usize], offset: f64, segment_size: usize, duration: f64) -> Vec<SubSegment> {
+    let mut segments = split_segments_by_timestamps(timestamp_begin, tokens, offset, segment_size, duration, 0).segments;
+    let covered: usize = segments.iter().map(|s| s.tokens.len()).sum();
+    let rest: Vec<usize> = tokens[covered.min(tokens.len())..].to_vec();
+    if rest.iter().any(|&t| t < timestamp_begin) {
+        let start = segments.last().map_or(offset, |s| s.end);
+        segments.push(SubSegment { seek: 0, start, end: (offset + duration).max(start), tokens: rest, words: Vec::new(), word_tokens: Vec::new() });
+    }
+    segments
 }
 
 fn state_of(states: &[Option<Progress>], request: usize) -> Result<&Progress> {
@@ -558,17 +605,17 @@ mod tests {
     #[test]
     fn a_chunk_joins_its_parts_only_when_it_has_several() {
         let (a, b) = (vec![1.0f32, 2.0], vec![3.0f32]);
-        let two = Chunk { parts: vec![&a[..], &b[..]], offset: 0.0 };
+        let two = Chunk { parts: vec![&a[..], &b[..]], offset: 0.0, origins: vec![], non_speech: vec![] };
         assert_eq!((two.len(), two.samples().into_owned()), (3, vec![1.0, 2.0, 3.0]));
-        let one = Chunk { parts: vec![&a[..]], offset: 0.0 };
+        let one = Chunk { parts: vec![&a[..]], offset: 0.0, origins: vec![], non_speech: vec![] };
         assert!(matches!(one.samples(), Cow::Borrowed(_)));
-        assert!(Chunk { parts: vec![], offset: 0.0 }.is_empty());
+        assert!(Chunk { parts: vec![], offset: 0.0, origins: vec![], non_speech: vec![] }.is_empty());
     }
 
     #[test]
     fn batches_across_requests() {
         let samples = vec![0.0; 10];
-        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0 };
+        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0, origins: vec![], non_speech: vec![] };
         let item = |request| Item { request, chunk: &chunk };
         // Requests 0 and 2 transcribe in one language, request 1 in another.
         let states = vec![progress(vec![1, 2]), progress(vec![1, 3]), progress(vec![1, 2])];
@@ -588,7 +635,7 @@ mod tests {
     #[test]
     fn streamed_batches_grow_and_take_requests_in_turn() {
         let samples = vec![0.0; 10];
-        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0 };
+        let chunk = Chunk { parts: vec![&samples[..]], offset: 0.0, origins: vec![0.0], non_speech: Vec::new() };
         let one: Vec<Item> = (0..7).map(|_| Item { request: 0, chunk: &chunk }).collect();
         let states = vec![progress(vec![1, 2])];
         assert_eq!(plan_batches(&one, &states, false, 4, true), vec![vec![0], vec![1, 2], vec![3, 4, 5, 6]], "1, 2, 4, ... up to the batch size");
@@ -597,6 +644,19 @@ mod tests {
         let items = vec![Item { request: 0, chunk: &chunk }, Item { request: 0, chunk: &chunk }, Item { request: 0, chunk: &chunk }, Item { request: 1, chunk: &chunk }, Item { request: 1, chunk: &chunk }];
         let states = vec![progress(vec![1, 2]), progress(vec![1, 2])];
         assert_eq!(plan_batches(&items, &states, false, 8, true), vec![vec![0], vec![3, 1], vec![4, 2]]);
+    }
+
+    #[test]
+    fn text_after_the_last_timestamps_is_kept() {
+        const TB: usize = 50364;
+        // <|0.00|> a <|1.00|><|1.00|> b c (no timestamp after): b c become a segment to the chunk's end.
+        let s = chunk_segments(TB, &[TB, 1, TB + 50, TB + 50, 2, 3], 10.0, 500, 4.5);
+        let spans: Vec<(f64, f64, Vec<usize>)> = s.iter().map(|x| (x.start, x.end, x.tokens.clone())).collect();
+        assert_eq!(spans, vec![(10.0, 11.0, vec![TB, 1, TB + 50]), (11.0, 14.5, vec![TB + 50, 2, 3])]);
+        // Ending on a timestamp: nothing more.
+        assert_eq!(chunk_segments(TB, &[TB, 1, TB + 50, TB + 50, 2, TB + 100], 0.0, 500, 4.5).len(), 2);
+        // Without timestamps: one segment, as before.
+        assert_eq!(chunk_segments(TB, &[1, 2], 0.0, 500, 4.5).len(), 1);
     }
 
     #[test]

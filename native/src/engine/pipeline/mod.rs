@@ -8,6 +8,7 @@
 //! Nothing here knows Node-API: binding.rs calls in, `cargo test` tests without Node.
 
 mod batched;
+mod sentences;
 mod sequential;
 
 pub use batched::{encoder_batches, BatchRequest, BatchedPipeline, Chunk};
@@ -261,7 +262,7 @@ pub fn split_segments_by_timestamps(
     let n = tokens.len();
     let single_timestamp_ending = n >= 2 && tokens[n - 2] < tb && tb <= tokens[n - 1];
     let consecutive: Vec<usize> = (1..n).filter(|&i| tokens[i] >= tb && tokens[i - 1] >= tb).collect();
-    let segment = |start: f64, end: f64, tokens: &[usize]| SubSegment { seek, start, end, tokens: tokens.to_vec(), words: Vec::new() };
+    let segment = |start: f64, end: f64, tokens: &[usize]| SubSegment { seek, start, end, tokens: tokens.to_vec(), words: Vec::new(), word_tokens: Vec::new() };
     let mut next_seek = seek;
     if !consecutive.is_empty() {
         let mut slices = consecutive;

@@ -469,7 +469,7 @@ mod tests {
 
     #[test]
     fn anomalous_segments() {
-        let seg = |words: Vec<Word>| SubSegment { seek: 0, start: 0.0, end: 1.0, tokens: vec![], words };
+        let seg = |words: Vec<Word>| SubSegment { seek: 0, start: 0.0, end: 1.0, tokens: vec![], words, word_tokens: vec![] };
         assert!(!is_segment_anomaly(&seg(vec![])));
         assert!(!is_segment_anomaly(&seg(vec![word(0.0, 0.4, 0.9), word(0.4, 0.8, 0.8)])));
         // Unlikely, too short words.
