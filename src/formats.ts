@@ -3,7 +3,7 @@
 import type { Segment, Transcription } from './model.js';
 import { resolveSubtitles } from './options/resolve.js';
 import type { SubtitleOptions } from './options/types.js';
-import { speakerLabel } from './subtitles/text.js';
+import { formatTimestamp, speakerLabel } from './subtitles/text.js';
 import { writeSrt, writeVtt } from './subtitles/write.js';
 
 export { formatTimestamp, speakerLabel } from './subtitles/text.js';
@@ -38,6 +38,21 @@ export function toSrt(t: Transcription, options?: SubtitleOptions): string {
 /** WebVTT: the words cut into cues by `options`, as toSrt. */
 export function toVtt(t: Transcription, options?: SubtitleOptions): string {
   return writeVtt(t, resolveSubtitles(options));
+}
+
+/** `oneLine` as cue text: no `-->` (a cue timing) inside. */
+function cueText(s: Segment): string {
+  return oneLine(s).replace(/-->/g, '->');
+}
+
+/**
+ * SRT or WebVTT with one cue per segment, at the segment's times, its text on one line: what
+ * faster-whisper users' writers and RunPod's faster-whisper worker give (its `transcription` field).
+ */
+export function segmentCues(t: Transcription, format: 'srt' | 'vtt'): string {
+  const marker = format === 'srt' ? ',' : '.';
+  const cues = t.segments.map((s, i) => `${format === 'srt' ? `${i + 1}\n` : ''}${formatTimestamp(s.start, marker)} --> ${formatTimestamp(s.end, marker)}\n${cueText(s)}\n`);
+  return (format === 'vtt' ? ['WEBVTT\n', ...cues] : cues).join('\n');
 }
 
 /** The JSON document: text, language, duration and faster-whisper's segment fields. */

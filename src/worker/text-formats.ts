@@ -1,8 +1,8 @@
 // The formats of the output's `transcription` and `translation` that RunPod's faster-whisper
 // worker (runpod-workers/worker-faster_whisper) offers its jobs: plain text (the segments' text
-// joined), formatted text (a line per segment), SRT and WebVTT.
+// joined), formatted text (a line per segment), SRT and WebVTT (a cue per segment, as it writes them).
 import type { Transcription } from '../model.js';
-import { joinedText, render } from '../formats.js';
+import { joinedText, render, segmentCues } from '../formats.js';
 
 export const TEXT_FORMATS = ['plain_text', 'formatted_text', 'srt', 'vtt'] as const;
 export type TextFormat = (typeof TEXT_FORMATS)[number];
@@ -24,8 +24,8 @@ export function renderText(result: Transcription, format: TextFormat): string {
     case 'formatted_text':
       return render(result, 'text').replace(/\n$/, '');
     case 'srt':
-      return render(result, 'srt');
     case 'vtt':
-      return render(result, 'vtt');
+      // That worker's cues are its segments (our subtitle writer's cues are in output_formats).
+      return segmentCues(result, format);
   }
 }
