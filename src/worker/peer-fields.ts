@@ -34,7 +34,7 @@ export const PEER_FIELDS: readonly PeerField[] = Object.freeze([
   fw('audio', { ours: 'audio', note: 'an http(s) URL' }),
   fw('audio_base64', { ours: 'audio_base_64', note: 'the audio as base64' }),
   fw('model', { ours: 'model', note: "a model name (that worker's default: `base`; here the worker's own model)" }),
-  fw('transcription', { note: '`plain_text` (the default), `formatted_text` (one line per segment), `srt` or `vtt`: the format of the output\'s `transcription` ("plain text" with a space, as that worker\'s example jobs write it, is plain_text)' }),
+  fw('transcription', { note: '`plain_text` (the default), `formatted_text` (one line per segment), `srt` or `vtt` (a cue per segment, on one line, as that worker writes them): the format of the output\'s `transcription` ("plain text" with a space, as that worker\'s example jobs write it, is plain_text)' }),
   fw('translate', { note: '`true`: a second pass with task `translate` (same options and language, the detected one when none is given); the output\'s `translation` holds it, else `null`' }),
   fw('translation', { note: 'the format of `translation`, as `transcription`\'s' }),
   fw('language', { ours: 'language', note: 'a code; `null`: detected' }),
