@@ -377,7 +377,7 @@ async function main() {
     const file = path.join(out, `${r.name}.wav`);
     const old = built.find((b) => b.name === r.name && b.seed === r.seed && b.seconds === r.seconds);
     if (old && fs.existsSync(file) && fs.existsSync(path.join(out, `${r.name}.rttm`))) {
-      index.push({ ...old, ...r, split: split[r.name] });
+      index.push({ ...r, ...old, split: split[r.name] });
       continue;
     }
     let reference;
