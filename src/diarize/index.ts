@@ -2,8 +2,9 @@
 // 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of each piece of
 // each local speaker's speech (cut at its pauses, at most 3 s: pieces.ts), spectral clustering
 // of the embeddings into the recording's speakers with the count from the eigen-gap (average
-// linkage for short recordings; bounded by minSpeakers/maxSpeakers), turns rebuilt from the
-// windows and smoothed; optionally the speakers named after speaker samples (verification).
+// linkage for short recordings), speakers that sound alike and were never heard apart merged
+// (bounded by minSpeakers/maxSpeakers), turns rebuilt from the windows and smoothed; optionally
+// the speakers named after speaker samples (verification).
 import os from 'node:os';
 import { resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
 import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
@@ -31,41 +32,27 @@ export const PIECE_CLUSTERING = {
   /** Speech alone (10 ms fbank frames) a piece needs for its embedding to be clustered (the others join the nearest speaker). */
   minCleanFrames: 100,
   /** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
-  minClusterSize: 4,
-  /** Fewest clustered pieces for spectral clustering; fewer (a short recording) are clustered by average linkage. */
-  minSpectral: 10,
+  minClusterSize: 2,
+  /**
+   * Fewest clustered pieces for spectral clustering; fewer (a recording of about a minute or less)
+   * are clustered by average linkage at clusteringThreshold, two pieces the segmentation model
+   * heard apart never in one cluster (too few pieces give no eigen-gap to read).
+   */
+  minSpectral: 20,
   /** Most pieces spectral clustering decomposes (an n × n eigenproblem); of more, that many spread over the recording are. */
   maxSpectral: 500,
   /** Share of the pieces kept as each one's neighbours in the spectral affinity. */
   pval: 0.012,
   /** Fewest neighbours kept per piece in the spectral affinity. */
   minNeighbours: 8,
-  /** Speakers whose centroids are at least this similar (cosine) are one. */
-  mergeThreshold: 0.875,
+  /**
+   * Speakers are one when the mean similarity between their pieces is at least this share of that
+   * within them, unless the segmentation model heard them apart in a window (clustering.ts).
+   */
+  mergeRatio: 0.6,
   /** Most speakers the eigen-gap looks for when maxSpeakers is not given. */
   searchSpeakers: 20,
 };
-
-/**
- * Short recordings (fewer than minSpectral pieces to cluster) take the simpler path: one embedding
- * per window and local speaker, average linkage at the threshold (how diarization worked before
- * pieces and spectral clustering: too few pieces give no eigen-gap to read).
- */
-export const SHORT_CLUSTERING = {
-  ...PIECE_CLUSTERING,
-  minCleanFrames: 200,
-  minClusterSize: 12,
-  minSpectral: Infinity,
-  mergeThreshold: undefined,
-};
-
-/** The pieces to embed and how to cluster them. */
-export function piecesOf(windows: WindowActivity[], fbankFrames: number, tuning = PIECE_CLUSTERING) {
-  const pieces = cutPieces(windows, fbankFrames);
-  const clustered = pieces.filter((p) => p.home && p.clean >= tuning.minCleanFrames).length;
-  if (clustered >= tuning.minSpectral) return { pieces, tuning };
-  return { pieces: cutPieces(windows, fbankFrames, true), tuning: SHORT_CLUSTERING };
-}
 
 /**
  * The speaker of each piece (clustering within the call's speaker bounds), and the turns of each
@@ -78,9 +65,9 @@ export async function speakersOfPieces(
   o: { threshold: number; minSpeakers: number; maxSpeakers: number | null },
   samples: number,
   pauser = new Pauser(),
-  tuning: typeof PIECE_CLUSTERING | typeof SHORT_CLUSTERING = PIECE_CLUSTERING,
+  tuning: typeof PIECE_CLUSTERING = PIECE_CLUSTERING,
 ) {
-  const labels = await clusterSpeakers(pieces.map((p, i) => ({ vector: vectors[i], clean: p.home ? p.clean : 0 })), {
+  const labels = await clusterSpeakers(pieces.map((p, i) => ({ vector: vectors[i], clean: p.home ? p.clean : 0, window: p.window, speaker: p.speaker })), {
     ...tuning,
     threshold: o.threshold,
     minSpeakers: Math.min(o.minSpeakers, pieces.length),
@@ -195,10 +182,10 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
   const duration = audio.length / SAMPLE_RATE;
   const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), segmentation, options.signal);
   const features = await fbankFeatures(audio, o.threads, options.signal);
-  const { pieces, tuning } = piecesOf(windows, features.frames);
+  const pieces = cutPieces(windows, features.frames);
   const vectors = await embedFrameSets(embedding, features, pieces, options.signal);
   check();
-  const { labels, perSpeaker } = await speakersOfPieces(windows, pieces, vectors, o, audio.length, pauser, tuning);
+  const { labels, perSpeaker } = await speakersOfPieces(windows, pieces, vectors, o, audio.length, pauser);
   check();
   const centres = centroids(vectors, labels);
   // Speakers named SPEAKER_00, 01, ... in order of first speech; those with no turn left are dropped.
