@@ -14,8 +14,7 @@ import { segment } from '../lib/diarize/segmentation.js';
 import { fbankFeatures } from '../lib/diarize/fbank.js';
 import { embedFrameSets } from '../lib/diarize/embedding.js';
 import { Pauser } from '../lib/diarize/pause.js';
-import { PIECE_CLUSTERING, speakersOfPieces } from '../lib/diarize/index.js';
-import { cutPieces } from '../lib/diarize/pieces.js';
+import { PIECE_CLUSTERING, SHORT_CLUSTERING, piecesOf, speakersOfPieces } from '../lib/diarize/index.js';
 import { der, readRttm } from './diarize-score.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,7 +25,7 @@ const arg = (name, def) => {
 const setDir = path.join(here, 'out', 'diarize-set');
 const threads = Number(arg('--threads', String(Math.min(4, os.availableParallelism()))));
 const grid = JSON.parse(arg('--grid', '{}'));
-const threshold = Number(arg('--threshold', '0.5'));
+const threshold = Number(arg('--threshold', '0.4'));
 const seconds = arg('--seconds') ? Number(arg('--seconds')) : undefined;
 const files = JSON.parse(fs.readFileSync(path.join(setDir, 'index.json'), 'utf8')).filter((r) => r.split === 'tune');
 const models = await resolveDiarizationModels(undefined);
@@ -48,6 +47,7 @@ for (const f of files) {
     const j = JSON.parse(fs.readFileSync(cache, 'utf8'));
     c = {
       samples: j.samples,
+      short: j.short,
       windows: j.windows.map((w) => ({ start: w.start, active: from64(w.active, Uint8Array) })),
       pieces: j.pieces.map((p) => ({ ...p, runs: from64(p.runs, Uint32Array) })),
       vectors: j.vectors.map((v) => from64(v, Float32Array)),
@@ -57,10 +57,10 @@ for (const f of files) {
     const audio = seconds ? whole.slice(0, seconds * 16000) : whole;
     const windows = await segment(audio, 5 * 16000, seg);
     const features = await fbankFeatures(audio, threads);
-    const pieces = cutPieces(windows, features.frames);
+    const { pieces, tuning } = piecesOf(windows, features.frames);
     const vectors = await embedFrameSets(emb, features, pieces);
-    c = { samples: audio.length, windows, pieces, vectors };
-    fs.writeFileSync(cache, JSON.stringify({ samples: c.samples, windows: windows.map((w) => ({ start: w.start, active: b64(w.active) })), pieces: pieces.map((p) => ({ ...p, runs: b64(p.runs) })), vectors: vectors.map(b64) }));
+    c = { samples: audio.length, windows, pieces, vectors, short: tuning === SHORT_CLUSTERING };
+    fs.writeFileSync(cache, JSON.stringify({ short: c.short, samples: c.samples, windows: windows.map((w) => ({ start: w.start, active: b64(w.active) })), pieces: pieces.map((p) => ({ ...p, runs: b64(p.runs) })), vectors: vectors.map(b64) }));
   }
   const reference = readRttm(fs.readFileSync(path.join(setDir, `${f.name}.rttm`), 'utf8'))
     .filter((t) => !seconds || t.start < seconds)
@@ -74,7 +74,7 @@ for (const combo of combos) {
   let right = 0;
   const per = [];
   for (const p of prepared) {
-    const { perSpeaker } = await speakersOfPieces(p.windows, p.pieces, p.vectors, { threshold: combo.threshold ?? threshold, minSpeakers: 1, maxSpeakers: null }, p.samples, new Pauser(), spectral);
+    const { perSpeaker } = await speakersOfPieces(p.windows, p.pieces, p.vectors, { threshold: combo.threshold ?? threshold, minSpeakers: 1, maxSpeakers: null }, p.samples, new Pauser(), p.short ? SHORT_CLUSTERING : spectral);
     const turns = perSpeaker.flatMap((list, s) => list.map((t) => ({ ...t, speaker: `S${s}` })));
     const d = der(p.reference, turns);
     const found = perSpeaker.filter((l) => l.length).length;

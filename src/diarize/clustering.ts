@@ -9,13 +9,17 @@ import { cosine, normalize } from './embedding.js';
 import { Pauser } from './pause.js';
 import { spectralCluster } from './spectral.js';
 
+/**
+ * Windows in which the segmentation model heard two speakers as different local speakers (and
+ * never as one) for that to keep them apart (tuned: 1 kept one more count right than 2).
+ */
+export const MIN_APART = 1;
+
 export interface ClusteringOptions {
   /** Average cosine similarity at or above which two clusters are one speaker. */
   threshold: number;
   minSpeakers: number;
   maxSpeakers: number;
-  /** Whether embeddings i and j were heard apart (two local speakers of one window): their clusters are not merged, unless above maxSpeakers. */
-  apart?: (i: number, j: number) => boolean;
 }
 
 /**
@@ -35,11 +39,9 @@ export async function cluster(vectors: Float32Array[], opts: ClusteringOptions, 
   const alive = new Array<boolean>(n).fill(true);
   const parent = Array.from({ length: n }, (_, i) => i);
   const best = new Array<number>(n).fill(-1);
-  const apart = opts.apart ? Uint8Array.from({ length: n * n }, (_, x) => Number(opts.apart!(Math.floor(x / n), x % n))) : new Uint8Array(n * n);
-  let forced = false;
   const rowBest = (i: number) => {
     let b = -1;
-    for (let j = 0; j < n; j++) if (j !== i && alive[j] && (forced || !apart[i * n + j]) && (b < 0 || sim[i][j] > sim[i][b])) b = j;
+    for (let j = 0; j < n; j++) if (j !== i && alive[j] && (b < 0 || sim[i][j] > sim[i][b])) b = j;
     best[i] = b;
   };
   for (let i = 0; i < n; i++) rowBest(i);
@@ -48,16 +50,11 @@ export async function cluster(vectors: Float32Array[], opts: ClusteringOptions, 
     if (pauser.due()) await pauser.pause();
     let a = -1;
     for (let i = 0; i < n; i++) if (alive[i] && best[i] >= 0 && (a < 0 || sim[i][best[i]] > sim[a][best[a]])) a = i;
-    const merge = a >= 0 && (count > opts.maxSpeakers || (sim[a][best[a]] >= opts.threshold && count > opts.minSpeakers));
-    if (!merge && count > opts.maxSpeakers && !forced) {
-      // Only clusters heard apart are left, and still too many: merge them anyway.
-      forced = true;
-      for (let i = 0; i < n; i++) if (alive[i]) rowBest(i);
-      continue;
-    }
-    if (!merge) break;
+    if (a < 0) break;
     const b = best[a];
-    for (let k = 0; k < n; k++) apart[a * n + k] = apart[k * n + a] = apart[a * n + k] | apart[b * n + k];
+    const s = sim[a][b];
+    const merge = count > opts.maxSpeakers || (s >= opts.threshold && count > opts.minSpeakers);
+    if (!merge) break;
     // Lance-Williams update for average linkage: b is folded into a.
     for (let k = 0; k < n; k++) {
       if (!alive[k] || k === a || k === b) continue;
@@ -130,11 +127,7 @@ export async function clusterSpeakers(
   const minSpeakers = Math.min(opts.minSpeakers, vectors.length);
   let labels: number[];
   if (vectors.length < (opts.minSpectral ?? Infinity)) {
-    const heardApart = (i: number, j: number) => {
-      const [a, b] = [local[train[i]], local[train[j]]];
-      return a.window !== undefined && a.window === b.window && a.speaker !== b.speaker;
-    };
-    labels = await cluster(vectors, { ...opts, minSpeakers, apart: heardApart }, pauser);
+    labels = await cluster(vectors, { ...opts, minSpeakers }, pauser);
   } else {
     labels = await spectralSubset(vectors, { ...opts, minSpeakers }, pauser);
   }
@@ -244,7 +237,7 @@ function apartCounts(local: Array<{ window?: number; speaker?: number }>, labels
  * `ratio` alike, and there are more than minSpeakers. One voice split in two has about the same
  * similarity between its halves as within them; two voices have clearly less. A cluster of one
  * member, which has no similarity within, takes the mean of the others' (weighted by pairs). Two
- * speakers the segmentation model heard apart in some window (`apart`) are never merged.
+ * speakers the segmentation model heard apart in MIN_APART windows (`apart`) are never merged.
  */
 async function mergeLinked(vectors: Float32Array[], labels: number[], o: { ratio: number; apart: number[][]; minSpeakers: number }, pauser: Pauser): Promise<number[]> {
   const { ratio, apart, minSpeakers } = o;
@@ -262,7 +255,7 @@ async function mergeLinked(vectors: Float32Array[], labels: number[], o: { ratio
     let pair = [0, 0];
     for (const a of live) {
       for (const b of live) {
-        if (b <= a || apart[a][b] > 0) continue;
+        if (b <= a || apart[a][b] >= MIN_APART) continue;
         const r = sum[a][b] / (size[a] * size[b]) / Math.sqrt(within(a) * within(b));
         if (r > best) [best, pair] = [r, [a, b]];
       }

@@ -33,12 +33,8 @@ export const PIECE_CLUSTERING = {
   minCleanFrames: 100,
   /** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
   minClusterSize: 2,
-  /**
-   * Fewest clustered pieces for spectral clustering; fewer (a recording of about a minute or less)
-   * are clustered by average linkage at clusteringThreshold, two pieces the segmentation model
-   * heard apart never in one cluster (too few pieces give no eigen-gap to read).
-   */
-  minSpectral: 20,
+  /** Fewest clustered pieces for spectral clustering; fewer (a short recording) take SHORT_CLUSTERING. */
+  minSpectral: 10,
   /** Most pieces spectral clustering decomposes (an n × n eigenproblem); of more, that many spread over the recording are. */
   maxSpectral: 500,
   /** Share of the pieces kept as each one's neighbours in the spectral affinity. */
@@ -49,10 +45,32 @@ export const PIECE_CLUSTERING = {
    * Speakers are one when the mean similarity between their pieces is at least this share of that
    * within them, unless the segmentation model heard them apart in a window (clustering.ts).
    */
-  mergeRatio: 0.6,
+  mergeRatio: 0.6 as number | undefined,
   /** Most speakers the eigen-gap looks for when maxSpeakers is not given. */
   searchSpeakers: 20,
 };
+
+/**
+ * Short recordings (fewer than minSpectral pieces to cluster) take the simpler path: one embedding
+ * per window and local speaker, average linkage at clusteringThreshold (too few pieces give no
+ * eigen-gap to read). Average linkage on the pieces themselves did better on 25 s crops of the
+ * tuning half, but split overlapped speech on the fixtures' 5 s stereo test (bench/DIARIZE.md).
+ */
+export const SHORT_CLUSTERING = {
+  ...PIECE_CLUSTERING,
+  minCleanFrames: 200,
+  minClusterSize: 12,
+  minSpectral: Infinity,
+  mergeRatio: undefined,
+};
+
+/** The pieces to embed and how to cluster them. */
+export function piecesOf(windows: WindowActivity[], fbankFrames: number, tuning: typeof PIECE_CLUSTERING = PIECE_CLUSTERING) {
+  const pieces = cutPieces(windows, fbankFrames);
+  const clustered = pieces.filter((p) => p.home && p.clean >= tuning.minCleanFrames).length;
+  if (clustered >= tuning.minSpectral) return { pieces, tuning };
+  return { pieces: cutPieces(windows, fbankFrames, true), tuning: SHORT_CLUSTERING };
+}
 
 /**
  * The speaker of each piece (clustering within the call's speaker bounds), and the turns of each
@@ -182,10 +200,10 @@ export async function diarizeSamples(audio: Float32Array, options: DiarizeOption
   const duration = audio.length / SAMPLE_RATE;
   const windows = await segment(audio, Math.round(o.step * SAMPLE_RATE), segmentation, options.signal);
   const features = await fbankFeatures(audio, o.threads, options.signal);
-  const pieces = cutPieces(windows, features.frames);
+  const { pieces, tuning } = piecesOf(windows, features.frames);
   const vectors = await embedFrameSets(embedding, features, pieces, options.signal);
   check();
-  const { labels, perSpeaker } = await speakersOfPieces(windows, pieces, vectors, o, audio.length, pauser);
+  const { labels, perSpeaker } = await speakersOfPieces(windows, pieces, vectors, o, audio.length, pauser, tuning);
   check();
   const centres = centroids(vectors, labels);
   // Speakers named SPEAKER_00, 01, ... in order of first speech; those with no turn left are dropped.

@@ -55,9 +55,22 @@ function stretches(active: Uint8Array, k: number): Array<[number, number]> {
   return out;
 }
 
-/** The pieces of every window's local speakers that hold at least MIN_EMBEDDING_FRAMES fbank frames. */
-export function cutPieces(windows: WindowActivity[], fbankFrames: number): Piece[] {
+/**
+ * The pieces of every window's local speakers that hold at least MIN_EMBEDDING_FRAMES fbank frames.
+ * `whole`: one piece per window and local speaker instead, of all its speech (alone where it has
+ * MIN_EMBEDDING_FRAMES of that), every one home (the simpler path of short recordings).
+ */
+export function cutPieces(windows: WindowActivity[], fbankFrames: number, whole = false): Piece[] {
   const out: Piece[] = [];
+  if (whole) {
+    windows.forEach(({ start, active }, w) => {
+      for (let k = 0; k < LOCAL_SPEAKERS; k++) {
+        const piece = framesFor(active, k, start, 0, FRAMES_PER_WINDOW, fbankFrames, 0);
+        if (piece.frames >= MIN_EMBEDDING_FRAMES) out.push({ window: w, speaker: k, from: 0, to: FRAMES_PER_WINDOW, ...piece, home: true });
+      }
+    });
+    return out;
+  }
   const maxPiece = framesOf(MAX_PIECE_S);
   const centres = windows.map((x) => x.start + WINDOW_SAMPLES / 2);
   const home = (w: number, sample: number) => centres.every((c, v) => v === w || Math.abs(c - sample) > Math.abs(centres[w] - sample) || (Math.abs(c - sample) === Math.abs(centres[w] - sample) && v > w));
