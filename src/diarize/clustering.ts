@@ -110,9 +110,10 @@ export interface SpeakerClusteringOptions extends ClusteringOptions {
  * The speaker of each embedding: the embeddings of enough clean speech are clustered, by spectral
  * clustering with the count from the eigen-gap (spectral.ts) when there are at least minSpectral
  * of them, else by average linkage at the threshold; within min/maxSpeakers. Then clusters too
- * small to be a speaker are folded into the nearest large one and speakers whose centroids are
- * nearly the same are merged (never below minSpeakers), and the other embeddings (short or
- * overlapped speech) go to the nearest centroid. Labels 0..k-1 in order of first member.
+ * small to be a speaker are folded into the nearest large one and speakers as alike between as
+ * within, never heard apart by the segmentation model, are merged (mergeRatio; never below
+ * minSpeakers), and the other embeddings (short or overlapped speech) go to the nearest centroid.
+ * Labels 0..k-1 in order of first member.
  */
 export async function clusterSpeakers(
   local: Array<{ vector: Float32Array; clean: number; window?: number; speaker?: number }>,
