@@ -20,7 +20,7 @@
 //     asterisk-core-sounds-fr-g722 asterisk-core-sounds-it-g722 asterisk-core-sounds-ru-g722 \
 //     asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-wav asterisk-prompt-es-co asterisk-moh-opsound-wav
 //   pip download --no-deps pyannote-audio==4.0.7 (the generator does this into ~/.cache when missing)
-//   node bench/diarize-set.mjs [--out bench/out/diarize-set]
+//   node bench/diarize-set.mjs [--out bench/out/diarize-set] [--rebuild]
 // Writes <name>.wav (16 kHz mono), <name>.rttm and index.json (the recipes, speakers, split).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,6 +48,14 @@ export const RECIPES = [
   { kind: 'fixtures', speakers: 4, seconds: 120, seed: 401, test: true, voices: ['jfk', 'lincoln', 'nm014', 'arthur-a'] },
   { kind: 'fixtures', speakers: 3, seconds: 90, seed: 402, test: true, voices: ['arthur-a', 'arthur-low', 'arthur-high'] },
   { kind: 'pyannote-sample', speakers: 2, seconds: 30, seed: 500, test: true },
+  // Added for issue 21 (the failure modes of the first test run, in both halves): each group is
+  // split on its own, so the conversations above keep their halves. One speaker (long and short),
+  // four and five speakers, and short two-person conversations (30-40 s, like the pyannote sample).
+  ...[70, 150, 45, 110, 190, 80].map((seconds, i) => ({ kind: 'synthetic', group: 'synthetic-solo', speakers: 1, seconds, seed: 600 + i })),
+  ...[60, 140, 95, 170].map((seconds, i) => ({ kind: 'real', group: 'real-solo', speakers: 1, seconds, seed: 700 + i })),
+  ...[4, 5, 5, 4].map((speakers, i) => ({ kind: 'synthetic', group: 'synthetic-many', speakers, seconds: 100 + i * 30, seed: 800 + i })),
+  ...[4, 5, 5, 4].map((speakers, i) => ({ kind: 'real', group: 'real-many', speakers, seconds: 110 + i * 25, seed: 900 + i })),
+  ...[2, 2, 2, 2].map((speakers, i) => ({ kind: ['synthetic', 'real', 'mixed', 'synthetic'][i], group: 'short-2', speakers, seconds: 30 + i * 3, seed: 1000 + i })),
 ].map((r, i) => {
   const rng = mulberry32(r.seed * 7919);
   const noise = ['none', 'pink', 'brown', 'music'][Math.floor(rng() * 4)];
@@ -61,19 +69,20 @@ export const RECIPES = [
   };
 });
 
-/** Recipe names in the tuning half: half of each kind (rounded down), by SPLIT_SEED. */
+/** Recipe names in the tuning half: half of each group (its kind unless it names one; rounded down), by SPLIT_SEED. */
 export function splitOf(recipes = RECIPES) {
   const rng = mulberry32(SPLIT_SEED);
   const out = {};
-  const kinds = [...new Set(recipes.map((r) => r.kind))];
+  const groupOf = (r) => r.group ?? r.kind;
+  const kinds = [...new Set(recipes.map(groupOf))];
   for (const kind of kinds) {
-    const free = recipes.filter((r) => r.kind === kind && !r.test).map((r) => r.name);
+    const free = recipes.filter((r) => groupOf(r) === kind && !r.test).map((r) => r.name);
     for (let i = free.length - 1; i > 0; i--) {
       const j = Math.floor(rng() * (i + 1));
       [free[i], free[j]] = [free[j], free[i]];
     }
     free.forEach((n, i) => (out[n] = i < Math.floor(free.length / 2) ? 'tune' : 'test'));
-    for (const r of recipes) if (r.kind === kind && r.test) out[r.name] = 'test';
+    for (const r of recipes) if (groupOf(r) === kind && r.test) out[r.name] = 'test';
   }
   return out;
 }
@@ -361,8 +370,16 @@ async function main() {
   fs.mkdirSync(out, { recursive: true });
   const split = splitOf();
   const index = [];
+  // Conversations already built from the same recipe are kept (--rebuild builds them all again).
+  const indexFile = path.join(out, 'index.json');
+  const built = !process.argv.includes('--rebuild') && fs.existsSync(indexFile) ? JSON.parse(fs.readFileSync(indexFile, 'utf8')) : [];
   for (const r of RECIPES) {
     const file = path.join(out, `${r.name}.wav`);
+    const old = built.find((b) => b.name === r.name && b.seed === r.seed && b.seconds === r.seconds);
+    if (old && fs.existsSync(file) && fs.existsSync(path.join(out, `${r.name}.rttm`))) {
+      index.push({ ...r, ...old, split: split[r.name] });
+      continue;
+    }
     let reference;
     let voices;
     if (r.kind === 'pyannote-sample') {
@@ -382,7 +399,7 @@ async function main() {
     index.push({ ...r, split: split[r.name], voices, speakers, duration: +(fs.statSync(file).size / 2 / SR).toFixed(2), turns: reference.length, overlap_s: +overlapped.toFixed(2) });
     console.log(`${r.name}: ${split[r.name]}, ${speakers} speakers, ${reference.length} turns, ${overlapped.toFixed(1)} s overlapped, ${voices.join(' ')}`);
   }
-  fs.writeFileSync(path.join(out, 'index.json'), JSON.stringify(index, null, 1));
+  fs.writeFileSync(indexFile, JSON.stringify(index, null, 1));
 }
 
 function overlapSeconds(turns) {

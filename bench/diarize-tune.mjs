@@ -2,7 +2,8 @@
 // Tuning of the piece clustering (PIECE_CLUSTERING in src/diarize/index.ts) on the TUNING half of
 // the evaluation set only: each file's segmentation, pieces and embeddings are computed once, then
 // every combination of the grid is clustered and scored (mean DER, speaker count right).
-//   node bench/diarize-tune.mjs [--grid '{"pval": [0.012, 0.03], "mergeThreshold": [0.8, 0.875]}'] [--threads 2]
+//   node bench/diarize-tune.mjs [--grid '{"pval": [0.012, 0.03], "mergeRatio": [0.5, 0.6]}'] [--threads 2]
+//     [--seconds 25]   only the first 25 s of each conversation (short recordings; its own cache)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,12 +26,13 @@ const setDir = path.join(here, 'out', 'diarize-set');
 const threads = Number(arg('--threads', String(Math.min(4, os.availableParallelism()))));
 const grid = JSON.parse(arg('--grid', '{}'));
 const threshold = Number(arg('--threshold', '0.4'));
+const seconds = arg('--seconds') ? Number(arg('--seconds')) : undefined;
 const files = JSON.parse(fs.readFileSync(path.join(setDir, 'index.json'), 'utf8')).filter((r) => r.split === 'tune');
 const models = await resolveDiarizationModels(undefined);
 const { segmentation: seg, embedding: emb } = await loadDiarizationModels(models, threads);
 // (Cached preparations are only valid for the pieces.ts they were cut by: delete the cache after changing it.)
 // Each file's windows, pieces and embeddings, computed once and kept in bench/out/diarize-eval/tune-cache.
-const cacheDir = path.join(here, 'out', 'diarize-eval', 'tune-cache');
+const cacheDir = path.join(here, 'out', 'diarize-eval', `tune-cache${seconds ? `-${seconds}s` : ''}`);
 fs.mkdirSync(cacheDir, { recursive: true });
 const b64 = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 const from64 = (s, T) => {
@@ -51,7 +53,8 @@ for (const f of files) {
       vectors: j.vectors.map((v) => from64(v, Float32Array)),
     };
   } else {
-    const [audio] = await decodeAudio(path.join(setDir, `${f.name}.wav`));
+    const [whole] = await decodeAudio(path.join(setDir, `${f.name}.wav`));
+    const audio = seconds ? whole.slice(0, seconds * 16000) : whole;
     const windows = await segment(audio, 5 * 16000, seg);
     const features = await fbankFeatures(audio, threads);
     const { pieces, tuning } = piecesOf(windows, features.frames);
@@ -59,7 +62,10 @@ for (const f of files) {
     c = { samples: audio.length, windows, pieces, vectors, short: tuning === SHORT_CLUSTERING };
     fs.writeFileSync(cache, JSON.stringify({ short: c.short, samples: c.samples, windows: windows.map((w) => ({ start: w.start, active: b64(w.active) })), pieces: pieces.map((p) => ({ ...p, runs: b64(p.runs) })), vectors: vectors.map(b64) }));
   }
-  prepared.push({ f, ...c, reference: readRttm(fs.readFileSync(path.join(setDir, `${f.name}.rttm`), 'utf8')) });
+  const reference = readRttm(fs.readFileSync(path.join(setDir, `${f.name}.rttm`), 'utf8'))
+    .filter((t) => !seconds || t.start < seconds)
+    .map((t) => ({ ...t, end: seconds ? Math.min(t.end, seconds) : t.end }));
+  prepared.push({ f: { ...f, speakers: new Set(reference.map((t) => t.speaker)).size }, ...c, reference });
 }
 const combos = Object.entries(grid).reduce((acc, [k, values]) => acc.flatMap((c) => values.map((v) => ({ ...c, [k]: v }))), [{}]);
 for (const combo of combos) {
@@ -68,7 +74,7 @@ for (const combo of combos) {
   let right = 0;
   const per = [];
   for (const p of prepared) {
-    const { perSpeaker } = await speakersOfPieces(p.windows, p.pieces, p.vectors, { threshold, minSpeakers: 1, maxSpeakers: null }, p.samples, new Pauser(), p.short ? SHORT_CLUSTERING : spectral);
+    const { perSpeaker } = await speakersOfPieces(p.windows, p.pieces, p.vectors, { threshold: combo.threshold ?? threshold, minSpeakers: 1, maxSpeakers: null }, p.samples, new Pauser(), p.short ? SHORT_CLUSTERING : spectral);
     const turns = perSpeaker.flatMap((list, s) => list.map((t) => ({ ...t, speaker: `S${s}` })));
     const d = der(p.reference, turns);
     const found = perSpeaker.filter((l) => l.length).length;

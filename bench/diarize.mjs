@@ -34,9 +34,12 @@ for (let at = 0, i = 0; at < total; i++) {
   at += c.length;
 }
 const rssBefore = process.resourceUsage().maxRSS / 1024;
+const loadBefore = os.loadavg()[0];
 const started = process.hrtime.bigint();
 const d = await diarize(audio, { threads });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+// The 1-minute load average when the clock started and stopped (2 cores: above 2, others were running too).
+const load = [loadBefore, os.loadavg()[0]].map((x) => x.toFixed(1));
 const peak = process.resourceUsage().maxRSS / 1024;
 // Consistency over the repeats: the speaker with the most speech in each whole copy of a source;
 // a source whose copies all get the same one is labelled consistently (Arthur.mp3's copies are
@@ -62,6 +65,7 @@ const line = {
   peak_rss_mb: Math.round(peak),
   rss_before_diarize_mb: Math.round(rssBefore),
   threads,
+  load_average: load,
   consistency,
 };
 console.log(JSON.stringify(line));
@@ -71,7 +75,7 @@ if (!process.argv.includes('--no-write')) {
   const section = `## Diarization
 
 Written by \`node bench/diarize.mjs --minutes ${minutes}\` on ${new Date().toISOString().slice(0, 10)}: ${os.availableParallelism()} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB,
-ONNX Runtime on the CPU with ${threads} threads; the machine was shared with other work while it ran, so the time is an upper bound.
+ONNX Runtime on the CPU with ${threads} threads; the machine was shared with other work while it ran (1-minute load average ${load[0]} at the start, ${load[1]} at the end), so the time is an upper bound.
 The audio is the shared fixtures joined in turn (${SOURCES.join(', ')}) up to ${minutes} minutes, decoded before the clock starts.
 Peak memory is the whole process's peak RSS, which includes the decoded audio (${Math.round((total * 4) / 2 ** 20)} MB of float samples) and the fixtures it was built from.
 The joined audio holds ${SOURCES.length} source recordings, each repeated, and about 15 distinct voices: Arthur.mp3 is the

@@ -87,6 +87,8 @@ def main():
         index = json.load(f)
     for item in index:
         wav = os.path.join(set_dir, item["name"] + ".wav")
+        if os.path.exists(os.path.join(out_dir, item["name"] + ".json")):
+            continue  # answered before (delete the file to run it again)
         started = time.time()
         r = d.diarize(wav)
         seconds = time.time() - started

@@ -9,6 +9,12 @@ import { cosine, normalize } from './embedding.js';
 import { Pauser } from './pause.js';
 import { spectralCluster } from './spectral.js';
 
+/**
+ * Windows in which the segmentation model heard two speakers as different local speakers (and
+ * never as one) for that to keep them apart (tuned: 1 kept one more count right than 2).
+ */
+export const MIN_APART = 1;
+
 export interface ClusteringOptions {
   /** Average cosine similarity at or above which two clusters are one speaker. */
   threshold: number;
@@ -93,20 +99,24 @@ export interface SpeakerClusteringOptions extends ClusteringOptions {
   pval?: number;
   /** Spectral: fewest neighbours kept per embedding. */
   minNeighbours?: number;
-  /** Spectral: speakers whose centroids are at least this similar are one (while above minSpeakers). */
-  mergeThreshold?: number;
+  /**
+   * Two speakers are one when the mean similarity between their embeddings is at least this share
+   * of the mean similarity within them (geometric mean of the two; while above minSpeakers).
+   */
+  mergeRatio?: number;
 }
 
 /**
  * The speaker of each embedding: the embeddings of enough clean speech are clustered, by spectral
  * clustering with the count from the eigen-gap (spectral.ts) when there are at least minSpectral
  * of them, else by average linkage at the threshold; within min/maxSpeakers. Then clusters too
- * small to be a speaker are folded into the nearest large one and speakers whose centroids are
- * nearly the same are merged (never below minSpeakers), and the other embeddings (short or
- * overlapped speech) go to the nearest centroid. Labels 0..k-1 in order of first member.
+ * small to be a speaker are folded into the nearest large one and speakers as alike between as
+ * within, never heard apart by the segmentation model, are merged (mergeRatio; never below
+ * minSpeakers), and the other embeddings (short or overlapped speech) go to the nearest centroid.
+ * Labels 0..k-1 in order of first member.
  */
 export async function clusterSpeakers(
-  local: Array<{ vector: Float32Array; clean: number }>,
+  local: Array<{ vector: Float32Array; clean: number; window?: number; speaker?: number }>,
   opts: SpeakerClusteringOptions,
   pauser = new Pauser(),
 ): Promise<number[]> {
@@ -123,7 +133,10 @@ export async function clusterSpeakers(
     labels = await spectralSubset(vectors, { ...opts, minSpeakers }, pauser);
   }
   labels = await foldSmall(vectors, labels, opts.minClusterSize, minSpeakers, pauser);
-  if (opts.mergeThreshold !== undefined) labels = mergeSimilar(vectors, labels, opts.mergeThreshold, minSpeakers);
+  if (opts.mergeRatio !== undefined) {
+    const apart = apartCounts(local, nearest(local.map((l) => l.vector), train, labels));
+    labels = await mergeLinked(vectors, labels, { ratio: opts.mergeRatio, apart, minSpeakers }, pauser);
+  }
   return relabel(nearest(local.map((l) => l.vector), train, labels));
 }
 
@@ -170,25 +183,98 @@ async function foldSmall(vectors: Float32Array[], labels: number[], minClusterSi
   }
 }
 
-/** The two speakers with the most similar centroids merged, while that similarity is at least `threshold` and there are more than minSpeakers. */
-function mergeSimilar(vectors: Float32Array[], labels: number[], threshold: number, minSpeakers: number): number[] {
-  for (;;) {
-    const centres = centroids(vectors, labels);
-    if (centres.length <= Math.max(1, minSpeakers)) return labels;
-    let best = -Infinity;
-    let pair = [0, 0];
-    for (let a = 0; a < centres.length; a++) {
-      for (let b = a + 1; b < centres.length; b++) {
-        const s = cosine(centres[a], centres[b]);
-        if (s > best) {
-          best = s;
-          pair = [a, b];
-        }
+/**
+ * Sums of the similarities between the members of every two clusters (k × k; the diagonal without
+ * each member's similarity to itself) and the cluster sizes.
+ */
+async function linkSums(vectors: Float32Array[], labels: number[], pauser: Pauser) {
+  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
+  const sum = Array.from({ length: k }, () => new Float64Array(k));
+  const size = new Array<number>(k).fill(0);
+  labels.forEach((l) => size[l]++);
+  for (let i = 0; i < vectors.length; i++) {
+    if (pauser.due()) await pauser.pause();
+    for (let j = i + 1; j < vectors.length; j++) {
+      const s = cosine(vectors[i], vectors[j]);
+      sum[labels[i]][labels[j]] += s;
+      if (labels[i] !== labels[j]) sum[labels[j]][labels[i]] += s;
+    }
+  }
+  return { sum, size };
+}
+
+/**
+ * For every two speakers, the windows in which the segmentation model heard them as different local
+ * speakers, and never as the same one: its evidence that they are two voices (k × k, symmetric).
+ * Embeddings without a window count nowhere.
+ */
+function apartCounts(local: Array<{ window?: number; speaker?: number }>, labels: number[]): number[][] {
+  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
+  const apart = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const byWindow = new Map<number, Map<number, Set<number>>>();
+  local.forEach((l, i) => {
+    if (l.window === undefined || l.speaker === undefined) return;
+    const speakers = byWindow.get(l.window) ?? new Map<number, Set<number>>();
+    byWindow.set(l.window, speakers);
+    const locals = speakers.get(labels[i]) ?? new Set<number>();
+    speakers.set(labels[i], locals.add(l.speaker));
+  });
+  for (const speakers of byWindow.values()) {
+    const present = [...speakers.keys()];
+    for (const a of present) {
+      for (const b of present) {
+        if (a >= b) continue;
+        const shared = [...speakers.get(a)!].some((x) => speakers.get(b)!.has(x));
+        if (!shared) apart[a][b] = ++apart[b][a];
       }
     }
-    if (best < threshold) return labels;
-    labels = relabel(labels.map((l) => (l === pair[1] ? pair[0] : l)));
   }
+  return apart;
+}
+
+/**
+ * Speakers merged while the two most alike by normalized average linkage (mean similarity between
+ * their members over the geometric mean of the mean similarities within each) are at least
+ * `ratio` alike, and there are more than minSpeakers. One voice split in two has about the same
+ * similarity between its halves as within them; two voices have clearly less. A cluster of one
+ * member, which has no similarity within, takes the mean of the others' (weighted by pairs). Two
+ * speakers the segmentation model heard apart in MIN_APART windows (`apart`) are never merged.
+ */
+async function mergeLinked(vectors: Float32Array[], labels: number[], o: { ratio: number; apart: number[][]; minSpeakers: number }, pauser: Pauser): Promise<number[]> {
+  const { ratio, apart, minSpeakers } = o;
+  const { sum, size } = await linkSums(vectors, labels, pauser);
+  const k = size.length;
+  const alive = size.map(() => true);
+  const parent = size.map((_, c) => c);
+  const pairs = (c: number) => (size[c] * (size[c] - 1)) / 2;
+  for (let count = k; count > Math.max(1, minSpeakers); count--) {
+    const live = size.map((_, c) => c).filter((c) => alive[c]);
+    const allPairs = live.reduce((a, c) => a + pairs(c), 0);
+    const typical = allPairs ? live.reduce((a, c) => a + sum[c][c], 0) / allPairs : 1;
+    const within = (c: number) => Math.max(0.05, size[c] > 1 ? sum[c][c] / pairs(c) : typical);
+    let best = -Infinity;
+    let pair = [0, 0];
+    for (const a of live) {
+      for (const b of live) {
+        if (b <= a || apart[a][b] >= MIN_APART) continue;
+        const r = sum[a][b] / (size[a] * size[b]) / Math.sqrt(within(a) * within(b));
+        if (r > best) [best, pair] = [r, [a, b]];
+      }
+    }
+    if (best < ratio) break;
+    const [a, b] = pair;
+    sum[a][a] += sum[b][b] + sum[a][b];
+    for (const c of live) {
+      if (c === a || c === b) continue;
+      sum[a][c] = sum[c][a] = sum[a][c] + sum[b][c];
+      apart[a][c] = apart[c][a] = apart[a][c] + apart[b][c];
+    }
+    size[a] += size[b];
+    alive[b] = false;
+    parent[b] = a;
+  }
+  const root = (c: number): number => (parent[c] === c ? c : root(parent[c]));
+  return relabel(labels.map(root));
 }
 
 /** Labels renumbered 0..k-1 in order of first appearance. */

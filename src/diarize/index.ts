@@ -2,8 +2,9 @@
 // 10 s windows (local speakers per window, overlaps included), a CAM++ embedding of each piece of
 // each local speaker's speech (cut at its pauses, at most 3 s: pieces.ts), spectral clustering
 // of the embeddings into the recording's speakers with the count from the eigen-gap (average
-// linkage for short recordings; bounded by minSpeakers/maxSpeakers), turns rebuilt from the
-// windows and smoothed; optionally the speakers named after speaker samples (verification).
+// linkage for short recordings), speakers that sound alike and were never heard apart merged
+// (bounded by minSpeakers/maxSpeakers), turns rebuilt from the windows and smoothed; optionally
+// the speakers named after speaker samples (verification).
 import os from 'node:os';
 import { resolveDiarize, type DiarizeSpecOptions } from '../options/index.js';
 import { checkSamples, decodeAudio, type AudioInput, type AudioOptions, SAMPLE_RATE } from '../audio.js';
@@ -31,8 +32,8 @@ export const PIECE_CLUSTERING = {
   /** Speech alone (10 ms fbank frames) a piece needs for its embedding to be clustered (the others join the nearest speaker). */
   minCleanFrames: 100,
   /** Members a cluster needs to stand as a speaker of its own (at most a tenth of the clustered embeddings). */
-  minClusterSize: 4,
-  /** Fewest clustered pieces for spectral clustering; fewer (a short recording) are clustered by average linkage. */
+  minClusterSize: 2,
+  /** Fewest clustered pieces for spectral clustering; fewer (a short recording) take SHORT_CLUSTERING. */
   minSpectral: 10,
   /** Most pieces spectral clustering decomposes (an n × n eigenproblem); of more, that many spread over the recording are. */
   maxSpectral: 500,
@@ -40,27 +41,31 @@ export const PIECE_CLUSTERING = {
   pval: 0.012,
   /** Fewest neighbours kept per piece in the spectral affinity. */
   minNeighbours: 8,
-  /** Speakers whose centroids are at least this similar (cosine) are one. */
-  mergeThreshold: 0.875,
+  /**
+   * Speakers are one when the mean similarity between their pieces is at least this share of that
+   * within them, unless the segmentation model heard them apart in a window (clustering.ts).
+   */
+  mergeRatio: 0.6 as number | undefined,
   /** Most speakers the eigen-gap looks for when maxSpeakers is not given. */
   searchSpeakers: 20,
 };
 
 /**
  * Short recordings (fewer than minSpectral pieces to cluster) take the simpler path: one embedding
- * per window and local speaker, average linkage at the threshold (how diarization worked before
- * pieces and spectral clustering: too few pieces give no eigen-gap to read).
+ * per window and local speaker, average linkage at clusteringThreshold (too few pieces give no
+ * eigen-gap to read). Average linkage on the pieces themselves did better on 25 s crops of the
+ * tuning half, but split overlapped speech on the fixtures' 5 s stereo test (bench/DIARIZE.md).
  */
 export const SHORT_CLUSTERING = {
   ...PIECE_CLUSTERING,
   minCleanFrames: 200,
   minClusterSize: 12,
   minSpectral: Infinity,
-  mergeThreshold: undefined,
+  mergeRatio: undefined,
 };
 
 /** The pieces to embed and how to cluster them. */
-export function piecesOf(windows: WindowActivity[], fbankFrames: number, tuning = PIECE_CLUSTERING) {
+export function piecesOf(windows: WindowActivity[], fbankFrames: number, tuning: typeof PIECE_CLUSTERING = PIECE_CLUSTERING) {
   const pieces = cutPieces(windows, fbankFrames);
   const clustered = pieces.filter((p) => p.home && p.clean >= tuning.minCleanFrames).length;
   if (clustered >= tuning.minSpectral) return { pieces, tuning };
@@ -78,9 +83,9 @@ export async function speakersOfPieces(
   o: { threshold: number; minSpeakers: number; maxSpeakers: number | null },
   samples: number,
   pauser = new Pauser(),
-  tuning: typeof PIECE_CLUSTERING | typeof SHORT_CLUSTERING = PIECE_CLUSTERING,
+  tuning: typeof PIECE_CLUSTERING = PIECE_CLUSTERING,
 ) {
-  const labels = await clusterSpeakers(pieces.map((p, i) => ({ vector: vectors[i], clean: p.home ? p.clean : 0 })), {
+  const labels = await clusterSpeakers(pieces.map((p, i) => ({ vector: vectors[i], clean: p.home ? p.clean : 0, window: p.window, speaker: p.speaker })), {
     ...tuning,
     threshold: o.threshold,
     minSpeakers: Math.min(o.minSpeakers, pieces.length),

@@ -134,7 +134,7 @@ const DIARIZE: Record<string, Entry> = {
   numSpeakers: int(1, MAX_SPEAKERS, null, 'Exactly this many speakers.', { nullable: true }),
   minSpeakers: int(1, MAX_SPEAKERS, null, 'At least this many speakers.', { nullable: true }),
   maxSpeakers: int(1, MAX_SPEAKERS, null, 'At most this many speakers.', { nullable: true }),
-  clusteringThreshold: num(-1, 1, 0.4, 'Average cosine similarity at or above which two clusters are one speaker.'),
+  clusteringThreshold: num(-1, 1, 0.4, 'Short recordings only (fewer than 10 pieces of clean speech, about half a minute or less): average cosine similarity at or above which two clusters are one speaker. Longer recordings take the speaker count from spectral clustering.'),
   verificationThreshold: num(-1, 1, 0.45, 'Cosine similarity a speaker must reach to take a speaker sample\'s name.'),
   segmentationStep: num(0.5, 10, 5, 'Seconds between two 10 s segmentation windows.'),
 };

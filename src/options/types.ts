@@ -107,7 +107,7 @@ export interface DiarizeSpecOptions {
   minSpeakers?: number | null;
   /** At most this many speakers. Values: integer, 1 to 64, or null. Default: none. */
   maxSpeakers?: number | null;
-  /** Average cosine similarity at or above which two clusters are one speaker. Values: number, -1 to 1. Default: 0.4. */
+  /** Short recordings only (fewer than 10 pieces of clean speech, about half a minute or less): average cosine similarity at or above which two clusters are one speaker. Longer recordings take the speaker count from spectral clustering. Values: number, -1 to 1. Default: 0.4. */
   clusteringThreshold?: number;
   /** Cosine similarity a speaker must reach to take a speaker sample's name. Values: number, -1 to 1. Default: 0.45. */
   verificationThreshold?: number;
