@@ -109,7 +109,7 @@ t.test('resolved once: every option set, the batched pipeline\'s choices made', 
   t.equal(seq.vad.minSilenceDurationMs, 2000);
   for (const x of OPTIONS.filter((x) => x.group === 'decoding')) t.not(seq.decoding[x.name], undefined, `${x.name} set`);
   const batched = resolveOptions({ batchSize: 4, temperature: [0.2, 0.4], chunkLength: 20 });
-  t.same(batched.decoding.temperature, [0.2], 'the first temperature only');
+  t.same(batched.decoding.temperature, [0.2, 0.4], 'the fallback list kept (batches decode at the first; a failing chunk goes through the rest)');
   t.equal(batched.decoding.withoutTimestamps, true);
   t.equal(batched.decoding.wordTimestamps, true, 'words by default: the batched segments are cut by them');
   t.equal(batched.speechRegions, true, 'the VAD runs: where the speech is comes back');

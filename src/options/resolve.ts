@@ -69,9 +69,10 @@ function decodingAndClips(given: DecodingOptions, batched: boolean): { decoding:
     d.temperature = fallbackList(Array.isArray(t) ? t[0] : (t ?? 0), step);
   }
   if (batched) {
-    // faster-whisper's BatchedInferencePipeline: the first temperature only, no conditioning on
-    // previous text, no hallucination skipping; clips become chunks (the caller's).
-    d.temperature = d.temperature.slice(0, 1);
+    // faster-whisper's BatchedInferencePipeline: no conditioning on previous text, no
+    // hallucination skipping; clips become chunks (the caller's). Its batches decode at the first
+    // temperature; unlike it, a chunk that fails the thresholds goes through the rest of the list
+    // on its own (the engine's fallback), as a window of the sequential pipeline does.
     d.conditionOnPreviousText = false;
     d.hallucinationSilenceThreshold = null;
     d.clipTimestamps = [0];

@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ct2rs::sys::{StorageView, WhisperOptions};
 
 use super::sentences::{part_ends, split_segments, Joins};
-use super::{avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options, LanguageChoice};
+use super::fallback::{decode_with_fallback, DecodeResult};
+use super::{choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps, whisper_options, LanguageChoice};
 use crate::engine::control::Control;
 use crate::engine::features::{Features, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE};
 use crate::engine::model::WhisperModel;
@@ -118,6 +119,8 @@ struct Decoded {
     segment_size: usize,
     avg_logprob: f64,
     no_speech_prob: f64,
+    /// The temperature it was decoded at (the first; a later one where the fallback ran).
+    temperature: f64,
 }
 
 /// Where a request stands during a call.
@@ -294,7 +297,9 @@ impl<'m> BatchedPipeline<'m> {
         if temperature > 0.0 {
             wo.sampling_temperature = temperature as f32;
         }
-        let mut decoded = self.decode_batch(&encoded, &prompts, &wo, &members, shared.length_penalty)?;
+        let mut results = self.decode_batch(&encoded, &prompts, &wo, shared)?;
+        self.fall_back(requests, &members, &progress, &prompts, &mut results, suppress)?;
+        let mut decoded: Vec<Decoded> = results.into_iter().zip(&members).map(|(r, item)| self.decoded(r, item.chunk)).collect();
         // Where an item's request asks for token log probabilities: its prompt, which they are scored after.
         let starts: Vec<Option<Vec<usize>>> = members
             .iter()
@@ -344,30 +349,44 @@ impl<'m> BatchedPipeline<'m> {
         Ok((prompts, languages))
     }
 
-    /// Decodes the batch (no fallback) and cuts each item's hypothesis into segments at its
-    /// timestamp tokens, placed at the item's chunk.
-    fn decode_batch(&self, encoded: &StorageView, prompts: &[Vec<usize>], wo: &WhisperOptions, members: &[&Item], length_penalty: f64) -> Result<Vec<Decoded>> {
-        let tok = &self.model.tokenizer;
-        let mut decoded = Vec::with_capacity(members.len());
-        for (result, item) in self.model.generate(encoded, prompts, wo)?.into_iter().zip(members) {
-            let chunk = item.chunk;
+    /// Decodes the batch at the first temperature: each item's hypothesis and its scores.
+    fn decode_batch(&self, encoded: &StorageView, prompts: &[Vec<usize>], wo: &WhisperOptions, shared: &DecodeOptions) -> Result<Vec<DecodeResult>> {
+        let mut results = Vec::with_capacity(prompts.len());
+        for result in self.model.generate(encoded, prompts, wo)? {
             let g = result.into_iter().next().ok_or_else(|| Error::engine("the decoder returned no hypothesis"))?;
-            let chunk_duration = chunk.duration();
-            let segment_size = chunk_duration.ceil() as usize * FRAMES_PER_SECOND;
-            let mut subs = chunk_segments(tok.timestamp_begin, &g.tokens, chunk.offset, segment_size, chunk_duration);
-            let seek = (chunk.offset * FRAMES_PER_SECOND as f64) as usize;
-            for s in subs.iter_mut() {
-                s.seek = seek;
-            }
-            decoded.push(Decoded {
-                segments: subs,
-                token_logprobs: None,
-                segment_size,
-                avg_logprob: avg_logprob(g.score, g.tokens.len(), length_penalty),
-                no_speech_prob: g.no_speech_prob as f64,
-            });
+            results.push(DecodeResult::new(self.model, g.tokens, g.score, g.no_speech_prob, shared.temperature[0], shared));
         }
-        Ok(decoded)
+        Ok(results)
+    }
+
+    /// One chunk's hypothesis cut into segments at its timestamp tokens, placed at the chunk.
+    fn decoded(&self, r: DecodeResult, chunk: &Chunk) -> Decoded {
+        let chunk_duration = chunk.duration();
+        let segment_size = chunk_duration.ceil() as usize * FRAMES_PER_SECOND;
+        let mut segments = chunk_segments(self.model.tokenizer.timestamp_begin, &r.tokens, chunk.offset, segment_size, chunk_duration);
+        let seek = (chunk.offset * FRAMES_PER_SECOND as f64) as usize;
+        for s in segments.iter_mut() {
+            s.seek = seek;
+        }
+        Decoded { segments, token_logprobs: None, segment_size, avg_logprob: r.avg_logprob, no_speech_prob: r.no_speech_prob, temperature: r.temperature }
+    }
+
+    /// The temperature fallback, for the chunks whose decode looks wrong (too repetitive or too
+    /// unlikely, and not silence, by their request's thresholds): each decoded again on its own
+    /// at its request's next temperatures (fallback.rs). faster-whisper's batched pipeline has
+    /// none, and keeps a chunk stuck in a loop ("m-m-m-...") or cut short.
+    fn fall_back(&self, requests: &[BatchRequest], members: &[&Item], progress: &[&Progress], prompts: &[Vec<usize>], results: &mut [DecodeResult], suppress: &[i32]) -> Result<()> {
+        for (k, item) in members.iter().enumerate() {
+            let request = &requests[item.request];
+            let opts = request.opts;
+            if opts.temperature.len() < 2 || !results[k].needs_fallback(opts) {
+                continue;
+            }
+            let encoded = self.encode_batch(&members[k..=k])?;
+            let first = std::mem::replace(&mut results[k], DecodeResult::empty());
+            results[k] = decode_with_fallback(self.model, &encoded, &prompts[k], opts, suppress, progress[k].max_length, request.control, vec![first])?;
+        }
+        Ok(())
     }
 
     /// Words for the batch's segments: one alignment call for the batch (its items share one
@@ -427,7 +446,6 @@ impl<'m> BatchedPipeline<'m> {
     /// and counts the item's chunk as done.
     fn add_segments(&self, requests: &[BatchRequest], members: &[&Item], states: &mut [Option<Progress>], decoded: Vec<Decoded>, shared: &DecodeOptions) -> Result<()> {
         let tok = &self.model.tokenizer;
-        let temperature = shared.temperature[0];
         for (d, item) in decoded.into_iter().zip(members) {
             let r = item.request;
             let control = requests[r].control;
@@ -439,7 +457,7 @@ impl<'m> BatchedPipeline<'m> {
             for sub in segments {
                 let text_tokens = sub.tokens.iter().filter(|&&t| t < tok.eot).count();
                 let token_logprobs = logprobs.as_mut().map(|l| l.by_ref().take(text_tokens).collect());
-                push_segment(p, control, tok, sub, SegmentScores { avg_logprob: d.avg_logprob, no_speech_prob: d.no_speech_prob, temperature, token_logprobs }, shared.word_timestamps);
+                push_segment(p, control, tok, sub, SegmentScores { avg_logprob: d.avg_logprob, no_speech_prob: d.no_speech_prob, temperature: d.temperature, token_logprobs }, shared.word_timestamps);
             }
             p.done += item.chunk.duration();
             control.set_done(p.done);

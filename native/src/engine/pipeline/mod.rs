@@ -8,6 +8,7 @@
 //! Nothing here knows Node-API: binding.rs calls in, `cargo test` tests without Node.
 
 mod batched;
+mod fallback;
 mod sentences;
 mod sequential;
 

@@ -4,10 +4,8 @@
 
 use ct2rs::sys::StorageView;
 
-use super::{
-    avg_logprob, choose_language, compression_ratio, detect_language_features, detected_languages, get_prompt, max_length_for,
-    split_segments_by_timestamps, whisper_options,
-};
+use super::fallback::{decode_with_fallback, DecodeResult};
+use super::{choose_language, detect_language_features, detected_languages, get_prompt, max_length_for, split_segments_by_timestamps};
 use crate::engine::control::Control;
 use crate::engine::features::{FeatureSource, LazyFeatures, FRAMES_PER_SECOND, N_FRAMES, SAMPLE_RATE, TIME_PER_FRAME};
 use crate::engine::model::WhisperModel;
@@ -15,7 +13,7 @@ use crate::engine::result::{Segment, TokenLogprob, Transcription, Word};
 use crate::engine::timings::{measure, Stage};
 use crate::engine::token_logprobs::{start_of, token_logprobs};
 use crate::engine::word_timestamps::{add_word_timestamps, get_end, SubSegment};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::options::DecodeOptions;
 
 /// Punctuation that does not count towards a segment's anomaly score.
@@ -23,15 +21,6 @@ const PUNCTUATION: &str = "\"'“¿([{-\"'.。,，!！?？:：”)]}、";
 
 pub struct SequentialPipeline<'m> {
     model: &'m WhisperModel,
-}
-
-/// One window's decode, after the temperature fallback.
-struct DecodeResult {
-    tokens: Vec<usize>,
-    no_speech_prob: f64,
-    avg_logprob: f64,
-    temperature: f64,
-    compression_ratio: f64,
 }
 
 /// Where a window lies: from `seek` (frames), `segment_size` frames long.
@@ -171,7 +160,8 @@ impl<'m> SequentialPipeline<'m> {
         let sot_sequence = tok.sot_sequence(&state.language, &opts.task);
         let prefix = if w.seek == 0 { opts.prefix.as_deref() } else { None };
         let prompt = get_prompt(model, &sot_sequence, &previous_tokens, opts.without_timestamps, prefix, opts.hotwords.as_deref())?;
-        let result = self.generate_with_fallback(&encoded, &prompt, opts, suppress, control)?;
+        let max_length = max_length_for(prompt.len(), opts.max_new_tokens.map(|n| n as usize))?;
+        let result = decode_with_fallback(model, &encoded, &prompt, opts, suppress, max_length, control, Vec::new())?;
         if is_silence(&result, opts) {
             return Ok(w.seek + w.segment_size);
         }
@@ -272,82 +262,6 @@ impl<'m> SequentialPipeline<'m> {
             });
             control.push_segment(state.segments.last().unwrap());
         }
-    }
-
-    /// Decodes one window, retrying at the next temperature while the result looks wrong
-    /// (too repetitive, too unlikely) and is not silence.
-    fn generate_with_fallback(
-        &self,
-        encoded: &StorageView,
-        prompt: &[usize],
-        opts: &DecodeOptions,
-        suppress: &[i32],
-        control: &Control,
-    ) -> Result<DecodeResult> {
-        let model = self.model;
-        let max_length = max_length_for(prompt.len(), opts.max_new_tokens.map(|n| n as usize))?;
-        let mut all_results: Vec<DecodeResult> = Vec::new();
-        let mut below_cr: Vec<usize> = Vec::new();
-        for &temperature in &opts.temperature {
-            control.check()?;
-            let mut wo = whisper_options(opts, suppress, max_length);
-            if temperature > 0.0 {
-                wo.beam_size = 1;
-                wo.num_hypotheses = opts.best_of as usize;
-                wo.sampling_topk = 0;
-                wo.sampling_temperature = temperature as f32;
-            }
-            let generated = model
-                .generate(encoded, &[prompt.to_vec()], &wo)?
-                .into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next())
-                .ok_or_else(|| Error::engine("the decoder returned no hypothesis"))?;
-            let avg_logprob = avg_logprob(generated.score, generated.tokens.len(), opts.length_penalty);
-            let ratio = compression_ratio(model.tokenizer.decode(&generated.tokens).trim());
-            let result = DecodeResult {
-                tokens: generated.tokens,
-                no_speech_prob: generated.no_speech_prob as f64,
-                avg_logprob,
-                temperature,
-                compression_ratio: ratio,
-            };
-            let mut needs_fallback = false;
-            if let Some(th) = opts.compression_ratio_threshold {
-                if ratio > th {
-                    needs_fallback = true;
-                } else {
-                    below_cr.push(all_results.len());
-                }
-            }
-            if let Some(lp) = opts.log_prob_threshold {
-                if avg_logprob < lp {
-                    needs_fallback = true;
-                }
-            }
-            if let (Some(ns), Some(lp)) = (opts.no_speech_threshold, opts.log_prob_threshold) {
-                if result.no_speech_prob > ns && avg_logprob < lp {
-                    needs_fallback = false; // silence
-                }
-            }
-            if !needs_fallback {
-                return Ok(result);
-            }
-            all_results.push(result);
-        }
-        // Every temperature failed: keep the most likely result, preferring non-repetitive ones.
-        let last_temperature = *opts.temperature.last().unwrap();
-        let candidates: Vec<usize> = if below_cr.is_empty() { (0..all_results.len()).collect() } else { below_cr };
-        let best = candidates
-            .into_iter()
-            .fold(None::<usize>, |acc, i| match acc {
-                Some(a) if all_results[a].avg_logprob >= all_results[i].avg_logprob => Some(a),
-                _ => Some(i),
-            })
-            .unwrap();
-        let mut result = all_results.swap_remove(best);
-        result.temperature = last_temperature;
-        Ok(result)
     }
 }
 
