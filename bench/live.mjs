@@ -223,7 +223,7 @@ for (const name of models) {
       runs.forEach((events, k) => score(stats, events, refs[k % recordings.length].words, refs[k % recordings.length].text));
       const errors = runs.flat().filter((e) => e.type === 'error');
       sessionRows.push({ name, n, ...stats, errors: errors.length, loadEnd: os.loadavg()[0] });
-      console.error(`${name} ${n} sessions: completed p90 ${quantile(stats.completed, 0.9).toFixed(2)} s, ${errors.length} errors`);
+      console.error(`${name} ${n} sessions: completed p90 ${quantile(stats.completed, 0.9).toFixed(2)} s, ${errors.length} errors ${JSON.stringify([...new Set(errors.map((e) => e.message))])}`);
     }
   } finally {
     await server.close();

@@ -37,6 +37,11 @@ t.test('local agreement: only words two decodings agree on, never taken back', a
   t.equal(nextDelta('And so', 'And so my'), ' my');
   t.equal(nextDelta('And so', 'And sew'), '', 'a changed word sends nothing');
   t.equal(nextDelta('And so', 'And sob'), '', 'only whole words');
+  t.equal(agreedPrefix('our fathers brought', "our father's brought forth"), "our father's brought", 'words compared by their letters, case aside');
+  t.equal(nextDelta("our father's", 'our fathers brought'), ' brought', 'a word sent spelled otherwise does not stop the deltas');
+  t.equal(nextDelta('Americans.', 'Americans, ask not'), ' ask not');
+  t.equal(nextDelta('', '. Ask'), '. Ask');
+  t.equal(nextDelta('.', ', Ask'), '', 'punctuation alone is no word');
 });
 
 t.test('24 kHz PCM16 to 16 kHz: chunked equals whole, a tone keeps its frequency', async (t) => {
