@@ -239,7 +239,7 @@ const section = [
   '## Live transcription latency (bench/live.mjs)',
   '',
   `Written by \`node bench/live.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'CPU'}); the load average (1 min) at the start and end of each row is in its load column.`,
-  'Reproduce (on an idle machine, after `npm run build`): `nice -n 0 node bench/live.mjs --models tiny.en,base --sessions 1,2,3,4` (about 10 minutes).',
+  'Reproduce (on an idle machine, after the build: `node scripts/build-native.mjs && npx tsc -p tsconfig.json`, models fetched): `node bench/live.mjs --models tiny.en,base --sessions 1,2,3,4` (about 8 minutes).',
   'model.live() with its defaults (Silero turns: threshold 0.5, 300 ms padding, 500 ms silence; partial decodings greedy, text only, back to back once 300 ms of new audio has come; a turn\'s final decoding, with the session\'s options, begins 200 ms into a silence), CPU int8, 2 threads;',
   'recordings fed at real time in 100 ms chunks: jfk.flac, gettysburg.wav, hotwords.mp3 (fixtures) and a 4-sentence passage by espeak-ng, each with 1 s of silence before and 2 s after.',
   '5 s probe: the median time of a file transcription of 5 s of jfk.flac (default options) just before the row: what the machine gave the model then (on an idle machine of this kind it is several times less than under load).',

@@ -2,7 +2,7 @@
 // that the events are those of a real-time feed on an idle machine, whatever the load; checked: turns from the VAD, append-only deltas before each item's
 // completed (few of their words changed by it), and each completed equal (float32) to transcribe() of the same stretch of audio.
 import t from 'tap';
-import { WhisperModel, decodeAudio, LiveTranscriber, pcm16ToFloat } from '../lib/index.js';
+import { WhisperModel, decodeAudio, LiveTranscriber, decodeOptions, pcm16ToFloat } from '../lib/index.js';
 import { Resampler } from '../lib/live/resample.js';
 import { agreedPrefix, nextDelta } from '../lib/live/stable.js';
 import { fixture, modelDir, words, JFK_WORDS } from './helpers.mjs';
@@ -104,6 +104,33 @@ t.test('jfk.flac live (float32): deltas, turns, completed = transcribe of the sa
   t.equal(words(completed.map((c) => c.text).join(' ')), JFK_WORDS, 'the items together say the recording');
   const first = completed[0];
   t.ok(first.audioStartMs > 500 && first.audioStartMs < 1300, `speech starts near 1 s (${first.audioStartMs} ms)`);
+});
+
+t.test('a turn that ends while the last item\'s final decoding (begun early) runs leaves that item alone', async (t) => {
+  const model = await WhisperModel.load(modelDir('tiny.en'), { device: 'cpu', computeType: 'int8', cpuThreads: 2 });
+  t.teardown(() => model.dispose());
+  const [jfk] = await decodeAudio(fixture('jfk.flac'));
+  const audio = join(silence(1), jfk, silence(1.5));
+  // Fed at real time, final decodings held back 2.5 s (a busy engine): jfk.flac's short second turn ends meanwhile.
+  const live = new LiveTranscriber(async (a, signal, kind) => {
+    if (kind === 'final') await new Promise((r) => setTimeout(r, 2500));
+    return model.transcribe(a, { ...decodeOptions({}, kind), signal });
+  });
+  const events = [];
+  const reading = (async () => {
+    for await (const e of live) events.push(e);
+  })();
+  for (let i = 0; i < audio.length; i += 1600) {
+    live.push(audio.subarray(i, i + 1600));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await live.end();
+  await reading;
+  const stopped = events.filter((e) => e.type === 'speech_stopped').length;
+  t.ok(stopped >= 2, `${stopped} turns`);
+  t.same(events.filter((e) => e.type === 'failed').map((e) => e.error.message), [], 'no item failed');
+  t.equal(events.filter((e) => e.type === 'completed').length, stopped, 'each turn completed');
+  t.equal(words(events.filter((e) => e.type === 'completed').map((e) => e.text).join(' ')), JFK_WORDS);
 });
 
 t.test('manual turns (turnDetection null): commit makes an item; too little audio is an error event; clear drops', async (t) => {

@@ -93,7 +93,7 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
   private finals: Promise<void> = Promise.resolve();
   private finalsPending = 0;
   /** The decoding of the current turn in flight (partial, or its final begun early). */
-  private partial: { abort: AbortController; kind: DecodeKind; done: Promise<void> } | null = null;
+  private partial: { abort: AbortController; kind: DecodeKind; turn: Turn; done: Promise<void> } | null = null;
   private ended = false;
   /** Session samples the VAD and turn logic have taken in. */
   private processed = 0;
@@ -167,7 +167,7 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
   /** Drops the audio not yet committed (a turn in progress gets no completed). */
   clear(): Promise<void> {
     return this.enqueue(() => {
-      this.partial?.abort.abort();
+      if (this.turn) this.dropDecoding(this.turn);
       this.turn = null;
       this.committedTo = this.audio.end;
       this.detector?.reset(this.audio.end);
@@ -247,7 +247,7 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
     this.committedTo = end;
     // The early final decoding of this very audio is the item's transcription; any other decoding is dropped.
     const early = turn.early?.end === end ? turn.early.result : null;
-    if (!early) this.partial?.abort.abort();
+    if (!early) this.dropDecoding(turn);
     if (announce) this.events.push({ type: 'speech_stopped', itemId: turn.id, audioEndMs: ms(stoppedAt) });
     this.events.push({ type: 'committed', itemId: turn.id, previousItemId: this.lastItemId, audioStartMs: ms(turn.start), audioEndMs: ms(end) });
     this.lastItemId = turn.id;
@@ -277,6 +277,11 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
     const rest = nextDelta(turn.sent, text.split(/\s+/).filter(Boolean).join(' '));
     if (rest) this.events.push({ type: 'delta', itemId: turn.id, delta: rest });
     this.events.push({ type: 'completed', itemId: turn.id, text, audioStartMs: ms(turn.start), audioEndMs: ms(end), transcription });
+  }
+
+  /** Aborts the decoding in flight if it is `turn`'s (an item's final decoding begun early is not: it belongs to a turn already ended). */
+  private dropDecoding(turn: Turn): void {
+    if (this.partial?.turn === turn) this.partial.abort.abort();
   }
 
   /**
@@ -317,6 +322,7 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
     this.partial = {
       abort,
       kind,
+      turn,
       done: done.finally(() => {
         this.partial = null;
         this.enqueue(() => this.maybeDecode());
