@@ -23,8 +23,8 @@ export { InputError, ModelError, EngineError, AbortError, TimeoutError, Internal
 export { getSpeechTimestamps, collectChunks, speechChunks, restoreSpeechTimestamps, speechProbabilities, vadModelPath } from './vad.js';
 export type { SpeechTimestamp } from './vad.js';
 export type { PipelineOptions, BatchedRequest, LiveOptions } from './model.js';
-export { LiveTranscriber, DEFAULT_TURN_DETECTION, LIVE_INPUT_RATES, pcm16ToFloat } from './live/index.js';
-export type { LiveEvent, LiveSettings, LiveDecode, TurnDetection, LiveInputRate } from './live/index.js';
+export { LiveTranscriber, DEFAULT_TURN_DETECTION, LIVE_INPUT_RATES, pcm16ToFloat, PARTIAL_OPTIONS, decodeOptions } from './live/index.js';
+export type { LiveEvent, LiveSettings, LiveDecode, TurnDetection, LiveInputRate, DecodeKind } from './live/index.js';
 import { native } from './native.js';
 
 /** Log-mel features of 16 kHz mono samples, as the engine computes them (row-major [nMels, nFrames]). */

@@ -17,6 +17,7 @@ import { speechRegions, trimSegmentsToSpeech, type SpeechRegion } from './speech
 import { assignSpeakers, checkDiarizeOptions, diarizeSamples, type DiarizeOptions, type SpeakerSummary, type SpeakerTurn } from './diarize/index.js';
 import type { Word as NativeWord, DecodeOptions as EngineOptions } from './native.js';
 import { LiveTranscriber, type LiveSettings } from './live/index.js';
+import { decodeOptions } from './live/partial.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 /** CTranslate2's compute types ('auto': float16 on CUDA, int8 on CPU; the engine says which the device supports). */
@@ -526,7 +527,7 @@ export class WhisperModel {
     const { inputRate, turnDetection, partialIntervalMs, maxTurnSeconds, ...transcribe } = options;
     resolveOptions(transcribe); // bad options fail here, not at the first turn
     const settings: LiveSettings = { inputRate, turnDetection, partialIntervalMs, maxTurnSeconds, vadModelPath: transcribe.vadModelPath };
-    return new LiveTranscriber((audio, signal) => this.transcribe(audio, { ...transcribe, signal }), settings);
+    return new LiveTranscriber((audio, signal, kind) => this.transcribe(audio, { ...decodeOptions(transcribe, kind), signal }), settings);
   }
 
   /** Frees the model once calls in flight finish; later calls throw. */

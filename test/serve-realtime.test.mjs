@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import WebSocket from 'ws';
-import { fixture, assertWords, cache, root } from './helpers.mjs';
+import { fixture, assertWords, words, cache, root } from './helpers.mjs';
 import { startServe } from './servers.mjs';
 
 const PACE = Number(process.env.REALTIME_TEST_PACE || 1);
@@ -61,6 +61,7 @@ t.test('the openai SDK realtime client: deltas and completed transcripts for a W
           turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 1500 },
         },
       },
+      include: ['item.input_audio_transcription.logprobs'],
     },
   });
   const updated = await next(rt, 'session.updated');
@@ -109,6 +110,12 @@ t.test('the openai SDK realtime client: deltas and completed transcripts for a W
     if (c.transcript.startsWith(sent)) t.equal(sent, c.transcript, `${c.item_id}: the deltas add up to the transcript`);
   }
   assertWords(t, completed.map((c) => c.transcript).join(' '), 'the completed transcripts say the recording');
+  for (const c of completed) {
+    const lp = c.logprobs ?? [];
+    t.ok(lp.length >= 1 && lp.every((x) => typeof x.token === 'string' && x.logprob <= 0 && Array.isArray(x.bytes)), `${c.item_id}: the transcript's token logprobs (${lp.length})`);
+    t.equal(words(lp.map((x) => x.token).join('')), words(c.transcript), `${c.item_id}: the logprobs' tokens spell the transcript`);
+  }
+  t.ok(deltas.every((d) => d.logprobs === null), 'deltas (partial decodings, not scored) have logprobs null');
   const firstStart = events.find((e) => e.type === 'input_audio_buffer.speech_started');
   t.ok(firstStart.audio_start_ms > 400 && firstStart.audio_start_ms < 1400, `speech starts near 1 s of audio (${firstStart.audio_start_ms} ms)`);
 });

@@ -2,3 +2,4 @@ export { LiveTranscriber, DEFAULT_PARTIAL_INTERVAL_MS, DEFAULT_MAX_TURN_SECONDS,
 export type { LiveEvent } from './events.js';
 export { DEFAULT_TURN_DETECTION, type TurnDetection } from './turns.js';
 export { LIVE_INPUT_RATES, pcm16ToFloat, Resampler, type LiveInputRate } from './resample.js';
+export { PARTIAL_OPTIONS, decodeOptions, type DecodeKind } from './partial.js';

@@ -1,8 +1,12 @@
 // A live transcription: PCM pushed as it comes, events out as an async iterator. Turns come from
-// the VAD (turns.ts) or from the caller's commits; while a turn lasts, its growing audio is decoded
-// again every `partialIntervalMs` of new audio and the words two successive decodings agree on are
-// sent as deltas (stable.ts); once it ends, its audio is transcribed once more, as a file would be,
-// and that text is the item's `completed`.
+// the VAD (turns.ts) or from the caller's commits. While a turn lasts, its growing audio is decoded
+// again and again (quick partial decodings, partial.ts: the next one starts as soon as the last is
+// done and at least `partialIntervalMs` of new audio has come, so the pace follows what a decoding
+// costs), and the words two successive decodings agree on are sent as deltas (stable.ts). The
+// turn's final decoding (the session's options, as a file would be transcribed) of the item's audio
+// starts once the audio its item would hold is there: in a silence, END_PADDING_MS after it began,
+// before the silence is long enough to end the turn; if speech goes on instead, it served as one
+// more partial. Its text is the item's `completed`. One decoding of a session runs at a time.
 import { SAMPLE_RATE } from '../audio.js';
 import { joinedText } from '../formats.js';
 import { InputError } from '../errors.js';
@@ -11,17 +15,21 @@ import { EventQueue, type LiveEvent } from './events.js';
 import { Resampler, pcm16ToFloat, LIVE_INPUT_RATES, type LiveInputRate } from './resample.js';
 import { SessionAudio } from './session-audio.js';
 import { agreedPrefix, nextDelta } from './stable.js';
+import type { DecodeKind } from './partial.js';
 import { DEFAULT_TURN_DETECTION, TurnDetector, VAD_WINDOW, type TurnDetection } from './turns.js';
 
-/** Transcribes one stretch of 16 kHz audio (the model's transcribe, or a server's scheduler). */
-export type LiveDecode = (audio: Float32Array, signal: AbortSignal) => Promise<Transcription>;
+/**
+ * Transcribes one stretch of 16 kHz audio (the model's transcribe, or a server's scheduler): a
+ * partial decoding may be quick and rough (partial.ts), a final one is the item's transcription.
+ */
+export type LiveDecode = (audio: Float32Array, signal: AbortSignal, kind: DecodeKind) => Promise<Transcription>;
 
 export interface LiveSettings {
   /** The rate of pushed samples and PCM16 (8, 16 or 24 kHz; default 16000). */
   inputRate?: LiveInputRate;
   /** Server-side turn detection with Silero VAD (defaults: 0.5, 300 ms, 500 ms); null: turns end only at commit(). */
   turnDetection?: Partial<TurnDetection> | null;
-  /** Audio between two partial decodings of a turn, in ms (default 700). */
+  /** New audio a partial decoding of a turn waits for at least, in ms (default 300; it also waits for the last one to finish). */
   partialIntervalMs?: number;
   /** A turn longer than this is committed at this length and the next begins (default 30 s). */
   maxTurnSeconds?: number;
@@ -29,7 +37,7 @@ export interface LiveSettings {
   vadModelPath?: string;
 }
 
-export const DEFAULT_PARTIAL_INTERVAL_MS = 700;
+export const DEFAULT_PARTIAL_INTERVAL_MS = 300;
 export const DEFAULT_MAX_TURN_SECONDS = 30;
 /** Less audio than this in a turn is not decoded for partials. */
 const MIN_PARTIAL_SAMPLES = SAMPLE_RATE / 2;
@@ -43,6 +51,8 @@ interface Turn {
   last: string | null;
   /** The session sample up to which the last partial decoding went. */
   decodedTo: number;
+  /** The final decoding begun early, of the audio up to `end` (the item's, if the turn ends there). */
+  early: { end: number; result: Promise<Transcription> } | null;
 }
 
 function checkSettings(s: LiveSettings): Required<Omit<LiveSettings, 'vadModelPath' | 'turnDetection'>> & { turnDetection: TurnDetection | null } {
@@ -82,7 +92,8 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
   private steps: Promise<void> = Promise.resolve();
   private finals: Promise<void> = Promise.resolve();
   private finalsPending = 0;
-  private partial: { abort: AbortController; done: Promise<void> } | null = null;
+  /** The decoding of the current turn in flight (partial, or its final begun early). */
+  private partial: { abort: AbortController; kind: DecodeKind; turn: Turn; done: Promise<void> } | null = null;
   private ended = false;
   /** Session samples the VAD and turn logic have taken in. */
   private processed = 0;
@@ -156,7 +167,7 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
   /** Drops the audio not yet committed (a turn in progress gets no completed). */
   clear(): Promise<void> {
     return this.enqueue(() => {
-      this.partial?.abort.abort();
+      if (this.turn) this.dropDecoding(this.turn);
       this.turn = null;
       this.committedTo = this.audio.end;
       this.detector?.reset(this.audio.end);
@@ -170,7 +181,9 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
     if (this.ended) return;
     this.ended = true;
     await this.enqueue(() => {
-      if (this.turn) this.finish(this.audio.end, this.detector !== null);
+      // In a silence, the item ends where the VAD's stop would have ended it.
+      const pending = this.detector?.pendingEnd ?? null;
+      if (this.turn) this.finish(pending !== null && pending > this.turn.start && pending <= this.audio.end ? pending : this.audio.end, this.detector !== null, this.audio.end);
     });
     await this.finals;
     this.events.close();
@@ -204,7 +217,7 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
     if (this.detector) {
       for (const t of await this.detector.advance(this.audio)) {
         if (t.kind === 'start') this.begin(Math.max(t.from, this.committedTo), true);
-        else if (this.turn) this.finish(t.at, true);
+        else if (this.turn) this.finish(Math.max(t.end, this.turn.start + VAD_WINDOW), true, t.at);
       }
     } else if (!this.turn && this.audio.end > this.committedTo) {
       this.begin(Math.max(this.committedTo, this.audio.start), false);
@@ -218,78 +231,115 @@ export class LiveTranscriber implements AsyncIterable<LiveEvent> {
       const keep = this.detector ? this.detector.scored - this.detector.context : this.audio.end;
       this.audio.trimBefore(keep - (keep % VAD_WINDOW));
     }
-    this.maybePartial();
+    this.maybeDecode();
   }
 
   private begin(start: number, announce: boolean): void {
     const id = `${this.idPrefix}_${++this.items}`;
-    this.turn = { id, start, sent: '', last: null, decodedTo: start };
+    this.turn = { id, start, sent: '', last: null, decodedTo: start, early: null };
     if (announce) this.events.push({ type: 'speech_started', itemId: id, audioStartMs: ms(start) });
   }
 
-  private finish(end: number, announce: boolean): void {
+  /** Ends the turn: its item is the audio up to `end` (`stoppedAt`: where the VAD stopped it, when later). */
+  private finish(end: number, announce: boolean, stoppedAt = end): void {
     const turn = this.turn!;
     this.turn = null;
     this.committedTo = end;
-    this.partial?.abort.abort();
-    if (announce) this.events.push({ type: 'speech_stopped', itemId: turn.id, audioEndMs: ms(end) });
+    // The early final decoding of this very audio is the item's transcription; any other decoding is dropped.
+    const early = turn.early?.end === end ? turn.early.result : null;
+    if (!early) this.dropDecoding(turn);
+    if (announce) this.events.push({ type: 'speech_stopped', itemId: turn.id, audioEndMs: ms(stoppedAt) });
     this.events.push({ type: 'committed', itemId: turn.id, previousItemId: this.lastItemId, audioStartMs: ms(turn.start), audioEndMs: ms(end) });
     this.lastItemId = turn.id;
-    const audio = this.audio.slice(turn.start, end);
+    const audio = early ? null : this.audio.slice(turn.start, end);
+    const held = end - turn.start;
     const waitPartial = this.partial?.done ?? Promise.resolve();
     this.finalsPending++;
-    this.finalsHeld += audio.length;
+    this.finalsHeld += held;
     this.finals = this.finals.then(async () => {
-      await waitPartial;
       try {
-        const transcription = await this.decode(audio, this.life.signal);
-        const text = joinedText(transcription.segments);
-        // The rest of the final text as a last delta, when it continues what was sent: the deltas
-        // then add up to the transcript (as OpenAI's do), and a turn too short for partials has one.
-        const rest = nextDelta(turn.sent, text.split(/\s+/).filter(Boolean).join(' '));
-        if (rest) this.events.push({ type: 'delta', itemId: turn.id, delta: rest });
-        this.events.push({ type: 'completed', itemId: turn.id, text, audioStartMs: ms(turn.start), audioEndMs: ms(end), transcription });
+        const transcription = await (early ?? waitPartial.then(() => this.decode(audio!, this.life.signal, 'final')));
+        this.complete(turn, transcription, end);
       } catch (e) {
         if (!this.life.signal.aborted) this.events.push({ type: 'failed', itemId: turn.id, error: e as Error });
       } finally {
         this.finalsPending--;
-        this.finalsHeld -= audio.length;
-        this.enqueue(() => this.maybePartial());
+        this.finalsHeld -= held;
+        this.enqueue(() => this.maybeDecode());
       }
     });
   }
 
-  /** Starts a partial decoding of the current turn when enough new audio has come and the engine is free of this session's work. */
-  private maybePartial(): void {
+  /** The item's `completed`, after the rest of its text as a last delta when it continues what was sent. */
+  private complete(turn: Turn, transcription: Transcription, end: number): void {
+    const text = joinedText(transcription.segments);
+    // The deltas then add up to the transcript (as OpenAI's do), and a turn too short for partials has one.
+    const rest = nextDelta(turn.sent, text.split(/\s+/).filter(Boolean).join(' '));
+    if (rest) this.events.push({ type: 'delta', itemId: turn.id, delta: rest });
+    this.events.push({ type: 'completed', itemId: turn.id, text, audioStartMs: ms(turn.start), audioEndMs: ms(end), transcription });
+  }
+
+  /** Aborts the decoding in flight if it is `turn`'s (an item's final decoding begun early is not: it belongs to a turn already ended). */
+  private dropDecoding(turn: Turn): void {
+    if (this.partial?.turn === turn) this.partial.abort.abort();
+  }
+
+  /**
+   * Starts the current turn's next decoding when the engine is free of this session's work: its
+   * final one, early, once the audio of the item it would be is there (in a silence); otherwise a
+   * partial one when enough new audio has come (none in a silence: nothing new is said there).
+   */
+  private maybeDecode(): void {
     const turn = this.turn;
-    if (!turn || this.partial || this.finalsPending > 0) return;
+    if (!turn || this.finalsPending > 0) return;
+    const pendingEnd = this.detector?.pendingEnd ?? null;
+    const earlyEnd = pendingEnd !== null && pendingEnd > turn.start && this.audio.end >= pendingEnd ? pendingEnd : null;
+    if (earlyEnd !== null && turn.early?.end !== earlyEnd) {
+      // A partial still running only delays the final: it is dropped.
+      if (this.partial && this.partial.kind === 'partial') this.partial.abort.abort();
+      if (this.partial) return;
+      turn.early = { end: earlyEnd, result: this.start(turn, earlyEnd, 'final') };
+      return;
+    }
+    if (this.partial || pendingEnd !== null) return;
     const end = this.audio.end;
     if (end - turn.start < MIN_PARTIAL_SAMPLES || end - turn.decodedTo < (this.settings.partialIntervalMs * SAMPLE_RATE) / 1000) return;
     turn.decodedTo = end;
+    void this.start(turn, end, 'partial').catch(() => undefined);
+  }
+
+  /** Runs a decoding of the turn's audio up to `end`; its text goes to the local agreement (deltas). */
+  private start(turn: Turn, end: number, kind: DecodeKind): Promise<Transcription> {
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, this.life.signal]);
-    const done = this.decode(this.audio.slice(turn.start, end), signal).then(
+    const result = this.decode(this.audio.slice(turn.start, end), signal, kind);
+    const done = result.then(
       (t) => {
-        if (this.turn !== turn || signal.aborted) return;
-        const text = joinedText(t.segments);
-        if (turn.last !== null) {
-          const delta = nextDelta(turn.sent, agreedPrefix(turn.last, text));
-          if (delta) {
-            turn.sent += delta;
-            this.events.push({ type: 'delta', itemId: turn.id, delta });
-          }
-        }
-        turn.last = text;
+        if (this.turn === turn && !signal.aborted) this.agree(turn, joinedText(t.segments));
       },
       () => undefined,
     );
     this.partial = {
       abort,
+      kind,
+      turn,
       done: done.finally(() => {
         this.partial = null;
-        this.enqueue(() => this.maybePartial());
+        this.enqueue(() => this.maybeDecode());
       }),
     };
+    return result;
+  }
+
+  /** Sends what this decoding and the last agree on, beyond what was sent. */
+  private agree(turn: Turn, text: string): void {
+    if (turn.last !== null) {
+      const delta = nextDelta(turn.sent, agreedPrefix(turn.last, text));
+      if (delta) {
+        turn.sent += delta;
+        this.events.push({ type: 'delta', itemId: turn.id, delta });
+      }
+    }
+    turn.last = text;
   }
 }
-

@@ -1,7 +1,9 @@
 // Turn detection for a live session (OpenAI's server_vad): Silero VAD's speech probability for
 // each new 512-sample window (through vad.ts), speech starting at the first window at or above
 // `threshold`, and stopping once `silenceDurationMs` of windows below the lower threshold (Silero's
-// threshold - 0.15) have followed it. Windows are scored as audio comes, each batch of new
+// threshold - 0.15) have followed it. A turn's audio (its item) ends `END_PADDING_MS` after the
+// silence began (never later than the stop), so that it is known, and can be transcribed, before
+// the silence is long enough to end the turn (transcriber.ts starts that transcription early). Windows are scored as audio comes, each batch of new
 // windows after a stretch of the audio before it, so that the model's state has settled.
 import { speechProbabilities } from '../vad.js';
 import type { SessionAudio } from './session-audio.js';
@@ -18,10 +20,13 @@ export interface TurnDetection {
 export const DEFAULT_TURN_DETECTION: TurnDetection = { threshold: 0.5, prefixPaddingMs: 300, silenceDurationMs: 500 };
 
 export const VAD_WINDOW = 512;
+/** Audio kept after the speech in a turn's item, in ms (at most silenceDurationMs). */
+export const END_PADDING_MS = 200;
 /** Windows scored again before each batch of new ones (0.5 s), for the model's state. */
 const WARMUP = 16 * VAD_WINDOW;
 
-export type Turn = { kind: 'start'; at: number; from: number } | { kind: 'stop'; at: number };
+/** A stop's `end` is where the turn's item ends: END_PADDING_MS after its silence began. */
+export type Turn = { kind: 'start'; at: number; from: number } | { kind: 'stop'; at: number; end: number };
 
 export class TurnDetector {
   /** Session samples whose windows are scored (a whole number of windows). */
@@ -33,6 +38,18 @@ export class TurnDetector {
 
   get inSpeech(): boolean {
     return this.speaking;
+  }
+
+  /**
+   * Where the turn in progress would end (its item's last sample) if the silence it is in lasts
+   * for silenceDurationMs; null while speech goes on.
+   */
+  get pendingEnd(): number | null {
+    return this.speaking && this.silenceStart !== null ? this.silenceStart + this.endPadding : null;
+  }
+
+  private get endPadding(): number {
+    return Math.floor(Math.min(END_PADDING_MS, this.settings.silenceDurationMs)) * 16;
   }
 
   /** Audio to keep before the next window to score (padding and the model's warm-up). */
@@ -60,9 +77,9 @@ export class TurnDetector {
       } else if (p < low) {
         this.silenceStart ??= at;
         if (at + VAD_WINDOW - this.silenceStart >= silenceDurationMs * 16) {
+          turns.push({ kind: 'stop', at: at + VAD_WINDOW, end: Math.min(at + VAD_WINDOW, this.silenceStart + this.endPadding) });
           this.speaking = false;
           this.silenceStart = null;
-          turns.push({ kind: 'stop', at: at + VAD_WINDOW });
         }
       } else {
         this.silenceStart = null;

@@ -19,6 +19,7 @@ import { ApiError, toApiError } from './openai-errors.js';
 import { RequestLog, logRequestError, requestId, tagRequests } from './request-log.js';
 import { registerRoutes } from './routes.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import { decodeOptions } from '../live/index.js';
 import { attachRealtime, DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtime/index.js';
 import type { Logger } from '../worker/logger.js';
 
@@ -149,9 +150,17 @@ export async function buildServer(config: ServerConfig): Promise<Server> {
     limits: { ...DEFAULT_REALTIME_LIMITS, ...config.realtime },
     vadModelPath: config.vadModelPath,
     checkModel: (name) => void models.find(name),
-    // Each turn's decodings queue with the file requests, transcribed as the library's transcribe() does.
-    transcribe: (name, audio, options) =>
-      scheduler.submit({ model: models.find(name), decode: async () => audio, options: { ...options, vadFilter: false, vadModelPath: config.vadModelPath }, alone: true }),
+    // Each turn's decodings queue with the file requests, ahead of them: its final one transcribed
+    // as the library's transcribe() does, its partial ones (quick, partial.ts) in the batched
+    // pipeline, sharing batches with other sessions' partials (and file requests with their batch key).
+    transcribe: (name, audio, options, kind) =>
+      scheduler.submit({
+        model: models.find(name),
+        decode: async () => audio,
+        options: { ...decodeOptions(options, kind), vadFilter: false, vadModelPath: config.vadModelPath },
+        alone: kind === 'final',
+        priority: true,
+      }),
   });
   return {
     app,

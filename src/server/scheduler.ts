@@ -2,7 +2,8 @@
 // (gathered for `gatherMs`) and can share batches (same model, batch size and batched decoding
 // settings: batchKey) go to the engine in one call, their speech chunks decoded in shared
 // batches (WhisperModel.transcribeTogether); with it off, one request per call. One call runs at
-// a time; the queue is bounded (admit() refuses past `maxQueue` with a 429 and Retry-After), and
+// a time, in order, except that priority jobs (live sessions' decodings) go ahead of the others
+// waiting; the queue is bounded (admit() refuses past `maxQueue` with a 429 and Retry-After), and
 // a request whose signal aborts (its client left) leaves the queue, or stops in the engine.
 // The queue is also bounded by the bytes of the uploads it holds (`maxQueueBytes`), and an upload
 // is decoded only when its call is formed, not while it waits: a call takes decoded audio up to
@@ -44,6 +45,8 @@ export interface Job {
    * (vad_filter=false), or a request with diarization (batched on its own when the VAD is on).
    */
   alone: boolean;
+  /** Goes ahead of the waiting jobs without it (a live session's decodings: someone waits for each word). */
+  priority?: boolean;
 }
 
 interface Waiting {
@@ -126,7 +129,9 @@ export class Scheduler {
         signal.addEventListener('abort', onAbort, { once: true });
         entry.unhook = () => signal.removeEventListener('abort', onAbort);
       }
-      this.waiting.push(entry);
+      const after = job.priority ? this.waiting.findIndex((w) => !w.job.priority) : -1;
+      if (after >= 0) this.waiting.splice(after, 0, entry);
+      else this.waiting.push(entry);
       this.schedule();
     });
   }

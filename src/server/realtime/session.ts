@@ -2,7 +2,7 @@
 // out, over a LiveTranscriber whose decodings go through the server's scheduler. An error in
 // what the client sends is an `error` event and the session goes on; the socket's close frees all.
 import crypto from 'node:crypto';
-import { LiveTranscriber, pcm16ToFloat, type LiveEvent } from '../../live/index.js';
+import { LiveTranscriber, pcm16ToFloat, type DecodeKind, type LiveEvent } from '../../live/index.js';
 import type { Transcription } from '../../model.js';
 import type { TranscribeOptions } from '../../model.js';
 import {
@@ -10,10 +10,11 @@ import {
 } from './config.js';
 import { g711ToFloat } from './g711.js';
 import { OPEN, type Socket } from './socket.js';
+import { logprobsOf } from '../responses.js';
 
 export interface SessionDeps {
-  /** Transcribes one stretch of 16 kHz audio with the session's model and options (the scheduler). */
-  transcribe(model: string, audio: Float32Array, options: TranscribeOptions): Promise<Transcription>;
+  /** Transcribes one stretch of 16 kHz audio with the session's model and options (the scheduler): a turn's partial or final decoding. */
+  transcribe(model: string, audio: Float32Array, options: TranscribeOptions, kind: DecodeKind): Promise<Transcription>;
   /** Checks a model name; throws an ApiError-like error (code, param) when it is not served. */
   checkModel(model: string): void;
   vadModelPath?: string;
@@ -140,9 +141,11 @@ export class RealtimeSession {
     if (this.live) return this.live;
     const c = this.config;
     const live = new LiveTranscriber(
-      (audio, signal) => {
+      (audio, signal, kind) => {
         const t = this.config.transcription;
-        return this.deps.transcribe(t.model, audio, { language: t.language ?? undefined, initialPrompt: t.prompt || undefined, signal });
+        // Logprobs, when asked for, score the item's final text (partial decodings are not scored).
+        const tokenLogprobs = kind === 'final' && this.config.include.includes(LOGPROBS);
+        return this.deps.transcribe(t.model, audio, { language: t.language ?? undefined, initialPrompt: t.prompt || undefined, tokenLogprobs, signal }, kind);
       },
       { inputRate: inputRate(c), turnDetection: c.turnDetection, vadModelPath: this.deps.vadModelPath },
     );
@@ -174,6 +177,7 @@ export class RealtimeSession {
   }
 
   private toOpenAI(e: LiveEvent, offsetMs: number): Json {
+    // Deltas come from partial decodings, which are not scored: their logprobs are null.
     const logprobs = this.config.include.includes(LOGPROBS) ? { logprobs: null } : {};
     switch (e.type) {
       case 'speech_started':
@@ -190,7 +194,7 @@ export class RealtimeSession {
           item_id: e.itemId,
           content_index: 0,
           transcript: e.text,
-          ...logprobs,
+          ...(this.config.include.includes(LOGPROBS) ? { logprobs: logprobsOf(e.transcription.segments) } : {}),
           usage: { type: 'duration', seconds: Math.ceil((e.audioEndMs - e.audioStartMs) / 1000) },
         };
       case 'failed': {
