@@ -233,6 +233,10 @@ for (const name of models) {
 const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 const l = (r) => `${r.load.toFixed(1)}–${r.loadEnd.toFixed(1)}`;
 const figures = (r) => `${f(quantile(r.words, 0.5))} | ${f(quantile(r.words, 0.9))} | ${r.turns} | ${f(quantile(r.completed, 0.5))} | ${f(quantile(r.completed, 0.9))} | ${f(quantile(r.fromStop, 0.5))} | ${r.sentChanged} of ${r.sentWords} | ${(r.errors / r.refWords).toFixed(3)}`;
+/** Whether other work shared the machine: a load average above the cores (the bench itself keeps about two busy). */
+const sharedNote = (all) => (Math.max(...all.flatMap((r) => [r.load, r.loadEnd])) > os.availableParallelism()
+  ? '**The machine was shared with other work while this ran** (see the load and the probe): the figures are one run under that load, not a controlled measurement.'
+  : 'No other work ran on the machine (the load is the bench\'s own): one run, on a quiet machine.');
 /** Sessions sustained: every item of every session completed within 2 s of its speech's end (p100), no error. */
 const sustained = (name) => Math.max(0, ...sessionRows.filter((r) => r.name === name && r.errors === 0 && Math.max(...r.completed) <= 2).map((r) => r.n));
 const section = [
@@ -247,7 +251,7 @@ const section = [
   'Speech end → completed: from the turn\'s last word\'s end to its `completed` (this includes the silence that ends a turn: its item is transcribed from 200 ms into it, and `completed` waits for the 500 ms); stopped → completed: from `speech_stopped` to `completed`.',
   'Delta words the final changed: words sent as deltas that are not the word at the same place of the item\'s completed text (deltas are never taken back; the final may differ).',
   'WER: the turns\' final texts against the file transcription of the whole recording (turns lose the context of the sentence before them).',
-  '**The machine was shared with other work while this ran** (other helpers\' builds, tests and benches on the same 2 cores; see the load and the probe): the figures are one run under that load, not a controlled measurement.',
+  sharedNote([...rows, ...sessionRows]),
   '',
   '| model | load | 5 s probe s | delta words (unmatched) | word → delta median s | p90 s | turns | speech end → completed median s | p90 s | stopped → completed median s | delta words the final changed | final WER vs file |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
