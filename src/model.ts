@@ -595,6 +595,15 @@ function nonSpeechIn(regions: SpeechRegion[], duration: number, from: number, to
   return out;
 }
 
+/**
+ * The batched pipeline's chunks do not join speech more than this many seconds apart (faster-whisper's
+ * join any stretches up to chunkLength). Passages joined across a long pause often lose their
+ * second part: the decoder ends the chunk early (no timestamp tokens tell it where it is). Chosen on
+ * the timing bench's tuning half (1.5, 2, 3, 6 s tried; bench/TIMING.md); speech without such pauses
+ * is chunked as before.
+ */
+const BATCH_CHUNK_GAP_S = 2;
+
 /** The speech chunks of one recording (VAD, or the given clips). */
 async function planBatched(audio: Float32Array, options: TranscribeOptions, resolved: ResolvedOptions): Promise<BatchedPlan> {
   const chunkLength = resolved.decoding.chunkLength ?? 30;
@@ -627,7 +636,7 @@ async function planBatched(audio: Float32Array, options: TranscribeOptions, reso
     return { parts, offset, origins, nonSpeech };
   };
   const chunks = restore
-    ? speechChunks(audio, clips, chunkLength).map(({ parts, offset }) => located(parts, offset))
+    ? speechChunks(audio, clips, chunkLength, BATCH_CHUNK_GAP_S).map(({ parts, offset }) => located(parts, offset))
     : clips.map((c) => located([audio.subarray(c.start, c.end)], c.start / SAMPLE_RATE));
   return { chunks, clips, regions, restore, duration, resolved, mapSegment: (s) => (restore ? restoreSpeechTimestamps([s], clips)[0] : s) };
 }

@@ -102,8 +102,10 @@ export interface CollectedChunk {
 /**
  * Groups speech chunks into pieces of at most `maxDuration` seconds (faster-whisper's
  * collect_chunks), each as views of `audio`: the batched pipeline's engine reads them in place.
+ * With `maxGap` (seconds), a chunk that starts more than that after the one before it also
+ * starts a new piece (faster-whisper has none: Infinity).
  */
-export function speechChunks(audio: Float32Array, chunks: SpeechTimestamp[], maxDuration = Infinity): SpeechChunk[] {
+export function speechChunks(audio: Float32Array, chunks: SpeechTimestamp[], maxDuration = Infinity, maxGap = Infinity): SpeechChunk[] {
   if (chunks.length === 0) return [{ parts: [], offset: 0, duration: 0, segments: [] }];
   const out: SpeechChunk[] = [];
   let parts: Float32Array[] = [];
@@ -114,9 +116,12 @@ export function speechChunks(audio: Float32Array, chunks: SpeechTimestamp[], max
     out.push({ parts, offset: total / SAMPLE_RATE, duration: current / SAMPLE_RATE, segments });
     total += current;
   };
+  let previousEnd = -Infinity;
   for (const chunk of chunks) {
     const len = chunk.end - chunk.start;
-    if (current + len > maxDuration * SAMPLE_RATE) {
+    const apart = current > 0 && chunk.start - previousEnd > maxGap * SAMPLE_RATE;
+    previousEnd = chunk.end;
+    if (current + len > maxDuration * SAMPLE_RATE || apart) {
       flush();
       parts = [audio.subarray(chunk.start, chunk.end)];
       segments = [];

@@ -3,7 +3,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { WhisperModel, decodeAudio, getSpeechTimestamps } from '../lib/index.js';
+import { WhisperModel, decodeAudio, getSpeechTimestamps, speechChunks, SAMPLE_RATE } from '../lib/index.js';
 import { root, fixture, modelDir, assertWords, words, checkMonotonic, JFK_WORDS, tmpDir } from './helpers.mjs';
 
 const ref = JSON.parse(fs.readFileSync(path.join(root, 'test', 'data', 'vad-reference.json'), 'utf8'));
@@ -81,6 +81,19 @@ t.test('batched pipeline', async (t) => {
   t.equal(silent.info.duration_after_vad, 0);
   await t.rejects(model.transcribe(fixture('jfk.flac'), { batchSize: 0 }), /batchSize must be an integer/);
   await t.rejects(model.transcribe(fixture('Arthur.mp3'), { batchSize: 4, vadFilter: false }), /needs speech chunks/);
+});
+
+t.test('speech chunks: at most maxDuration seconds, and (batched) no join across more than maxGap seconds', async (t) => {
+  const audio = new Float32Array(60 * SAMPLE_RATE);
+  const at = (a, b) => ({ start: a * SAMPLE_RATE, end: b * SAMPLE_RATE });
+  // Stretches of 4 s: 1 s apart, then 5 s apart, then 1 s apart again.
+  const stretches = [at(0, 4), at(5, 9), at(14, 18), at(19, 23)];
+  const seconds = (chunks) => chunks.map((c) => c.parts.reduce((n, p) => n + p.length, 0) / SAMPLE_RATE);
+  t.same(seconds(speechChunks(audio, stretches, 30)), [16], "faster-whisper's: joined up to 30 s, whatever the pauses");
+  t.same(seconds(speechChunks(audio, stretches, 10)), [8, 8], 'at most maxDuration');
+  t.same(seconds(speechChunks(audio, stretches, 30, 2)), [8, 8], 'a pause of more than maxGap starts a new chunk');
+  t.same(speechChunks(audio, stretches, 30, 2).map((c) => c.offset), [0, 8], 'offsets in the speech-only audio');
+  t.same(seconds(speechChunks(audio, stretches, 30, 5)), [16], 'a pause of exactly maxGap does not');
 });
 
 t.test('a missing VAD model is named', async (t) => {
