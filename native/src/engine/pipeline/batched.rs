@@ -297,8 +297,8 @@ impl<'m> BatchedPipeline<'m> {
         if temperature > 0.0 {
             wo.sampling_temperature = temperature as f32;
         }
-        let mut results = self.decode_batch(&encoded, &prompts, &wo, shared)?;
-        self.fall_back(requests, &members, &progress, &prompts, &mut results, suppress)?;
+        let results = self.decode_batch(&encoded, &prompts, &wo, shared)?;
+        let results = self.fall_back(requests, &members, &progress, &prompts, results, suppress)?;
         let mut decoded: Vec<Decoded> = results.into_iter().zip(&members).map(|(r, item)| self.decoded(r, item.chunk)).collect();
         // Where an item's request asks for token log probabilities: its prompt, which they are scored after.
         let starts: Vec<Option<Vec<usize>>> = members
@@ -375,18 +375,20 @@ impl<'m> BatchedPipeline<'m> {
     /// unlikely, and not silence, by their request's thresholds): each decoded again on its own
     /// at its request's next temperatures (fallback.rs). faster-whisper's batched pipeline has
     /// none, and keeps a chunk stuck in a loop ("m-m-m-...") or cut short.
-    fn fall_back(&self, requests: &[BatchRequest], members: &[&Item], progress: &[&Progress], prompts: &[Vec<usize>], results: &mut [DecodeResult], suppress: &[i32]) -> Result<()> {
-        for (k, item) in members.iter().enumerate() {
-            let request = &requests[item.request];
-            let opts = request.opts;
-            if opts.temperature.len() < 2 || !results[k].needs_fallback(opts) {
-                continue;
-            }
-            let encoded = self.encode_batch(&members[k..=k])?;
-            let first = std::mem::replace(&mut results[k], DecodeResult::empty());
-            results[k] = decode_with_fallback(self.model, &encoded, &prompts[k], opts, suppress, progress[k].max_length, request.control, vec![first])?;
-        }
-        Ok(())
+    fn fall_back(&self, requests: &[BatchRequest], members: &[&Item], progress: &[&Progress], prompts: &[Vec<usize>], results: Vec<DecodeResult>, suppress: &[i32]) -> Result<Vec<DecodeResult>> {
+        results
+            .into_iter()
+            .enumerate()
+            .map(|(k, first)| {
+                let request = &requests[members[k].request];
+                let opts = request.opts;
+                if opts.temperature.len() < 2 || !first.needs_fallback(opts) {
+                    return Ok(first);
+                }
+                let encoded = self.encode_batch(&members[k..=k])?;
+                decode_with_fallback(self.model, &encoded, &prompts[k], opts, suppress, progress[k].max_length, request.control, vec![first])
+            })
+            .collect()
     }
 
     /// Words for the batch's segments: one alignment call for the batch (its items share one

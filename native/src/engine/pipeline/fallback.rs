@@ -29,11 +29,6 @@ impl DecodeResult {
         DecodeResult { tokens, no_speech_prob: no_speech_prob as f64, avg_logprob, temperature, compression_ratio }
     }
 
-    /// A placeholder while a result is moved out.
-    pub fn empty() -> Self {
-        DecodeResult { tokens: Vec::new(), no_speech_prob: 0.0, avg_logprob: 0.0, temperature: 0.0, compression_ratio: 0.0 }
-    }
-
     /// Too repetitive (above the compression-ratio threshold) or too unlikely (below the log
     /// probability threshold), unless it is likely silence.
     pub fn needs_fallback(&self, opts: &DecodeOptions) -> bool {
