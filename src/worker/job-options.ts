@@ -56,22 +56,22 @@ export function jobOptions(job: JobInput): TranscribeOptions {
   return opts as TranscribeOptions;
 }
 
-/** The speaker counts and settings a job gives (used with diarization). */
-export function jobDiarizeSettings(job: JobInput): DiarizeSpecOptions {
+/** The options of one group of the table that a job gives. */
+function jobGroupOptions(job: JobInput, group: OptionSpec['group']): Record<string, unknown> {
   const fields = job as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const { field, option } of jobOptionFields()) {
-    if (option.group === 'diarize' && given(option, fields[field])) out[option.name] = fields[field];
+    if (option.group === group && given(option, fields[field])) out[option.name] = fields[field];
   }
-  return out as DiarizeSpecOptions;
+  return out;
+}
+
+/** The speaker counts and settings a job gives (used with diarization). */
+export function jobDiarizeSettings(job: JobInput): DiarizeSpecOptions {
+  return jobGroupOptions(job, 'diarize') as DiarizeSpecOptions;
 }
 
 /** The subtitle writer's rules a job gives (max_line_width, highlight_words, ...: used for srt and vtt). */
 export function jobSubtitleOptions(job: JobInput): SubtitleOptions {
-  const fields = job as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const { field, option } of jobOptionFields()) {
-    if (option.group === 'output' && given(option, fields[field])) out[option.name] = fields[field];
-  }
-  return out as SubtitleOptions;
+  return jobGroupOptions(job, 'output') as SubtitleOptions;
 }
